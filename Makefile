@@ -1,0 +1,70 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything else is a step of those.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION := 1.170.0
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: demo test lint typecheck templates unit integration e2e bench install build clean
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[local,dev]"
+	touch $@
+
+# aws-sam-cli pins boto3 and pydantic older than the project does: it lives in a tool venv of its own.
+$(SAM_VENV)/.installed:
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check "aws-sam-cli==$(SAM_CLI_VERSION)"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/tidemark demo
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+templates: install $(SAM_VENV)/.installed
+	$(VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --region us-east-1
+
+unit: install
+	$(VENV)/bin/pytest -m unit -q
+
+integration: install
+	$(VENV)/bin/pytest -m integration -q
+
+e2e: install
+	$(VENV)/bin/pytest -m e2e -q
+
+test: lint typecheck templates
+	$(VENV)/bin/pytest -q
+
+bench: install
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+build: $(SAM_VENV)/.installed
+	$(SAM) build --build-in-source
+
+# sam build's makefile builder for SharedLayer: the project's shared/ package and its pinned
+# runtime dependencies (read from pyproject.toml, so they are written once), for Lambda's platform.
+build-SharedLayer:
+	mkdir -p "$(ARTIFACTS_DIR)/python"
+	python3 -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > "$(ARTIFACTS_DIR)/requirements.txt"
+	python3 -m pip install --quiet --target "$(ARTIFACTS_DIR)/python" --platform manylinux2014_x86_64 \
+		--implementation cp --python-version 3.11 --only-binary=:all: -r "$(ARTIFACTS_DIR)/requirements.txt"
+	rm "$(ARTIFACTS_DIR)/requirements.txt"
+	cp -r shared "$(ARTIFACTS_DIR)/python/"
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,74 @@
+"""The steps every job's state machine shares: start, planned, progress, finish, fail."""
+
+import json
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field, TypeAdapter
+
+from shared.services import jobs
+from shared.services.jobs import StartInput
+
+logger = Logger()
+tracer = Tracer()
+
+
+class Start(BaseModel):
+    step: Literal["start"]
+    input: StartInput
+    execution_name: str
+
+
+class Planned(BaseModel):
+    step: Literal["planned"]
+    job_id: str
+
+
+class Progress(BaseModel):
+    step: Literal["progress"]
+    job_id: str
+
+
+class Finish(BaseModel):
+    step: Literal["finish"]
+    job_id: str
+
+
+class Fail(BaseModel):
+    step: Literal["fail"]
+    job_id: str
+    error: dict[str, Any]
+
+    def reason(self) -> str:
+        """Step Functions' Catch output: Error plus a Cause that is often a Lambda error as JSON."""
+        cause = str(self.error.get("Cause", ""))
+        try:
+            cause = json.loads(cause).get("errorMessage", cause)
+        except (ValueError, AttributeError):
+            pass
+        return f"{self.error.get('Error', 'Error')}: {cause}"
+
+
+Step = TypeAdapter[Start | Planned | Progress | Finish | Fail](
+    Annotated[Start | Planned | Progress | Finish | Fail, Field(discriminator="step")]
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = Step.validate_python(event)
+    match step:
+        case Start():
+            return jobs.begin(step.input, step.execution_name)
+        case Planned():
+            jobs.mark_planned(step.job_id)
+            return {"job_id": step.job_id}
+        case Progress():
+            return {"job_id": step.job_id, "done": jobs.pushes_done(step.job_id)}
+        case Finish():
+            return {"job_id": step.job_id, "status": jobs.finish(step.job_id).status.value}
+        case Fail():
+            logger.error("job failed", extra={"job_id": step.job_id, "reason": step.reason()})
+            return {"job_id": step.job_id, "status": jobs.fail(step.job_id, step.reason()).status.value}

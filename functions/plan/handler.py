@@ -1,0 +1,25 @@
+"""Sync state machine task: plan one SKU shard (its push messages go to the FIFO queue)."""
+
+from dataclasses import asdict
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from shared.services.planning import plan_shard
+
+logger = Logger()
+tracer = Tracer()
+
+
+class PlanShardEvent(BaseModel):
+    job_id: str
+    shard: int
+
+
+@logger.inject_lambda_context(correlation_id_path="job_id")
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = PlanShardEvent.model_validate(event)
+    return asdict(plan_shard(request.job_id, request.shard))

@@ -1,0 +1,34 @@
+"""SQS FIFO push queue -> one channel call per message; failed messages are reported, not raised."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.services.pushing import PushMessage, push_batch
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = SqsFifoPartialProcessor()
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> None:
+    message = PushMessage.model_validate_json(record.body)
+    logger.set_correlation_id(message.job_id)
+    counts = push_batch(message)
+    for name, value in counts.items():
+        metrics.add_metric(name=f"listings_{name}", unit=MetricUnit.Count, value=value)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,33 @@
+"""The client for a channel, built from its type and credentials, pooled per container."""
+
+from __future__ import annotations
+
+from shared.channels.base import ChannelClient, ChannelError
+from shared.domain.channel import Channel, ChannelType
+
+_clients: dict[tuple[str, str, str], ChannelClient] = {}
+
+
+def connect(channel_type: ChannelType, store_url: str, credentials: dict[str, str]) -> ChannelClient:
+    """A new client; raises ChannelError when the credentials do not fit the channel type."""
+    if channel_type is ChannelType.SHOPIFY:
+        from shared.channels.shopify import ShopifyClient
+
+        if not credentials.get("token"):
+            raise ChannelError("a Shopify channel needs an access token: pass --token", retryable=False)
+        return ShopifyClient(store_url, credentials["token"])
+    raise ChannelError(
+        f"{channel_type.value} channels cannot push yet in this release: use a Shopify channel",
+        retryable=False,
+    )
+
+
+def client_for(channel: Channel, credentials: dict[str, str]) -> ChannelClient:
+    """The container's pooled client for this channel (a new one when its credentials changed)."""
+    cache_key = (channel.name, channel.store_url, repr(sorted(credentials.items())))
+    client = _clients.get(cache_key)
+    if client is None:
+        for stale in [k for k in _clients if k[0] == channel.name]:
+            _clients.pop(stale).close()
+        client = _clients[cache_key] = connect(channel.type, channel.store_url, credentials)
+    return client

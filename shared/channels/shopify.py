@@ -1,0 +1,551 @@
+"""The Shopify channel client: Admin GraphQL API 2026-10 over one pooled httpx client.
+
+Quantities are set with `inventorySetQuantities` (absolute values, compare-and-set on
+`changeFromQuantity`, an `@idempotent` key per call). Every call is paced from the cost bucket
+Shopify reports in `extensions.cost.throttleStatus`, so a sync is almost never throttled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+
+from shared.channels.base import (
+    CatalogPage,
+    ChannelAuthError,
+    ChannelError,
+    ChannelVariant,
+    PushOutcome,
+    PushResult,
+    QuantityPush,
+    VariantStatus,
+)
+
+logger = logging.getLogger(__name__)
+
+API_VERSION = "2026-10"
+MAX_QUERY_COST = 1000
+# Shopify's calculated cost of one catalog node: the variant 1, its inventory item 1, the
+# inventoryLevels(first: 1) connection 2 + 1 x (level, location, quantities) = 5, its product 1.
+CATALOG_COST_PER_VARIANT = 8
+# productVariants(first: 250) with that selection would cost 2 + 250 x 8 = 2002, and Shopify
+# refuses any query above 1000: 124 variants a page is the most one query may read.
+CATALOG_PAGE_SIZE = (MAX_QUERY_COST - 2) // CATALOG_COST_PER_VARIANT
+SET_QUANTITIES_COST = 10
+AVAILABLE_COST_PER_ITEM = 3  # the item, its level, its quantities
+MAX_TRANSIENT_ATTEMPTS = 5
+MAX_THROTTLED_RETRIES = 10
+MAX_PUSH_ROUNDS = 3  # the push, its retry after re-reading stale items, one more for bystanders
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_MAX_SECONDS = 8.0
+SCOPES_FIX = "the app needs the read_products, read_inventory and write_inventory access scopes"
+
+CHECK_ACCESS_QUERY = "query TidemarkCheckAccess { shop { name } }"
+
+CATALOG_QUERY = """
+query TidemarkCatalogPage($first: Int!, $cursor: String) {
+  productVariants(first: $first, after: $cursor) {
+    nodes {
+      id
+      sku
+      barcode
+      price
+      inventoryQuantity
+      inventoryItem {
+        id
+        inventoryLevels(first: 1) {
+          nodes {
+            location { id }
+            quantities(names: ["available"]) { name quantity }
+          }
+        }
+      }
+      product { id status }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+SET_QUANTITIES_MUTATION = """
+mutation TidemarkSetQuantities($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup {
+      createdAt
+      reason
+      referenceDocumentUri
+      changes { name delta quantityAfterChange }
+    }
+    userErrors { code field message }
+  }
+}
+"""
+
+AVAILABLE_AT_LOCATION_QUERY = """
+query TidemarkAvailable($ids: [ID!]!, $locationId: ID!) {
+  nodes(ids: $ids) {
+    ... on InventoryItem {
+      id
+      inventoryLevel(locationId: $locationId) {
+        quantities(names: ["available"]) { name quantity }
+      }
+    }
+  }
+}
+"""
+
+
+@dataclass
+class _CostBucket:
+    """The last throttle status Shopify reported, and when."""
+
+    maximum: float
+    available: float
+    restore_rate: float
+    observed_at: float
+
+    def available_at(self, now: float) -> float:
+        return min(self.maximum, self.available + (now - self.observed_at) * self.restore_rate)
+
+
+@dataclass(frozen=True)
+class _UserError:
+    code: str
+    field: list[str]
+    message: str
+
+    @property
+    def quantity_index(self) -> int | None:
+        """Which entry of input.quantities the error is about, if it is about one."""
+        if len(self.field) >= 3 and self.field[:2] == ["input", "quantities"] and self.field[2].isdigit():
+            return int(self.field[2])
+        return None
+
+
+class ShopifyClient:
+    """A ChannelClient for one Shopify store. Not thread-safe: one client per worker."""
+
+    quantity_batch_size = 250  # Shopify's input array limit
+
+    def __init__(
+        self,
+        store_url: str,
+        token: str,
+        *,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store_url = store_url.rstrip("/")
+        self._endpoint = f"{self._store_url}/admin/api/{API_VERSION}/graphql.json"
+        self._headers = {"X-Shopify-Access-Token": token, "Accept": "application/json"}
+        self._owns_http = http is None
+        self._http = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=5.0))
+        self._sleep = sleep
+        self._clock = clock
+        self._bucket: _CostBucket | None = None
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    # -- the ChannelClient protocol ----------------------------------------------------------
+
+    def check_access(self) -> str:
+        data = self._call(CHECK_ACCESS_QUERY, {}, cost=1)
+        return str(data["shop"]["name"])
+
+    def read_catalog_page(self, cursor: str | None) -> CatalogPage:
+        data = self._call(
+            CATALOG_QUERY,
+            {"first": CATALOG_PAGE_SIZE, "cursor": cursor},
+            cost=2 + CATALOG_PAGE_SIZE * CATALOG_COST_PER_VARIANT,
+        )
+        connection = data["productVariants"]
+        page_info = connection["pageInfo"]
+        return CatalogPage(
+            variants=[_channel_variant(node) for node in connection["nodes"]],
+            next_cursor=str(page_info["endCursor"]) if page_info["hasNextPage"] else None,
+        )
+
+    def push_quantities(self, pushes: Sequence[QuantityPush], idempotency_key: str) -> list[PushResult]:
+        """Set the quantities in one call. Shopify writes nothing when any entry is refused, so
+        refused entries are dropped and the rest sent again; a stale `expected` is re-read once."""
+        if len(pushes) > self.quantity_batch_size:
+            raise ValueError(f"push at most {self.quantity_batch_size} quantities a call, not {len(pushes)}")
+        results: dict[int, PushResult] = {}
+        expected = {index: push.expected for index, push in enumerate(pushes)}
+        reread: dict[int, int | None] = {}  # what Shopify held when a stale entry was re-read
+        pending = list(range(len(pushes)))
+        for round_number in range(MAX_PUSH_ROUNDS):
+            if not pending:
+                break
+            key = idempotency_key if round_number == 0 else f"{idempotency_key}-r{round_number}"
+            errors = self._set_quantities([pushes[i] for i in pending], [expected[i] for i in pending], key)
+            batch_error = next((error for error in errors if error.quantity_index is None), None)
+            if not errors or batch_error:
+                results.update(self._settle(pushes, pending, batch_error))
+                pending = []
+                break
+            stale, pending = _sort_refusals(pushes, pending, errors, reread, results)
+            for index, held in zip(stale, self._read_available([pushes[i] for i in stale]), strict=True):
+                reread[index] = held
+                if held == pushes[index].quantity:
+                    results[index] = _pushed(pushes[index])  # Shopify already holds what we push
+                else:
+                    expected[index] = held
+                    pending.append(index)
+            pending.sort()
+        for index in pending:  # the rounds ran out while other entries kept changing
+            results[index] = _conflict(pushes[index], reread.get(index, expected[index]))
+        return [results[index] for index in range(len(pushes))]
+
+    # -- pushing ------------------------------------------------------------------------------
+
+    def _set_quantities(
+        self, pushes: Sequence[QuantityPush], expected: Sequence[int | None], key: str
+    ) -> list[_UserError]:
+        variables = {
+            "key": key,
+            "input": {
+                "name": "available",
+                "reason": "correction",
+                "referenceDocumentUri": f"tidemark://push/{key}",
+                "quantities": [
+                    {
+                        "inventoryItemId": push.inventory_item_id,
+                        "locationId": push.location_id,
+                        "quantity": push.quantity,
+                        "changeFromQuantity": expected_quantity,  # None goes out as an explicit null
+                    }
+                    for push, expected_quantity in zip(pushes, expected, strict=True)
+                ],
+            },
+        }
+        data = self._call(SET_QUANTITIES_MUTATION, variables, cost=SET_QUANTITIES_COST)
+        errors = [
+            _UserError(
+                str(error.get("code") or ""),
+                [str(part) for part in error.get("field") or []],
+                str(error["message"]),
+            )
+            for error in data["inventorySetQuantities"]["userErrors"]
+        ]
+        if any(error.code == "IDEMPOTENCY_CONCURRENT_REQUEST" for error in errors):
+            raise ChannelError(
+                f"Shopify is still working on the push with idempotency key {key}: "
+                "push again later with the same key",
+                retryable=True,
+            )
+        return errors
+
+    def _settle(
+        self, pushes: Sequence[QuantityPush], pending: list[int], batch_error: _UserError | None
+    ) -> dict[int, PushResult]:
+        """The results of a round that wrote everything, or that Shopify refused as a whole."""
+        if batch_error is None:
+            return {i: _pushed(pushes[i]) for i in pending}
+        if batch_error.code == "IDEMPOTENCY_KEY_PARAMETER_MISMATCH":
+            # An earlier push under this key (a redelivery of this one) sent other values.
+            held = self._read_available([pushes[i] for i in pending])
+            return {
+                i: _pushed(pushes[i]) if now == pushes[i].quantity else _conflict(pushes[i], now)
+                for i, now in zip(pending, held, strict=True)
+            }
+        message = (
+            f"Shopify refused the whole push ({batch_error.code}: {batch_error.message}); "
+            "this is a Tidemark bug: report it"
+        )
+        return {
+            i: PushResult(sku=pushes[i].sku, outcome=PushOutcome.FAILED, message=message) for i in pending
+        }
+
+    def _read_available(self, pushes: Sequence[QuantityPush]) -> list[int | None]:
+        """The available quantity Shopify holds now for each push's item at its location."""
+        held: dict[tuple[str, str], int | None] = {}
+        locations = sorted({push.location_id for push in pushes})
+        for location_id in locations:
+            item_ids = sorted({push.inventory_item_id for push in pushes if push.location_id == location_id})
+            data = self._call(
+                AVAILABLE_AT_LOCATION_QUERY,
+                {"ids": item_ids, "locationId": location_id},
+                cost=AVAILABLE_COST_PER_ITEM * len(item_ids),
+            )
+            for node in data["nodes"]:
+                if node and "id" in node:
+                    held[(str(node["id"]), location_id)] = _available(node.get("inventoryLevel"))
+        return [held.get((push.inventory_item_id, push.location_id)) for push in pushes]
+
+    # -- one call: pacing, throttling, retries ------------------------------------------------
+
+    def _call(self, query: str, variables: dict[str, Any], *, cost: int) -> dict[str, Any]:
+        """POST one GraphQL request and return its `data`; raise ChannelError when it fails."""
+        transient_failures = 0
+        throttled = 0
+        while True:
+            self._wait_for_points(cost)
+            try:
+                response = self._http.post(
+                    self._endpoint, json={"query": query, "variables": variables}, headers=self._headers
+                )
+            except httpx.TransportError as error:
+                transient_failures += 1
+                self._back_off(transient_failures, f"could not reach Shopify ({type(error).__name__})")
+                continue
+            if response.status_code in (401, 403):
+                raise ChannelAuthError(_auth_message(self._store_url, response))
+            if response.status_code == 429 or (response.status_code == 200 and _is_throttled(response)):
+                throttled += 1
+                self._wait_after_throttle(response, cost, throttled)
+                continue
+            if response.status_code >= 500:
+                transient_failures += 1
+                self._back_off(transient_failures, f"Shopify answered HTTP {response.status_code}")
+                continue
+            if response.status_code >= 400:
+                raise ChannelError(
+                    f"Shopify refused the request to {self._endpoint} with HTTP {response.status_code}: "
+                    f"{response.text[:200]}; check the store URL and the API version {API_VERSION}",
+                    retryable=False,
+                )
+            return self._data_of(response)
+
+    def _data_of(self, response: httpx.Response) -> dict[str, Any]:
+        try:
+            body = response.json()
+        except ValueError as error:
+            raise ChannelError(
+                f"Shopify answered {self._endpoint} with a body that is not JSON", retryable=True
+            ) from error
+        self._remember_bucket(body)
+        errors = body.get("errors")
+        if errors:
+            raise ChannelError(_graphql_error_message(errors), retryable=False)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise ChannelError(f"Shopify answered {self._endpoint} without data", retryable=True)
+        return data
+
+    def _back_off(self, failures: int, reason: str) -> None:
+        if failures >= MAX_TRANSIENT_ATTEMPTS:
+            raise ChannelError(
+                f"{reason} at {self._store_url}, {failures} times in a row: nothing is lost, the push "
+                "will be retried; if it lasts, check Shopify's status page and the store URL",
+                retryable=True,
+            )
+        delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1))
+        delay *= 0.5 + random.random() / 2  # jitter, so that shards don't retry in step
+        logger.warning(
+            "%s; retrying in %.2f s (attempt %d of %d)", reason, delay, failures + 1, MAX_TRANSIENT_ATTEMPTS
+        )
+        self._sleep(delay)
+
+    # -- the cost bucket -----------------------------------------------------------------------
+
+    def _remember_bucket(self, body: Any) -> None:
+        status = (
+            (body.get("extensions") or {}).get("cost", {}).get("throttleStatus")
+            if isinstance(body, dict)
+            else None
+        )
+        if not status:
+            return
+        self._bucket = _CostBucket(
+            maximum=float(status["maximumAvailable"]),
+            available=float(status["currentlyAvailable"]),
+            restore_rate=float(status["restoreRate"]),
+            observed_at=self._clock(),
+        )
+
+    def _wait_for_points(self, cost: int) -> None:
+        """Sleep just long enough for the bucket to hold `cost` points, as far as we know it."""
+        if self._bucket is None or self._bucket.restore_rate <= 0:
+            return
+        missing = cost - self._bucket.available_at(self._clock())
+        if missing > 0:
+            self._sleep(missing / self._bucket.restore_rate)
+
+    def _wait_after_throttle(self, response: httpx.Response, cost: int, throttled: int) -> None:
+        if throttled > MAX_THROTTLED_RETRIES:
+            raise ChannelError(
+                f"Shopify throttled {self._store_url} {throttled} times in a row: another app or sync is "
+                "using the store's API budget; the push will be retried",
+                retryable=True,
+            )
+        wait = _retry_after(response)
+        if wait is None:
+            with contextlib.suppress(ValueError):
+                self._remember_bucket(response.json())
+            bucket = self._bucket
+            missing = cost - bucket.available if bucket else 0
+            wait = missing / bucket.restore_rate if bucket and bucket.restore_rate > 0 else 0
+        wait = max(1.0, wait)
+        logger.info("Shopify throttled the request; waiting %.2f s", wait)
+        self._sleep(wait)
+
+
+# -- mapping Shopify's answers ------------------------------------------------------------------
+
+
+def _channel_variant(node: dict[str, Any]) -> ChannelVariant:
+    item = node["inventoryItem"]
+    levels = item["inventoryLevels"]["nodes"] if item else []
+    level = levels[0] if levels else None
+    available = _available(level)
+    return ChannelVariant(
+        variant_id=str(node["id"]),
+        product_id=str(node["product"]["id"]),
+        sku=node.get("sku") or "",
+        barcode=node.get("barcode") or "",
+        inventory_item_id=str(item["id"]) if item else "",
+        location_id=str(level["location"]["id"]) if level else "",
+        quantity=available if available is not None else int(node.get("inventoryQuantity") or 0),
+        price=_decimal(node.get("price")),
+        status=VariantStatus.ACTIVE if node["product"]["status"] == "ACTIVE" else VariantStatus.HIDDEN,
+    )
+
+
+def _available(level: dict[str, Any] | None) -> int | None:
+    if not level:
+        return None
+    for quantity in level.get("quantities") or []:
+        if quantity["name"] == "available":
+            return int(quantity["quantity"])
+    return None
+
+
+def _decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value is not None else None
+    except InvalidOperation:
+        return None
+
+
+def _sort_refusals(
+    pushes: Sequence[QuantityPush],
+    pending: list[int],
+    errors: list[_UserError],
+    reread: dict[int, int | None],
+    results: dict[int, PushResult],
+) -> tuple[list[int], list[int]]:
+    """Settle the refused entries of a round in `results`; return the entries to re-read
+    (stale for the first time) and those to send again as they are."""
+    stale: list[int] = []
+    again: list[int] = []
+    for position, index in enumerate(pending):
+        entry_errors = [error for error in errors if error.quantity_index == position]
+        refusals = [error for error in entry_errors if error.code != "CHANGE_FROM_QUANTITY_STALE"]
+        if refusals:
+            results[index] = _failed(pushes[index], refusals[0])
+        elif not entry_errors:
+            again.append(index)  # not written only because another entry was refused
+        elif index in reread:
+            results[index] = _conflict(pushes[index], reread[index])  # stale even after a re-read
+        else:
+            stale.append(index)
+    return stale, again
+
+
+def _pushed(push: QuantityPush) -> PushResult:
+    return PushResult(sku=push.sku, outcome=PushOutcome.PUSHED, observed=push.quantity)
+
+
+def _conflict(push: QuantityPush, held: int | None) -> PushResult:
+    now = f"holds {held}" if held is not None else "changed"
+    return PushResult(
+        sku=push.sku,
+        outcome=PushOutcome.CONFLICT,
+        observed=held,
+        message=(
+            f"{push.sku}: Shopify {now} while Tidemark pushed {push.quantity} (expected {push.expected}): "
+            "the quantity was changed on Shopify meanwhile; re-read it and push again"
+        ),
+    )
+
+
+def _failed(push: QuantityPush, error: _UserError) -> PushResult:
+    item, location = push.inventory_item_id, push.location_id
+    fixes = {
+        "ITEM_NOT_STOCKED_AT_LOCATION": (
+            f"inventory item {item} is not stocked at location {location}: stock it there on Shopify, "
+            "or unlink the listing"
+        ),
+        "INVALID_INVENTORY_ITEM": (
+            f"inventory item {item} does not exist on Shopify any more: link the listing to the variant "
+            "that replaced it, or unlink it"
+        ),
+        "INVALID_LOCATION": (
+            f"location {location} does not exist on Shopify any more: link the listing again to pick up "
+            "the variant's current location"
+        ),
+        "INVALID_QUANTITY_NEGATIVE": f"quantity {push.quantity} is negative: correct the master quantity",
+        "INVALID_QUANTITY_TOO_HIGH": (
+            f"quantity {push.quantity} is above Shopify's limit of 1,000,000,000: correct the master quantity"
+        ),
+        "NON_MUTABLE_INVENTORY_ITEM": (
+            f"inventory item {item} can't be set through the API (a bundle?): manage its stock on Shopify, "
+            "or unlink the listing"
+        ),
+        "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR": (
+            f"inventory item {item} at location {location} is linked to more than one listing: "
+            "unlink the duplicate"
+        ),
+    }
+    fix = fixes.get(
+        error.code, f"Shopify refused the quantity ({error.code}: {error.message}); check the variant"
+    )
+    return PushResult(sku=push.sku, outcome=PushOutcome.FAILED, message=f"{push.sku}: {fix}")
+
+
+def _is_throttled(response: httpx.Response) -> bool:
+    try:
+        errors = response.json().get("errors")
+    except (ValueError, AttributeError):
+        return False
+    return (
+        isinstance(errors, list)
+        and bool(errors)
+        and isinstance(errors[0], dict)
+        and (errors[0].get("extensions") or {}).get("code") == "THROTTLED"
+    )
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers["Retry-After"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _graphql_error_message(errors: Any) -> str:
+    if isinstance(errors, list):
+        text = "; ".join(
+            f"{error.get('message', error)} ({(error.get('extensions') or {}).get('code', 'no code')})"
+            if isinstance(error, dict)
+            else str(error)
+            for error in errors
+        )
+    else:
+        text = str(errors)
+    return f"Shopify rejected Tidemark's query: {text[:500]}; this is a Tidemark bug: report it"
+
+
+def _auth_message(store_url: str, response: httpx.Response) -> str:
+    if response.status_code == 401:
+        return (
+            f"Shopify refused the access token for {store_url}: HTTP 401 (invalid or revoked token), "
+            "fix: reinstall the Tidemark app on the store or paste a new Admin API access token; "
+            f"{SCOPES_FIX}"
+        )
+    return (
+        f"Shopify denied access to {store_url}: HTTP 403 (the token lacks a permission), "
+        f"fix: grant the missing scopes to the Tidemark app and reinstall it; {SCOPES_FIX}"
+    )

@@ -1,0 +1,23 @@
+"""One push of one value to one channel, as the listing's sync history keeps it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.channels.base import PushOutcome
+
+
+class HistoryEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    channel: str
+    at: datetime
+    job_id: str
+    field: str
+    from_value: str | None
+    to_value: str
+    outcome: PushOutcome
+    message: str = ""

@@ -1,0 +1,105 @@
+"""A job: one unit of queued work on one channel, and the lifecycle of its status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class JobKind(StrEnum):
+    LINK = "link"
+    RELINK = "relink"
+    RECONCILE = "reconcile"
+    SYNC = "sync"
+
+
+class SyncMode(StrEnum):
+    FULL = "full"
+    PARTIAL = "partial"
+    SMART = "smart"
+    SELECTED = "selected"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+FINISHED = frozenset(
+    {JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_ERRORS, JobStatus.FAILED, JobStatus.CANCELLED}
+)
+
+_NEXT: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.FAILED}),
+    JobStatus.RUNNING: FINISHED,
+}
+
+
+class InvalidTransition(ValueError):
+    def __init__(self, job_id: str, current: JobStatus, wanted: JobStatus) -> None:
+        super().__init__(f"job {job_id} is {current} and cannot become {wanted}")
+
+
+class JobCounts(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    planned: int = 0
+    pushed: int = 0
+    skipped: int = 0
+    failed: int = 0
+    conflicts: int = 0
+    linked: int = 0
+    already_linked: int = 0
+    not_matched: int = 0
+    duplicate: int = 0
+
+
+class JobFailure(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    message: str
+
+
+# A job keeps its first failures; the rest are counted and are in each listing's history.
+MAX_RECORDED_FAILURES = 100
+
+
+class Job(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    channel: str
+    kind: JobKind
+    mode: SyncMode | None = None
+    status: JobStatus = JobStatus.QUEUED
+    priority: int = 0
+    dry_run: bool = False
+    skus: tuple[str, ...] = ()
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    counts: JobCounts = Field(default_factory=JobCounts)
+    failures: tuple[JobFailure, ...] = ()
+    error: str = ""
+
+    def transition(self, wanted: JobStatus, at: datetime) -> Job:
+        if wanted not in _NEXT.get(self.status, frozenset()):
+            raise InvalidTransition(self.id, self.status, wanted)
+        changes: dict[str, object] = {"status": wanted}
+        if wanted is JobStatus.RUNNING:
+            changes["started_at"] = at
+        elif wanted in FINISHED:
+            changes["finished_at"] = at
+        return self.model_copy(update=changes)
+
+    def outcome(self) -> JobStatus:
+        """How a job whose work is done ends: with errors when any item failed or stayed in conflict."""
+        errors = self.counts.failed + self.counts.conflicts
+        return JobStatus.COMPLETED_WITH_ERRORS if errors else JobStatus.COMPLETED

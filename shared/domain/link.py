@@ -1,0 +1,39 @@
+"""A listing joined to one channel variant, and what was last pushed there and seen there."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.channels.base import VariantStatus
+
+
+class LinkStatus(StrEnum):
+    LINKED = "linked"
+    UNLINKED = "unlinked"
+
+
+class SyncState(StrEnum):
+    IN_SYNC = "in_sync"
+    OUT_OF_SYNC = "out_of_sync"
+    ERROR = "error"
+
+
+class Link(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    channel: str
+    status: LinkStatus
+    variant_id: str = ""
+    product_id: str = ""
+    inventory_item_id: str = ""
+    location_id: str = ""
+    channel_status: VariantStatus = VariantStatus.ACTIVE
+    last_pushed_quantity: int | None = None
+    last_observed_quantity: int | None = None
+    sync_state: SyncState = SyncState.OUT_OF_SYNC
+    unlinked_reason: str = ""
+    updated_at: datetime

@@ -1,0 +1,46 @@
+"""A master listing: one inventory item, keyed by SKU. The master is the source of truth."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+class ListingStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class CreatedBy(StrEnum):
+    MANUAL = "manual"
+    FILE_IMPORT = "file_import"
+    ORDER_IMPORT = "order_import"
+    FEED = "feed"
+
+
+class Listing(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: Sku
+    upc: str = ""
+    mpn: str = ""
+    title: str = ""
+    on_hand: int = Field(default=0, ge=0)
+    committed: int = Field(default=0, ge=0)
+    safety_buffer: int = Field(default=0, ge=0)
+    price: Decimal | None = Field(default=None, ge=0, decimal_places=2)
+    status: ListingStatus = ListingStatus.ACTIVE
+    auto_sync: bool = False
+    created_by: CreatedBy = CreatedBy.FILE_IMPORT
+    updated_at: datetime
+
+    @property
+    def syncable_balance(self) -> int:
+        """What is pushed as quantity: on hand less committed less the safety buffer, never below 0."""
+        return max(0, self.on_hand - self.committed - self.safety_buffer)

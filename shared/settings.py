@@ -1,0 +1,38 @@
+"""The settings every handler reads from its environment (set by template.yaml's Globals)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    push_queue_url: str
+    webhook_queue_url: str
+    push_shards: int
+    history_retention_days: int
+    secrets_prefix: str
+    link_state_machine_arn: str
+    sync_state_machine_arn: str
+    schedule_group: str
+    scheduler_role_arn: str
+
+
+@cache
+def settings() -> Settings:
+    env = os.environ
+    return Settings(
+        table_name=env["TABLE_NAME"],
+        push_queue_url=env["PUSH_QUEUE_URL"],
+        webhook_queue_url=env["WEBHOOK_QUEUE_URL"],
+        push_shards=int(env["PUSH_SHARDS"]),
+        history_retention_days=int(env["HISTORY_RETENTION_DAYS"]),
+        secrets_prefix=env["SECRETS_PREFIX"],
+        link_state_machine_arn=env["LINK_STATE_MACHINE_ARN"],
+        sync_state_machine_arn=env["SYNC_STATE_MACHINE_ARN"],
+        schedule_group=env["SCHEDULE_GROUP"],
+        scheduler_role_arn=env["SCHEDULER_ROLE_ARN"],
+    )

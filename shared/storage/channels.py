@@ -1,0 +1,46 @@
+"""Channels. Credentials are not here: they are in Secrets Manager (shared.storage.secrets).
+
+Access patterns (template.yaml, Table):
+- get one channel by name, list all channels:  PK=CHANNELS, SK=<name>
+"""
+
+from __future__ import annotations
+
+from boto3.dynamodb.conditions import Key
+
+from shared.domain.channel import Channel
+from shared.storage.aws import table
+from shared.storage.items import from_item, to_item
+
+PK = "CHANNELS"
+
+
+class ChannelExists(ValueError):
+    pass
+
+
+def get(name: str) -> Channel | None:
+    item = table().get_item(Key={"PK": PK, "SK": name}, ConsistentRead=True).get("Item")
+    return from_item(Channel, item) if item else None
+
+
+def list_all() -> list[Channel]:
+    answer = table().query(KeyConditionExpression=Key("PK").eq(PK), ConsistentRead=True)
+    return [from_item(Channel, item) for item in answer["Items"]]
+
+
+def create(channel: Channel) -> None:
+    from botocore.exceptions import ClientError
+
+    try:
+        table().put_item(
+            Item=to_item(channel, PK=PK, SK=channel.name), ConditionExpression="attribute_not_exists(PK)"
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise ChannelExists(channel.name) from error
+        raise
+
+
+def put(channel: Channel) -> None:
+    table().put_item(Item=to_item(channel, PK=PK, SK=channel.name))

@@ -1,0 +1,32 @@
+"""Turning models into DynamoDB items and back: JSON-safe values, numbers as numbers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
+
+KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "expires_at")
+
+
+def to_item(model: BaseModel, **keys: Any) -> dict[str, Any]:
+    return {**model.model_dump(mode="json"), **{k: v for k, v in keys.items() if v is not None}}
+
+
+def from_item(model: type[M], item: dict[str, Any]) -> M:
+    data = {k: _plain(v) for k, v in item.items() if k not in KEY_ATTRIBUTES}
+    return model.model_validate(data)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+

@@ -1,0 +1,73 @@
+"""Links: a listing joined to one channel's variant.
+
+Access patterns (template.yaml, Table):
+- a listing's links, with the listing, in one query:  PK=LISTING#<sku>, SK begins_with LINK#
+- one link / many links of a channel by SKU:          PK=LISTING#<sku>, SK=LINK#<channel> (BatchGetItem)
+- a channel's links, one SKU shard at a time (full):  GSI1PK=LINKS#<channel>#<shard>, GSI1SK=<sku>
+- a channel's out-of-sync links (partial), sparse:    GSI2PK=OOS#<channel>#<shard>, GSI2SK=<sku>
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from shared.domain.link import Link, LinkStatus, SyncState
+from shared.domain.syncing import shard_of
+from shared.settings import settings
+from shared.storage.aws import batch_get, table
+from shared.storage.items import from_item, to_item
+
+
+def key(sku: str, channel: str) -> dict[str, str]:
+    return {"PK": f"LISTING#{sku}", "SK": f"LINK#{channel}"}
+
+
+def _item(link: Link) -> dict[str, Any]:
+    shard = shard_of(link.sku, settings().push_shards)
+    out_of_sync = link.status is LinkStatus.LINKED and link.sync_state is not SyncState.IN_SYNC
+    return to_item(
+        link,
+        **key(link.sku, link.channel),
+        GSI1PK=f"LINKS#{link.channel}#{shard}",
+        GSI1SK=link.sku,
+        GSI2PK=f"OOS#{link.channel}#{shard}" if out_of_sync else None,
+        GSI2SK=link.sku if out_of_sync else None,
+    )
+
+
+def get_many(channel: str, skus: Iterable[str]) -> dict[str, Link]:
+    links = (from_item(Link, item) for item in batch_get([key(s, channel) for s in dict.fromkeys(skus)]))
+    return {link.sku: link for link in links}
+
+
+def put_many(links: Iterable[Link]) -> None:
+    with table().batch_writer(overwrite_by_pkeys=["PK", "SK"]) as writer:
+        for link in links:
+            writer.put_item(Item=_item(link))
+
+
+def shard_skus(channel: str, shard: int, page_size: int = 1000) -> Iterator[list[str]]:
+    """The SKUs of a channel's links in one shard, a page at a time."""
+    request: dict[str, Any] = {
+        "IndexName": "GSI1",
+        "KeyConditionExpression": Key("GSI1PK").eq(f"LINKS#{channel}#{shard}"),
+        "ProjectionExpression": "GSI1SK",
+        "Limit": page_size,
+    }
+    while True:
+        answer = table().query(**request)
+        yield [item["GSI1SK"] for item in answer["Items"]]
+        if "LastEvaluatedKey" not in answer:
+            return
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def for_listing(sku: str) -> list[Link]:
+    answer = table().query(
+        KeyConditionExpression=Key("PK").eq(f"LISTING#{sku}") & Key("SK").begins_with("LINK#"),
+        ConsistentRead=True,
+    )
+    return [from_item(Link, item) for item in answer["Items"]]

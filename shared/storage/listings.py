@@ -1,0 +1,45 @@
+"""Listings.
+
+Access patterns (template.yaml, Table):
+- get / put one listing by SKU:              PK=LISTING#<sku>, SK=LISTING
+- get many by SKU (push, link):              BatchGetItem on the same keys
+- changes in time order, per shard (smart):  GSI3PK=CHANGES#<shard>, GSI3SK=<updated_at>#<sku>
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from shared.domain.listing import Listing
+from shared.domain.syncing import shard_of
+from shared.settings import settings
+from shared.storage.aws import batch_get, table
+from shared.storage.items import from_item, to_item
+
+
+def key(sku: str) -> dict[str, str]:
+    return {"PK": f"LISTING#{sku}", "SK": "LISTING"}
+
+
+def get(sku: str) -> Listing | None:
+    item = table().get_item(Key=key(sku), ConsistentRead=True).get("Item")
+    return from_item(Listing, item) if item else None
+
+
+def get_many(skus: Iterable[str]) -> dict[str, Listing]:
+    listings = (from_item(Listing, item) for item in batch_get([key(s) for s in dict.fromkeys(skus)]))
+    return {listing.sku: listing for listing in listings}
+
+
+def put_many(listings: Iterable[Listing]) -> None:
+    shards = settings().push_shards
+    with table().batch_writer() as writer:
+        for listing in listings:
+            writer.put_item(
+                Item=to_item(
+                    listing,
+                    **key(listing.sku),
+                    GSI3PK=f"CHANGES#{shard_of(listing.sku, shards)}",
+                    GSI3SK=f"{listing.updated_at.isoformat()}#{listing.sku}",
+                )
+            )

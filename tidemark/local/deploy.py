@@ -1,0 +1,267 @@
+"""Deploying template.yaml into moto: every resource is created from its definition in the template.
+
+Each resource type the template uses has one deployer below; a type without one fails loudly,
+so a resource added to the template can never be silently missing on the laptop.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from tidemark.local.template import PSEUDO, Resolver, load, with_globals
+
+LOCAL_ROLE = "tidemark-local-execution"
+
+
+@dataclass(frozen=True)
+class Deployed:
+    type: str
+    ref: str
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    name: str
+    arn: str
+    module: str
+    attribute: str
+    environment: dict[str, str]
+    timeout: int
+
+
+@dataclass(frozen=True)
+class SqsEventSource:
+    function: str
+    queue_url: str
+    batch_size: int
+    max_concurrency: int
+    report_failures: bool
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    authorizer: str
+
+
+@dataclass
+class Deployment:
+    stack_name: str
+    resources: dict[str, Deployed] = field(default_factory=dict)
+    functions: dict[str, FunctionSpec] = field(default_factory=dict)
+    event_sources: list[SqsEventSource] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    schedule_groups: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+class UnsupportedResource(ValueError):
+    pass
+
+
+class _Deployer:
+    def __init__(self, template_path: Path, stack_name: str) -> None:
+        self.base = template_path.parent
+        self.template = load(template_path)
+        self.result = Deployment(stack_name)
+        self.resolve = Resolver(self.template, stack_name, self.ref, self.get_att)
+        self._in_progress: set[str] = set()
+        region = PSEUDO["AWS::Region"]
+        self.aws: Callable[[str], Any] = lambda service: boto3.client(service, region_name=region)  # type: ignore[call-overload]
+        self._deployers: dict[str, Callable[[str, dict[str, Any]], Deployed]] = {
+            "AWS::DynamoDB::Table": self._table,
+            "AWS::SQS::Queue": self._queue,
+            "AWS::Serverless::Function": self._function,
+            "AWS::Serverless::LayerVersion": self._layer,
+            "AWS::Serverless::StateMachine": self._state_machine,
+            "AWS::Serverless::HttpApi": self._http_api,
+            "AWS::Scheduler::ScheduleGroup": self._schedule_group,
+            "AWS::IAM::Role": self._role,
+        }
+
+    def run(self) -> Deployment:
+        self.aws("iam").create_role(RoleName=LOCAL_ROLE, AssumeRolePolicyDocument="{}")
+        for logical_id in self.template["Resources"]:
+            self.deploy(logical_id)
+        self.result.outputs = {
+            name: str(self.resolve(spec["Value"])) for name, spec in self.template.get("Outputs", {}).items()
+        }
+        return self.result
+
+    def deploy(self, logical_id: str) -> Deployed:
+        if logical_id in self.result.resources:
+            return self.result.resources[logical_id]
+        if logical_id not in self.template["Resources"]:
+            raise KeyError(f"template.yaml refers to '{logical_id}', which it does not define")
+        if logical_id in self._in_progress:
+            raise ValueError(f"circular reference through '{logical_id}'")
+        self._in_progress.add(logical_id)
+        resource = self.template["Resources"][logical_id]
+        deployer = self._deployers.get(resource["Type"])
+        if deployer is None:
+            raise UnsupportedResource(f"local mode cannot deploy {logical_id} ({resource['Type']}): add a deployer")
+        deployed = deployer(logical_id, resource)
+        self.result.resources[logical_id] = deployed
+        return deployed
+
+    def ref(self, logical_id: str) -> str:
+        return self.deploy(logical_id).ref
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        deployed = self.deploy(logical_id)
+        if attribute not in deployed.attributes:
+            raise KeyError(f"local mode has no attribute {attribute} of {logical_id}")
+        return deployed.attributes[attribute]
+
+    def _name(self, logical_id: str, given: Any) -> str:
+        return str(self.resolve(given)) if given else f"{self.result.stack_name}-{logical_id}"
+
+    def _table(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource["Properties"])
+        name = self._name(logical_id, p.get("TableName"))
+        request: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": p["AttributeDefinitions"],
+            "KeySchema": p["KeySchema"],
+            "BillingMode": p.get("BillingMode", "PROVISIONED"),
+        }
+        for index in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            if index in p:
+                request[index] = p[index]
+        if "StreamSpecification" in p:
+            request["StreamSpecification"] = {"StreamEnabled": True, **p["StreamSpecification"]}
+        if "SSESpecification" in p:
+            request["SSESpecification"] = {"Enabled": p["SSESpecification"].get("SSEEnabled", False)}
+        dynamodb = self.aws("dynamodb")
+        description = dynamodb.create_table(**request)["TableDescription"]
+        if "TimeToLiveSpecification" in p:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=p["TimeToLiveSpecification"])
+        if "PointInTimeRecoverySpecification" in p:
+            dynamodb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification=p["PointInTimeRecoverySpecification"]
+            )
+        attributes = {"Arn": description["TableArn"]}
+        if "LatestStreamArn" in description:
+            attributes["StreamArn"] = description["LatestStreamArn"]
+        return Deployed(resource["Type"], name, attributes)
+
+    def _queue(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource.get("Properties", {}))
+        fifo = bool(p.get("FifoQueue"))
+        given = p.pop("QueueName", None)
+        name = str(given) if given else f"{self.result.stack_name}-{logical_id}{'.fifo' if fifo else ''}"
+        p.pop("Tags", None)
+        attributes = {
+            k: json.dumps(v) if isinstance(v, dict) else str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in p.items()
+        }
+        sqs = self.aws("sqs")
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return Deployed(resource["Type"], url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
+
+    def _function(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = with_globals(self.template, resource)
+        name = self._name(logical_id, p.get("FunctionName"))
+        environment = {k: str(v) for k, v in self.resolve(p.get("Environment", {}).get("Variables", {})).items()}
+        module_file, attribute = p["Handler"].rsplit(".", 1)
+        package = ".".join(Path(p["CodeUri"]).parts)
+        answer = self.aws("lambda").create_function(
+            FunctionName=name,
+            Runtime=p["Runtime"],
+            Role=f"arn:aws:iam::{PSEUDO['AWS::AccountId']}:role/{LOCAL_ROLE}",
+            Handler=p["Handler"],
+            Code={"ZipFile": _placeholder_zip()},
+            Timeout=int(p.get("Timeout", 3)),
+            MemorySize=int(p.get("MemorySize", 128)),
+            Environment={"Variables": environment},
+        )
+        spec = FunctionSpec(
+            logical_id, name, answer["FunctionArn"], f"{package}.{module_file}", attribute, environment,
+            int(p.get("Timeout", 3)),
+        )
+        self.result.functions[name] = spec
+        for event_name, event in p.get("Events", {}).items():
+            self._event(spec, event_name, event)
+        return Deployed(resource["Type"], name, {"Arn": answer["FunctionArn"]})
+
+    def _event(self, function: FunctionSpec, event_name: str, event: dict[str, Any]) -> None:
+        p = event.get("Properties", {})
+        if event["Type"] == "SQS":
+            queue_arn = self.resolve(p["Queue"])
+            queue = next(d for d in self.result.resources.values() if d.attributes.get("Arn") == queue_arn)
+            self.result.event_sources.append(
+                SqsEventSource(
+                    function=function.name,
+                    queue_url=queue.ref,
+                    batch_size=int(p.get("BatchSize", 10)),
+                    max_concurrency=int(p.get("ScalingConfig", {}).get("MaximumConcurrency", 2)),
+                    report_failures="ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
+                )
+            )
+        elif event["Type"] == "HttpApi":
+            api = p.get("ApiId", {}).get("Ref")
+            default = self.template["Resources"][api]["Properties"].get("Auth", {}).get("DefaultAuthorizer", "NONE")
+            authorizer = p.get("Auth", {}).get("Authorizer", default)
+            self.result.routes.append(Route(p.get("Method", "ANY").upper(), p["Path"], function.name, authorizer))
+        else:
+            raise UnsupportedResource(f"local mode cannot run {function.logical_id}'s {event_name} ({event['Type']})")
+
+    def _layer(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        # The layer's code (shared/) is importable in-process already.
+        return Deployed(resource["Type"], f"arn:aws:lambda:local:layer:{logical_id}")
+
+    def _state_machine(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = resource["Properties"]
+        name = self._name(logical_id, p.get("Name"))
+        definition = (self.base / p["DefinitionUri"]).read_text()
+        for key, value in self.resolve(p.get("DefinitionSubstitutions", {})).items():
+            definition = definition.replace("${" + key + "}", str(value))
+        arn = self.aws("stepfunctions").create_state_machine(
+            name=name,
+            definition=definition,
+            roleArn=f"arn:aws:iam::{PSEUDO['AWS::AccountId']}:role/{LOCAL_ROLE}",
+            type=p.get("Type", "STANDARD"),
+        )["stateMachineArn"]
+        return Deployed(resource["Type"], arn, {"Arn": arn, "Name": name})
+
+    def _http_api(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        # Served by tidemark.local.http_api from the routes the functions' events declare.
+        return Deployed(resource["Type"], "local")
+
+    def _schedule_group(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        name = self._name(logical_id, resource["Properties"].get("Name"))
+        arn = self.aws("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
+        self.result.schedule_groups.append(name)
+        return Deployed(resource["Type"], name, {"Arn": arn})
+
+    def _role(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource["Properties"])
+        name = self._name(logical_id, p.get("RoleName"))
+        role = self.aws("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(p["AssumeRolePolicyDocument"]))
+        return Deployed(resource["Type"], name, {"Arn": role["Role"]["Arn"]})
+
+
+def _placeholder_zip() -> bytes:
+    """moto wants code; the real code runs in-process (tidemark.local.lambdas)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("README", "runs in-process")
+    return buffer.getvalue()
+
+
+def deploy(template_path: Path, stack_name: str = "tidemark") -> Deployment:
+    """Create every resource of the template in the active moto mock."""
+    return _Deployer(template_path, stack_name).run()

@@ -1,0 +1,93 @@
+"""Running Lambda handlers in-process: the one moto seam.
+
+moto starts a Docker container in `LambdaFunction._invoke_lambda(self, event=None) ->
+(payload_json, errored, logs)`. Replacing that one method makes every invocation moto
+performs (Step Functions tasks, direct invokes) run the function's Python handler here.
+It is a private API: moto is pinned and tests/integration/test_moto_seam.py is its canary.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from moto.awslambda.models import LambdaFunction
+
+from tidemark.local.deploy import FunctionSpec
+
+Handler = Callable[[Any, Any], Any]
+
+SEAM_NAME = "_invoke_lambda"
+_registry: dict[str, Handler] = {}
+_original = getattr(LambdaFunction, SEAM_NAME)
+
+
+@dataclass
+class LocalContext:
+    """What a Lambda context object offers the handlers (and Powertools) to read."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    timeout_s: int
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    _deadline: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self._deadline = time.monotonic() + self.timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def register(spec: FunctionSpec) -> None:
+    module = importlib.import_module(spec.module)
+    _registry[spec.name] = getattr(module, spec.attribute)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    handler = _registry.get(self.function_name)
+    if handler is None:
+        result: tuple[str, bool, str] = _original(self, event)
+        return result
+    payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
+    context = LocalContext(
+        function_name=self.function_name,
+        invoked_function_arn=self.function_arn,
+        memory_limit_in_mb=int(self.memory_size),
+        timeout_s=int(self.timeout),
+    )
+    try:
+        return json.dumps(handler(payload, context), default=_json_default), False, ""
+    except Exception as error:  # noqa: BLE001 - reported to the caller as Lambda reports a function error
+        trace = traceback.format_exc()
+        body = {"errorMessage": str(error), "errorType": type(error).__name__, "stackTrace": trace.splitlines()}
+        return json.dumps(body), True, trace
+
+
+def install_seam() -> None:
+    if not callable(getattr(LambdaFunction, SEAM_NAME, None)):
+        raise RuntimeError(f"moto's LambdaFunction.{SEAM_NAME} is gone: local mode cannot run handlers")
+    setattr(LambdaFunction, SEAM_NAME, _invoke_in_process)
+
+
+def remove_seam() -> None:
+    setattr(LambdaFunction, SEAM_NAME, _original)
+    _registry.clear()

@@ -1,0 +1,188 @@
+"""The whole stack on one laptop: template.yaml deployed into moto, handlers in-process,
+SQS event sources polled, schedules fired, the HTTP API on 127.0.0.1, and sandbox stores.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from tidemark.local.deploy import PSEUDO, Deployment, deploy
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = PROJECT_ROOT / "template.yaml"
+
+# Settings of the laptop, not of the infrastructure: where AWS is (moto, in-process) and that
+# X-Ray and CloudWatch are not there. Everything else the handlers read comes from the template.
+LOCAL_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": PSEUDO["AWS::Region"],
+    "AWS_REGION": PSEUDO["AWS::Region"],
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+}
+
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "core": {"reset_boto3_session": True}}
+
+
+class EnvironmentConflict(ValueError):
+    pass
+
+
+@dataclass
+class SandboxStore:
+    channel_type: str
+    url: str
+    credentials: dict[str, str]
+    store: Any
+    server: Any = field(repr=False)
+
+
+def handler_environment(deployment: Deployment) -> dict[str, str]:
+    """The one environment every handler shares: handlers run in one process, so they must agree."""
+    merged: dict[str, str] = {}
+    owner: dict[str, str] = {}
+    for spec in deployment.functions.values():
+        for name, value in spec.environment.items():
+            if name in merged and merged[name] != value:
+                raise EnvironmentConflict(
+                    f"{name} differs between {owner[name]} and {spec.logical_id}; local mode runs every "
+                    "handler in one process: give it one value (template.yaml Globals)"
+                )
+            merged[name] = value
+            owner.setdefault(name, spec.logical_id)
+    return merged
+
+
+class LocalRuntime:
+    def __init__(
+        self,
+        template: Path = TEMPLATE,
+        *,
+        port: int = 8000,
+        sandboxes: bool = True,
+        shopify_variants: int = 200,
+        seed: int = 7,
+        log_level: str = "WARNING",
+    ) -> None:
+        self.template = template
+        self.port = port
+        self.with_sandboxes = sandboxes
+        self.shopify_variants = shopify_variants
+        self.seed = seed
+        self.log_level = log_level
+        self.deployment: Deployment | None = None
+        self.api_url = ""
+        self.sandboxes: dict[str, SandboxStore] = {}
+        self._saved_environment: dict[str, str] = {}
+        self._mock: Any = None
+        self._pollers: list[Any] = []
+        self._schedules: Any = None
+        self._api_server: Any = None
+
+    def start(self) -> LocalRuntime:
+        from moto import mock_aws
+
+        from tidemark.local import lambdas
+
+        self._saved_environment = dict(os.environ)
+        os.environ.update(LOCAL_ENVIRONMENT)
+        self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
+        self._mock.start()
+        try:
+            lambdas.install_seam()
+            self.deployment = deploy(self.template)
+            os.environ.update(handler_environment(self.deployment))
+            os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
+            self._forget_cached_clients()
+            for spec in self.deployment.functions.values():
+                lambdas.register(spec)
+            self._start_workers()
+            if self.with_sandboxes:
+                self._start_sandboxes()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_workers(self) -> None:
+        from tidemark.local.http_api import HttpApi
+        from tidemark.local.pollers import QueuePoller
+        from tidemark.local.schedules import ScheduleRunner
+        from tidemark.sandbox.server import serve_in_thread
+
+        assert self.deployment is not None
+        region = PSEUDO["AWS::Region"]
+        self._pollers = [QueuePoller(source, region) for source in self.deployment.event_sources]
+        for poller in self._pollers:
+            poller.start()
+        self._schedules = ScheduleRunner(self.deployment.schedule_groups, region)
+        self._schedules.start()
+        self._api_server = serve_in_thread(HttpApi(self.deployment.routes, region).app, port=self.port)
+        self.api_url = self._api_server.url
+
+    def _start_sandboxes(self) -> None:
+        from tidemark.sandbox.server import serve_in_thread
+        from tidemark.sandbox.shopify import ShopifyStore, create_app
+
+        token = f"shpat_{secrets.token_hex(16)}"
+        store = ShopifyStore.generate(self.shopify_variants, seed=self.seed)
+        server = serve_in_thread(create_app(store, token))
+        self.sandboxes["shopify"] = SandboxStore("shopify", server.url, {"token": token}, store, server)
+
+    @staticmethod
+    def _forget_cached_clients() -> None:
+        from aws_lambda_powertools.utilities import parameters
+
+        from shared.storage import aws
+
+        aws.reset()
+        parameters.clear_caches()
+        parameters.base.DEFAULT_PROVIDERS.clear()
+
+    @property
+    def schedules(self) -> Any:
+        return self._schedules
+
+    @property
+    def pollers(self) -> list[Any]:
+        return self._pollers
+
+    def stop(self) -> None:
+        from tidemark.local import lambdas
+
+        for sandbox in self.sandboxes.values():
+            sandbox.server.stop()
+        self.sandboxes.clear()
+        if self._api_server is not None:
+            self._api_server.stop()
+            self._api_server = None
+        for poller in self._pollers:
+            poller.stop()
+        self._pollers = []
+        if self._schedules is not None:
+            self._schedules.stop()
+            self._schedules = None
+        lambdas.remove_seam()
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+        os.environ.clear()
+        os.environ.update(self._saved_environment)
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

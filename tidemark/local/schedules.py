@@ -1,0 +1,88 @@
+"""EventBridge Scheduler on the laptop: moto stores schedules but never fires them; this does.
+
+Every schedule in the template's schedule groups is read from moto (so schedules created at
+run time, like a channel's sync schedule, are seen) and its target is started when it is due.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import boto3
+
+log = logging.getLogger(__name__)
+
+_UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+
+
+def rate_seconds(expression: str) -> float | None:
+    """Seconds between firings of `rate(N unit)`; None for expressions local mode does not fire."""
+    match = re.fullmatch(r"rate\((\d+)\s+(minutes?|hours?|days?)\)", expression.strip())
+    return int(match.group(1)) * _UNITS[match.group(2)] if match else None
+
+
+class ScheduleRunner:
+    def __init__(self, groups: list[str], region: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.groups = groups
+        self._scheduler = boto3.client("scheduler", region_name=region)
+        self._states = boto3.client("stepfunctions", region_name=region)
+        self._lambda = boto3.client("lambda", region_name=region)
+        self._clock = clock
+        self._next_due: dict[tuple[str, str], float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="schedules", daemon=True)
+        self.fired: list[str] = []
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            try:
+                self.tick()
+            except Exception:
+                log.exception("firing schedules failed; trying again in a second")
+
+    def tick(self, later_by: timedelta = timedelta(0)) -> list[str]:
+        """Fire every schedule that is due (as if `later_by` had passed); returns their names."""
+        now = self._clock() + later_by.total_seconds()
+        fired = []
+        seen = set()
+        for group in self.groups:
+            for summary in self._scheduler.list_schedules(GroupName=group).get("Schedules", []):
+                schedule = self._scheduler.get_schedule(GroupName=group, Name=summary["Name"])
+                key = (group, schedule["Name"])
+                seen.add(key)
+                every = rate_seconds(schedule["ScheduleExpression"])
+                if schedule.get("State") == "DISABLED" or every is None:
+                    self._next_due.pop(key, None)
+                    continue
+                due = self._next_due.setdefault(key, self._clock() + every)
+                if now >= due:
+                    self._fire(schedule["Target"], schedule["Name"])
+                    self._next_due[key] = now + every
+                    fired.append(schedule["Name"])
+        for gone in set(self._next_due) - seen:
+            del self._next_due[gone]
+        self.fired.extend(fired)
+        return fired
+
+    def _fire(self, target: dict[str, Any], name: str) -> None:
+        arn, payload = target["Arn"], target.get("Input", "{}")
+        if ":states:" in arn:
+            self._states.start_execution(stateMachineArn=arn, name=f"{name}-{uuid.uuid4().hex[:12]}", input=payload)
+        elif ":lambda:" in arn:
+            self._lambda.invoke(FunctionName=arn, InvocationType="Event", Payload=payload.encode())
+        else:
+            raise ValueError(f"schedule {name}: local mode cannot fire a target {arn}")

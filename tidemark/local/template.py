@@ -1,0 +1,114 @@
+"""Reading template.yaml: CloudFormation's short-form tags, SAM Globals, and intrinsic functions.
+
+Only what a template may say is interpreted here; what each resource becomes lives in deploy.py.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PSEUDO = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012", "AWS::Partition": "aws",
+          "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": None}
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if name == "Fn::GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load(path: Path) -> dict[str, Any]:
+    with path.open() as f:
+        template: dict[str, Any] = yaml.load(f, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return template
+
+
+def with_globals(template: dict[str, Any], resource: dict[str, Any]) -> dict[str, Any]:
+    """A SAM resource's properties with the template's Globals merged in, as SAM does."""
+    kind = resource["Type"].removeprefix("AWS::Serverless::")
+    defaults = template.get("Globals", {}).get(kind, {})
+    merged = {**defaults, **resource.get("Properties", {})}
+    if "Environment" in defaults or "Environment" in resource.get("Properties", {}):
+        variables = {
+            **defaults.get("Environment", {}).get("Variables", {}),
+            **resource.get("Properties", {}).get("Environment", {}).get("Variables", {}),
+        }
+        merged["Environment"] = {"Variables": variables}
+    return merged
+
+
+class Resolver:
+    """Evaluates Ref, Fn::GetAtt, Fn::Sub and Fn::Join against deployed resources."""
+
+    def __init__(
+        self,
+        template: dict[str, Any],
+        stack_name: str,
+        ref: Callable[[str], str],
+        get_att: Callable[[str, str], str],
+    ) -> None:
+        self.parameters = {
+            name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
+        }
+        self.pseudo = {**PSEUDO, "AWS::StackName": stack_name}
+        self._ref = ref
+        self._get_att = get_att
+
+    def __call__(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (name, argument), = value.items()
+            if name == "Ref":
+                return self.ref(argument)
+            if name == "Fn::GetAtt":
+                return self._get_att(*argument)
+            if name == "Fn::Sub":
+                return self.sub(argument)
+            if name == "Fn::Join":
+                separator, parts = argument
+                return separator.join(str(self(p)) for p in parts)
+            if name.startswith("Fn::"):
+                raise ValueError(f"local mode does not evaluate {name}: use Ref, GetAtt, Sub or Join")
+        return {k: self(v) for k, v in value.items()}
+
+    def ref(self, name: str) -> str:
+        if name in self.pseudo:
+            return str(self.pseudo[name])
+        if name in self.parameters:
+            return self.parameters[name]
+        return self._ref(name)
+
+    def sub(self, argument: str | list[Any]) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else (argument[0], argument[1])
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in variables:
+                return str(self(variables[name]))
+            if "." in name and name.split(".", 1)[0] not in self.pseudo:
+                return str(self._get_att(*name.split(".", 1)))
+            return self.ref(name)
+
+        return re.sub(r"\$\{([^}!]+)\}", replace, text)
