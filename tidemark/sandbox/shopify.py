@@ -511,6 +511,12 @@ class ShopifyStore:
             self._available[level] = quantity
             self._updated_at[level] = _now_iso()
 
+    @property
+    def adjustment_count(self) -> int:
+        """How many inventorySetQuantities calls were applied (idempotent replays are not)."""
+        with self._lock:
+            return self._adjustment_groups
+
     def variants(self) -> list[SandboxVariant]:
         with self._lock:
             return [

@@ -1,0 +1,134 @@
+"""The console API as the CLI and the demo speak to it.
+
+Against AWS the API uses IAM auth, so requests are signed (SigV4) with the operator's AWS
+credentials; the local API on loopback takes them unsigned.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+DEFAULT_API = "http://127.0.0.1:8000"
+FINISHED = {"completed", "completed_with_errors", "failed", "cancelled"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or []
+
+
+class SigV4(httpx.Auth):
+    """Signs each request for API Gateway (service execute-api) with botocore's signer."""
+
+    def __init__(self, region: str) -> None:
+        import boto3
+
+        credentials = boto3.Session().get_credentials()
+        if credentials is None:
+            raise ApiError(0, "no AWS credentials found to sign requests: configure them (aws configure)")
+        self._credentials = credentials
+        self._region = region
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
+        signed = AWSRequest(method=request.method, url=str(request.url), data=request.content,
+                            headers={"content-type": request.headers.get("content-type", "")})
+        SigV4Auth(self._credentials, "execute-api", self._region).add_auth(signed)
+        request.headers.update(dict(signed.headers))
+        yield request
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+class ConsoleApi:
+    def __init__(self, base_url: str = DEFAULT_API, *, region: str | None = None, timeout: float = 30.0) -> None:
+        auth: httpx.Auth | None = None
+        if not _is_loopback(base_url):
+            host = urlsplit(base_url).hostname or ""
+            parts = host.split(".")
+            auth = SigV4(region or (parts[2] if len(parts) > 3 else "us-east-1"))
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, auth=auth)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as error:
+            raise ApiError(0, f"cannot reach the console API at {self._http.base_url}: {error}; "
+                              "start it with `tidemark local up` or pass --api URL") from error
+        body = response.json() if response.content else None
+        if response.is_error:
+            message = body.get("message", response.text) if isinstance(body, dict) else response.text
+            errors = body.get("errors") if isinstance(body, dict) else None
+            raise ApiError(response.status_code, message, errors)
+        return body
+
+    def import_listings(self, csv_text: str) -> dict[str, int]:
+        result: dict[str, int] = self._call(
+            "POST", "/v1/listings/import", content=csv_text.encode(), headers={"content-type": "text/csv"}
+        )
+        return result
+
+    def listing(self, sku: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/v1/listings/{sku}")
+        return result
+
+    def add_channel(self, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/v1/channels", json=body)
+        return result
+
+    def channels(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/v1/channels")
+        return result
+
+    def channel(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/v1/channels/{name}")
+        return result
+
+    def start_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/v1/jobs", json=body)
+        return result
+
+    def jobs(self, channel: str, limit: int = 50) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/v1/jobs", params={"channel": channel, "limit": limit})
+        return result
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/v1/jobs/{job_id}")
+        return result
+
+    def history(self, sku: str, channel: str | None = None, limit: int = 50) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit}
+        if channel:
+            params["channel"] = channel
+        result: dict[str, Any] = self._call("GET", f"/v1/history/{sku}", params=params)
+        return result
+
+    def wait_for_job(
+        self, job_id: str, on_progress: Callable[[dict[str, Any]], None] | None = None, timeout_s: float = 600
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            job = self.job(job_id)
+            if on_progress:
+                on_progress(job)
+            if job["status"] in FINISHED:
+                return job
+            if time.monotonic() > deadline:
+                raise ApiError(0, f"job {job_id} is still {job['status']} after {timeout_s:.0f} s")
+            time.sleep(0.25)

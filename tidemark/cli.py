@@ -1,0 +1,229 @@
+"""tidemark: the demo, the local stack, sandbox stores, and the operator's verbs over the console API."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from tidemark.api_client import DEFAULT_API, ApiError, ConsoleApi
+from tidemark.render import console, job_table, jobs_table, wait_with_progress
+
+app = typer.Typer(help="Tidemark: one master inventory, pushed to every sales channel.", no_args_is_help=True)
+local_app = typer.Typer(help="The whole stack on this machine (moto, handlers, console API, sandboxes).")
+sandbox_app = typer.Typer(help="One sandbox store alone.")
+listings_app = typer.Typer(help="Master listings.")
+channels_app = typer.Typer(help="Connected stores.")
+jobs_app = typer.Typer(help="The job queue.")
+app.add_typer(local_app, name="local")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(listings_app, name="listings")
+app.add_typer(channels_app, name="channels")
+app.add_typer(jobs_app, name="jobs")
+
+ApiOption = Annotated[str, typer.Option("--api", envvar="TIDEMARK_API", help="console API base URL")]
+
+
+def _api(url: str) -> ConsoleApi:
+    return ConsoleApi(url)
+
+
+def _run(call: Any) -> Any:
+    """Run an API call; a refusal is printed with its fix and exits 1."""
+    try:
+        return call()
+    except ApiError as error:
+        console.print(f"[red]error[/] {error.message}")
+        for detail in error.errors[:20]:
+            where = f"line {detail['line']}, " if "line" in detail else ""
+            console.print(f"  {where}{detail.get('field', '')}: {detail['message']}")
+        raise typer.Exit(1) from error
+
+
+def _wait_forever() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+
+
+@app.command()
+def demo(variants: Annotated[int, typer.Option(help="variants in the sandbox store")] = 200) -> None:
+    """Run the whole product locally and show what it did."""
+    from tidemark.demo import run_demo
+
+    raise typer.Exit(run_demo(variants))
+
+
+@local_app.command("up")
+def local_up(
+    port: Annotated[int, typer.Option(help="console API port on 127.0.0.1")] = 8000,
+    sandboxes: Annotated[bool, typer.Option("--sandboxes/--no-sandboxes", help="start sandbox stores")] = True,
+    variants: Annotated[int, typer.Option(help="variants in the Shopify sandbox")] = 200,
+    log_level: Annotated[str, typer.Option(help="handlers' log level")] = "INFO",
+) -> None:
+    """Run the stack until Ctrl-C."""
+    from tidemark.local.runtime import LocalRuntime
+
+    runtime = LocalRuntime(port=port, sandboxes=sandboxes, shopify_variants=variants, log_level=log_level)
+    with console.status("deploying template.yaml into moto"):
+        runtime.start()
+    try:
+        console.print(f"[bold]console API[/] {runtime.api_url}  (OpenAPI: {runtime.api_url}/v1/openapi.json)")
+        for name, store in runtime.sandboxes.items():
+            credentials = "  ".join(f"{k}={v}" for k, v in store.credentials.items())
+            console.print(f"[bold]{name} sandbox[/] {store.url}  {credentials}")
+        console.print("Ctrl-C stops everything.")
+        _wait_forever()
+    finally:
+        with console.status("stopping"):
+            runtime.stop()
+
+
+@sandbox_app.command("shopify")
+def sandbox_shopify(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8100,
+    variants: Annotated[int, typer.Option(help="variants in the catalog")] = 200,
+    plan: Annotated[str, typer.Option(help="standard, advanced, plus or enterprise")] = "standard",
+    token: Annotated[str, typer.Option(help="the Admin API access token it accepts")] = "shpat_sandbox",
+    seed: Annotated[int, typer.Option(help="makes the catalog repeatable")] = 7,
+) -> None:
+    """A Shopify store (Admin GraphQL 2026-10) on loopback until Ctrl-C."""
+    from tidemark.sandbox.server import serve_in_thread
+    from tidemark.sandbox.shopify import ShopifyStore, create_app
+
+    store = ShopifyStore.generate(variants, seed=seed, plan=plan)
+    server = serve_in_thread(create_app(store, token), port=port)
+    console.print(f"[bold]shopify sandbox[/] {server.url}  token={token}  plan={plan}  variants={variants}")
+    try:
+        _wait_forever()
+    finally:
+        server.stop()
+
+
+@listings_app.command("import")
+def listings_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], api: ApiOption = DEFAULT_API) -> None:
+    """Create or update listings from a CSV file (columns: sku, upc, mpn, title, on_hand, ...)."""
+    result = _run(lambda: _api(api).import_listings(file.read_text()))
+    console.print(f"created {result['created']}, updated {result['updated']}")
+
+
+@listings_app.command("show")
+def listings_show(sku: str, api: ApiOption = DEFAULT_API) -> None:
+    """One listing, its syncable balance and its links."""
+    listing = _run(lambda: _api(api).listing(sku))
+    console.print_json(data=listing)
+
+
+@channels_app.command("add")
+def channels_add(
+    channel_type: Annotated[str, typer.Argument(metavar="TYPE", help="shopify or woocommerce")],
+    name: str,
+    store_url: Annotated[str, typer.Option(help="the store's base URL")],
+    token: Annotated[str | None, typer.Option(help="Shopify Admin API access token")] = None,
+    key: Annotated[str | None, typer.Option(help="WooCommerce consumer key")] = None,
+    secret: Annotated[str | None, typer.Option(help="WooCommerce consumer secret")] = None,
+    webhook_secret: Annotated[str | None, typer.Option(help="secret the store signs webhooks with")] = None,
+    priority: Annotated[list[str] | None, typer.Option(help="listing_field=channel_field, in order")] = None,
+    link_after_build: Annotated[bool, typer.Option("--link-after-build/--no-link-after-build")] = True,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """Connect a store (a test call checks the credentials first)."""
+    body: dict[str, Any] = {"name": name, "type": channel_type, "store_url": store_url,
+                            "link_after_build": link_after_build}
+    body.update({k: v for k, v in {"token": token, "key": key, "secret": secret,
+                                   "webhook_secret": webhook_secret}.items() if v})
+    if priority:
+        pairs = [p.split("=", 1) for p in priority]
+        if any(len(p) != 2 for p in pairs):
+            console.print("[red]error[/] --priority takes listing_field=channel_field, like sku=sku")
+            raise typer.Exit(1)
+        body["priorities"] = [{"listing_field": a, "channel_field": b} for a, b in pairs]
+    channel = _run(lambda: _api(api).add_channel(body))
+    console.print(f"connected [bold]{channel['name']}[/] ({channel['store_name']})")
+
+
+@channels_app.command("list")
+def channels_list(api: ApiOption = DEFAULT_API) -> None:
+    """Every channel."""
+    table = Table(title="channels")
+    for column in ("name", "type", "store", "priorities", "link after build"):
+        table.add_column(column)
+    for c in _run(lambda: _api(api).channels()):
+        priorities = ", ".join(f"{p['listing_field']}->{p['channel_field']}" for p in c["priorities"])
+        table.add_row(c["name"], c["type"], c["store_url"], priorities, "on" if c["link_after_build"] else "off")
+    console.print(table)
+
+
+@channels_app.command("show")
+def channels_show(name: str, api: ApiOption = DEFAULT_API) -> None:
+    """One channel."""
+    console.print_json(data=_run(lambda: _api(api).channel(name)))
+
+
+def _start(api: str, body: dict[str, Any], wait: bool) -> None:
+    client = _api(api)
+    job = _run(lambda: client.start_job(body))
+    console.print(f"job {job['id']} queued")
+    if wait:
+        finished = _run(lambda: wait_with_progress(client, job))
+        console.print(job_table(finished))
+        if finished["status"] == "failed":
+            raise typer.Exit(1)
+
+
+@app.command()
+def link(
+    channel: str,
+    relink: Annotated[bool, typer.Option(help="only the listings not linked yet")] = False,
+    wait: Annotated[bool, typer.Option(help="follow the job to its end")] = False,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """Link listings to the channel's variants by its priorities."""
+    _start(api, {"channel": channel, "kind": "relink" if relink else "link"}, wait)
+
+
+@app.command()
+def sync(
+    channel: str,
+    mode: Annotated[str, typer.Option(help="full, partial, smart or selected")] = "full",
+    sku: Annotated[list[str] | None, typer.Option(help="selected syncs: a SKU (repeat)")] = None,
+    dry_run: Annotated[bool, typer.Option(help="plan only, push nothing")] = False,
+    wait: Annotated[bool, typer.Option(help="follow the job to its end")] = False,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """Push master quantities to the channel."""
+    _start(api, {"channel": channel, "kind": "sync", "mode": mode, "skus": sku or [], "dry_run": dry_run}, wait)
+
+
+@jobs_app.command("list")
+def jobs_list(channel: Annotated[str, typer.Option(help="the channel")], api: ApiOption = DEFAULT_API) -> None:
+    """A channel's jobs, newest first."""
+    console.print(jobs_table(_run(lambda: _api(api).jobs(channel))))
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str, api: ApiOption = DEFAULT_API) -> None:
+    """One job: status, timestamps, counts, failures with their fixes."""
+    console.print(job_table(_run(lambda: _api(api).job(job_id))))
+
+
+@app.command()
+def history(
+    sku: str,
+    channel: Annotated[str | None, typer.Option(help="only this channel")] = None,
+    limit: Annotated[int, typer.Option(help="entries to show")] = 50,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """A listing's sync history, newest first."""
+    table = Table(title=f"history of {sku}")
+    for column in ("when", "channel", "job", "field", "from", "to", "result"):
+        table.add_column(column)
+    for e in _run(lambda: _api(api).history(sku, channel, limit))["entries"]:
+        result = e["outcome"] + (f": {e['message']}" if e["message"] else "")
+        table.add_row(e["at"], e["channel"], e["job_id"], e["field"], e["from_value"] or "-", e["to_value"], result)
+    console.print(table)

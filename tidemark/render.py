@@ -1,0 +1,69 @@
+"""How the CLI and the demo show things: rich tables and a job's progress bar."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tidemark.api_client import ConsoleApi
+
+console = Console()
+
+COUNT_NAMES = ("planned", "pushed", "skipped", "failed", "conflicts", "linked", "already_linked",
+               "not_matched", "duplicate")
+
+
+def job_table(job: dict[str, Any]) -> Table:
+    table = Table(title=f"job {job['id']}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    what = job["kind"] + (f" ({job['mode']})" if job.get("mode") else "") + (" dry run" if job.get("dry_run") else "")
+    colour = {"completed": "green", "failed": "red", "completed_with_errors": "yellow"}.get(job["status"], "cyan")
+    table.add_row("channel", job["channel"])
+    table.add_row("job", what)
+    table.add_row("status", f"[{colour}]{job['status']}[/]")
+    for stamp in ("created_at", "started_at", "finished_at"):
+        table.add_row(stamp.replace("_at", ""), job.get(stamp) or "-")
+    for name in COUNT_NAMES:
+        if job["counts"].get(name):
+            table.add_row(name.replace("_", " "), str(job["counts"][name]))
+    if job.get("error"):
+        table.add_row("error", f"[red]{job['error']}[/]")
+    for failure in job.get("failures", [])[:10]:
+        table.add_row("failure", f"{failure['sku']}: {failure['message']}")
+    return table
+
+
+def jobs_table(jobs: list[dict[str, Any]]) -> Table:
+    table = Table(title="jobs")
+    for column in ("id", "kind", "status", "created", "planned", "pushed", "skipped", "failed"):
+        table.add_column(column)
+    for job in jobs:
+        counts = job["counts"]
+        table.add_row(job["id"], job["kind"] + (f" {job['mode']}" if job.get("mode") else ""), job["status"],
+                      job["created_at"], *(str(counts[n]) for n in ("planned", "pushed", "skipped", "failed")))
+    return table
+
+
+def wait_with_progress(api: ConsoleApi, job: dict[str, Any]) -> dict[str, Any]:
+    """Follow a job until it ends, with a bar over its planned listings."""
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"{job['kind']} {job['channel']}", total=None)
+
+        def show(current: dict[str, Any]) -> None:
+            counts = current["counts"]
+            if current["kind"] == "sync":
+                done = counts["pushed"] + counts["skipped"] + counts["failed"] + counts["conflicts"]
+                progress.update(task, total=counts["planned"] or None, completed=done,
+                                description=f"sync {current['channel']} ({current['status']})")
+            else:
+                progress.update(task, completed=counts["linked"] + counts["already_linked"],
+                                description=f"{current['kind']} {current['channel']} ({current['status']})")
+
+        finished = api.wait_for_job(job["id"], on_progress=show)
+        progress.update(task, total=progress.tasks[0].completed or 1, completed=progress.tasks[0].completed or 1)
+    return finished
