@@ -7,7 +7,6 @@ Shopify reports in `extensions.cost.throttleStatus`, so a sync is almost never t
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 import time
@@ -177,8 +176,9 @@ class ShopifyClient:
         )
 
     def push_quantities(self, pushes: Sequence[QuantityPush], idempotency_key: str) -> list[PushResult]:
-        """Set the quantities in one call. Shopify writes nothing when any entry is refused, so
-        refused entries are dropped and the rest sent again; a stale `expected` is re-read once."""
+        """Set the quantities with one inventorySetQuantities call. Shopify writes nothing when it
+        refuses any entry, so refused entries are dropped and the rest sent again (keys `<key>-r1`,
+        `<key>-r2`); an entry whose `expected` is stale is re-read once and sent with what was read."""
         if len(pushes) > self.quantity_batch_size:
             raise ValueError(f"push at most {self.quantity_batch_size} quantities a call, not {len(pushes)}")
         results: dict[int, PushResult] = {}
@@ -200,6 +200,8 @@ class ShopifyClient:
                 reread[index] = held
                 if held == pushes[index].quantity:
                     results[index] = _pushed(pushes[index])  # Shopify already holds what we push
+                elif held is None:
+                    results[index] = _conflict(pushes[index], None)  # no longer stocked there
                 else:
                     expected[index] = held
                     pending.append(index)
@@ -302,9 +304,9 @@ class ShopifyClient:
                 continue
             if response.status_code in (401, 403):
                 raise ChannelAuthError(_auth_message(self._store_url, response))
-            if response.status_code == 429 or (response.status_code == 200 and _is_throttled(response)):
+            if response.status_code == 429:
                 throttled += 1
-                self._wait_after_throttle(response, cost, throttled)
+                self._wait_after_throttle(_retry_after(response), cost, throttled)
                 continue
             if response.status_code >= 500:
                 transient_failures += 1
@@ -316,29 +318,35 @@ class ShopifyClient:
                     f"{response.text[:200]}; check the store URL and the API version {API_VERSION}",
                     retryable=False,
                 )
-            return self._data_of(response)
+            body = self._json_of(response)
+            self._remember_bucket(body)
+            if _error_code(body) == "THROTTLED":
+                throttled += 1
+                self._wait_after_throttle(_retry_after(response), cost, throttled)
+                continue
+            if body.get("errors"):
+                raise ChannelError(_graphql_error_message(body["errors"]), retryable=False)
+            if not isinstance(body.get("data"), dict):
+                raise ChannelError(f"Shopify answered {self._endpoint} without data", retryable=True)
+            data: dict[str, Any] = body["data"]
+            return data
 
-    def _data_of(self, response: httpx.Response) -> dict[str, Any]:
+    def _json_of(self, response: httpx.Response) -> dict[str, Any]:
         try:
             body = response.json()
-        except ValueError as error:
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
             raise ChannelError(
-                f"Shopify answered {self._endpoint} with a body that is not JSON", retryable=True
-            ) from error
-        self._remember_bucket(body)
-        errors = body.get("errors")
-        if errors:
-            raise ChannelError(_graphql_error_message(errors), retryable=False)
-        data = body.get("data")
-        if not isinstance(data, dict):
-            raise ChannelError(f"Shopify answered {self._endpoint} without data", retryable=True)
-        return data
+                f"Shopify answered {self._endpoint} with a body that is not a JSON object", retryable=True
+            )
+        return body
 
     def _back_off(self, failures: int, reason: str) -> None:
         if failures >= MAX_TRANSIENT_ATTEMPTS:
             raise ChannelError(
-                f"{reason} at {self._store_url}, {failures} times in a row: nothing is lost, the push "
-                "will be retried; if it lasts, check Shopify's status page and the store URL",
+                f"{reason} at {self._store_url}, {failures} times in a row: nothing was lost, try again "
+                "later; if it lasts, check Shopify's status page and the store URL",
                 retryable=True,
             )
         delay = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (failures - 1))
@@ -373,21 +381,18 @@ class ShopifyClient:
         if missing > 0:
             self._sleep(missing / self._bucket.restore_rate)
 
-    def _wait_after_throttle(self, response: httpx.Response, cost: int, throttled: int) -> None:
+    def _wait_after_throttle(self, retry_after: float | None, cost: int, throttled: int) -> None:
+        """Wait as Retry-After says, else until the bucket Shopify reported holds `cost`; 1 s at least."""
         if throttled > MAX_THROTTLED_RETRIES:
             raise ChannelError(
                 f"Shopify throttled {self._store_url} {throttled} times in a row: another app or sync is "
-                "using the store's API budget; the push will be retried",
+                "using the store's API budget; try again later",
                 retryable=True,
             )
-        wait = _retry_after(response)
-        if wait is None:
-            with contextlib.suppress(ValueError):
-                self._remember_bucket(response.json())
-            bucket = self._bucket
-            missing = cost - bucket.available if bucket else 0
-            wait = missing / bucket.restore_rate if bucket and bucket.restore_rate > 0 else 0
-        wait = max(1.0, wait)
+        wait = retry_after
+        if wait is None and self._bucket is not None and self._bucket.restore_rate > 0:
+            wait = (cost - self._bucket.available) / self._bucket.restore_rate
+        wait = max(1.0, wait or 0.0)
         logger.info("Shopify throttled the request; waiting %.2f s", wait)
         self._sleep(wait)
 
@@ -505,17 +510,13 @@ def _failed(push: QuantityPush, error: _UserError) -> PushResult:
     return PushResult(sku=push.sku, outcome=PushOutcome.FAILED, message=f"{push.sku}: {fix}")
 
 
-def _is_throttled(response: httpx.Response) -> bool:
-    try:
-        errors = response.json().get("errors")
-    except (ValueError, AttributeError):
-        return False
-    return (
-        isinstance(errors, list)
-        and bool(errors)
-        and isinstance(errors[0], dict)
-        and (errors[0].get("extensions") or {}).get("code") == "THROTTLED"
-    )
+def _error_code(body: dict[str, Any]) -> str | None:
+    """The code of the first top-level GraphQL error, e.g. THROTTLED or MAX_COST_EXCEEDED."""
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        code = (errors[0].get("extensions") or {}).get("code")
+        return str(code) if code is not None else None
+    return None
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -50,14 +50,20 @@ class Recorder(httpx.BaseTransport):
         replaced = self._before(request) if self._before else None
         response = replaced or self._inner.handle_request(request)
         response.read()
-        self.answers.append(response.json() if response.headers.get("content-type") == "application/json" else {})
+        self.answers.append(
+            response.json() if response.headers.get("content-type") == "application/json" else {}
+        )
         return response
 
     def close(self) -> None:
         self._inner.close()
 
     def throttled(self) -> int:
-        return sum(1 for a in self.answers if (a.get("errors") or [{}])[0].get("extensions", {}).get("code") == "THROTTLED")
+        return sum(
+            1
+            for a in self.answers
+            if (a.get("errors") or [{}])[0].get("extensions", {}).get("code") == "THROTTLED"
+        )
 
 
 @pytest.fixture
@@ -147,14 +153,20 @@ def test_the_catalog_pages_over_600_variants_without_being_throttled(
         assert variant.inventory_item_id == expected.inventory_item_id
         assert variant.price == expected.price and isinstance(variant.price, Decimal)
         assert variant.barcode == (expected.barcode or "")
-        assert variant.status == (VariantStatus.ACTIVE if expected.status == "ACTIVE" else VariantStatus.HIDDEN)
+        assert variant.status == (
+            VariantStatus.ACTIVE if expected.status == "ACTIVE" else VariantStatus.HIDDEN
+        )
     # 5 pages of 994 points against a 2000-point bucket: the client waited instead of being refused
     assert recorder.throttled() == 0
     assert sum(clock.sleeps) > 0
 
 
 def test_push_then_read_back(client: ShopifyClient, store: ShopifyStore) -> None:
-    pushes = [push_for(store, "SKU-00001", 17), push_for(store, "SKU-00002", 0), push_for(store, "SKU-00003", 50)]
+    pushes = [
+        push_for(store, "SKU-00001", 17),
+        push_for(store, "SKU-00002", 0),
+        push_for(store, "SKU-00003", 50),
+    ]
 
     results = client.push_quantities(pushes, "push-1")
 
@@ -169,7 +181,7 @@ def test_push_then_read_back(client: ShopifyClient, store: ShopifyStore) -> None
 
 
 def test_a_retry_after_a_lost_answer_is_not_applied_twice(server: RunningServer, store: ShopifyStore) -> None:
-    lost = []
+    lost: list[httpx.Response] = []
 
     def lose_the_first_mutation_answer(request: httpx.Request) -> httpx.Response | None:
         if b"inventorySetQuantities" in request.content and not lost:
@@ -234,7 +246,9 @@ def test_refused_entries_fail_with_the_fix_and_the_rest_is_written(
     variants = store.variants()
     elsewhere = next(v.location_id for v in variants if v.location_id != variants[0].location_id)
     not_stocked = push_for(store, "SKU-00001", 5).model_copy(update={"location_id": elsewhere})
-    gone = push_for(store, "SKU-00002", 6).model_copy(update={"inventory_item_id": "gid://shopify/InventoryItem/9"})
+    gone = push_for(store, "SKU-00002", 6).model_copy(
+        update={"inventory_item_id": "gid://shopify/InventoryItem/9"}
+    )
     fine = push_for(store, "SKU-00003", 7)
 
     results = client.push_quantities([not_stocked, gone, fine], "push-errors")
@@ -259,7 +273,9 @@ def test_a_throttled_answer_is_waited_out_and_retried(server: RunningServer) -> 
             # another worker spends the points this client believes it still has
             other = ShopifyClient(tiny.url, TOKEN, http=other_app, sleep=clock.sleep, clock=clock)
             other.push_quantities([push_for(store_on_tiny_plan, "SKU-00002", 2, expected=None)], "b")
-            results = shopify.push_quantities([push_for(store_on_tiny_plan, "SKU-00003", 3, expected=None)], "c")
+            results = shopify.push_quantities(
+                [push_for(store_on_tiny_plan, "SKU-00003", 3, expected=None)], "c"
+            )
 
     assert results[0].outcome == PushOutcome.PUSHED
     assert store_on_tiny_plan.quantity("SKU-00003") == 3
@@ -268,7 +284,7 @@ def test_a_throttled_answer_is_waited_out_and_retried(server: RunningServer) -> 
 
 
 def test_a_429_honours_retry_after(server: RunningServer, clock: FakeClock) -> None:
-    answered_429 = []
+    answered_429: list[bool] = []
 
     def once_429(request: httpx.Request) -> httpx.Response | None:
         if not answered_429:
@@ -288,7 +304,9 @@ def test_5xx_backs_off_five_times_then_is_a_retryable_error(clock: FakeClock) ->
         return httpx.Response(503, request=request)
 
     with httpx.Client(transport=httpx.MockTransport(unavailable)) as http:
-        shopify = ShopifyClient("https://example.myshopify.com", TOKEN, http=http, sleep=clock.sleep, clock=clock)
+        shopify = ShopifyClient(
+            "https://example.myshopify.com", TOKEN, http=http, sleep=clock.sleep, clock=clock
+        )
         with pytest.raises(ChannelError) as raised:
             shopify.check_access()
 

@@ -87,7 +87,10 @@ def test_generate_is_repeatable_and_numbers_skus_in_order() -> None:
     assert len(variants) == 44 and all(v.sku in {f"SKU-{i:05d}" for i in range(1, 41)} for v in variants[40:])
     assert sum(v.barcode is None for v in variants) == 5
     assert all(0 <= v.quantity <= 50 for v in variants)
-    assert {v.location_id for v in variants} == {"gid://shopify/Location/60000001", "gid://shopify/Location/60000002"}
+    assert {v.location_id for v in variants} == {
+        "gid://shopify/Location/60000001",
+        "gid://shopify/Location/60000002",
+    }
     assert variants[0].variant_id.startswith("gid://shopify/ProductVariant/")
     assert variants[0].inventory_item_id.startswith("gid://shopify/InventoryItem/")
     assert variants[0].product_id.startswith("gid://shopify/Product/")
@@ -301,7 +304,9 @@ def test_the_leaky_bucket_throttles_and_refills_with_time() -> None:
     second = store.graphql(SET_QUANTITIES, {"input": set_input(entry(store, "SKU-00001", 2)), "key": "b"})
     throttled = store.graphql(SET_QUANTITIES, {"input": set_input(entry(store, "SKU-00001", 3)), "key": "c"})
     clock.advance(10)
-    after_waiting = store.graphql(SET_QUANTITIES, {"input": set_input(entry(store, "SKU-00001", 3)), "key": "c"})
+    after_waiting = store.graphql(
+        SET_QUANTITIES, {"input": set_input(entry(store, "SKU-00001", 3)), "key": "c"}
+    )
 
     assert first["extensions"]["cost"]["throttleStatus"] == {
         "maximumAvailable": 20.0,
@@ -313,7 +318,10 @@ def test_the_leaky_bucket_throttles_and_refills_with_time() -> None:
         "errors": [
             {
                 "message": "Throttled",
-                "extensions": {"code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"},
+                "extensions": {
+                    "code": "THROTTLED",
+                    "documentation": "https://shopify.dev/api/usage/rate-limits",
+                },
             }
         ],
         "extensions": {

@@ -276,6 +276,8 @@ enum InventorySetQuantitiesUserErrorCode {
 }
 """
 
+SCHEMA = build_schema(SCHEMA_SDL)
+
 USER_ERROR_MESSAGES = {
     "CHANGE_FROM_QUANTITY_STALE": "The changeFromQuantity value does not match persisted value.",
     "IDEMPOTENCY_KEY_PARAMETER_MISMATCH": (
@@ -422,7 +424,7 @@ class ShopifyStore:
         self.name = name
         self._lock = threading.RLock()
         self._bucket = LeakyBucket(restore_rate or PLAN_RESTORE_RATES[plan], clock)
-        self._schema = build_schema(SCHEMA_SDL)
+        self._schema = SCHEMA
         self._locations: dict[int, _Location] = {}
         self._products: dict[int, _Product] = {}
         self._variants: dict[int, _Variant] = {}

@@ -1,0 +1,82 @@
+"""Canary of the one private moto API local mode builds on (see tidemark/local/lambdas.py).
+
+If moto renames or reshapes LambdaFunction._invoke_lambda, these fail loudly, naming the seam.
+"""
+
+import inspect
+import json
+import time
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.awslambda.models import LambdaFunction
+
+from tidemark.local import lambdas
+from tidemark.local.deploy import FunctionSpec, _placeholder_zip
+
+pytestmark = pytest.mark.integration
+
+
+def echo_handler(event, context):
+    return {"seen": event, "function": context.function_name, "remaining_ms": context.get_remaining_time_in_millis()}
+
+
+def test_the_seam_still_has_the_shape_local_mode_replaces():
+    method = getattr(LambdaFunction, lambdas.SEAM_NAME, None)
+    assert callable(method), f"moto no longer has LambdaFunction.{lambdas.SEAM_NAME}: pin moto or move the seam"
+    parameters = list(inspect.signature(method).parameters)
+    assert parameters == ["self", "event"], f"LambdaFunction.{lambdas.SEAM_NAME} now takes {parameters}"
+
+
+@pytest.fixture
+def seam():
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        lambdas.install_seam()
+        iam = boto3.client("iam", region_name="us-east-1")
+        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        answer = boto3.client("lambda", region_name="us-east-1").create_function(
+            FunctionName="echo", Runtime="python3.11", Role=role, Handler="test_moto_seam.echo_handler",
+            Code={"ZipFile": _placeholder_zip()}, Timeout=30,
+        )
+        lambdas.register(FunctionSpec("Echo", "echo", answer["FunctionArn"], __name__, "echo_handler", {}, 30))
+        try:
+            yield answer["FunctionArn"], role
+        finally:
+            lambdas.remove_seam()
+
+
+def test_a_direct_invoke_runs_the_handler_in_process(seam):
+    answer = boto3.client("lambda", region_name="us-east-1").invoke(FunctionName="echo", Payload=b'{"n": 1}')
+    payload = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer
+    assert payload["seen"] == {"n": 1}
+    assert payload["function"] == "echo"
+    assert 0 < payload["remaining_ms"] <= 30_000
+
+
+def test_a_state_machine_task_runs_the_handler_in_process(seam):
+    arn, role = seam
+    definition = {
+        "StartAt": "Call",
+        "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                            "Parameters": {"FunctionName": arn, "Payload.$": "$"}, "OutputPath": "$.Payload",
+                            "End": True}},
+    }
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    machine = sfn.create_state_machine(name="m", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=machine, name="e1", input='{"k": "v"}')["executionArn"]
+    for _ in range(100):
+        described = sfn.describe_execution(executionArn=execution)
+        if described["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    assert described["status"] == "SUCCEEDED", described
+    assert json.loads(described["output"])["seen"] == {"k": "v"}
+
+
+def test_a_handler_error_comes_back_as_a_function_error(seam):
+    lambdas._registry["echo"] = lambda event, context: 1 / 0
+    answer = boto3.client("lambda", region_name="us-east-1").invoke(FunctionName="echo", Payload=b"{}")
+    assert answer["FunctionError"]
+    assert json.loads(answer["Payload"].read())["errorType"] == "ZeroDivisionError"

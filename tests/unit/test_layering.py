@@ -1,0 +1,32 @@
+"""The shape the design card asks for: a plain-Python domain and thin handlers."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "shared" / "domain").glob("*.py")), ids=lambda p: p.name)
+def test_the_domain_imports_neither_boto3_nor_httpx(path):
+    roots = {name.split(".")[0] for name in imported_modules(path)}
+    assert not roots & {"boto3", "botocore", "httpx", "moto"}, path
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "functions").glob("*/handler.py")), ids=lambda p: p.parent.name)
+def test_handlers_are_thin_and_reach_aws_only_through_shared(path):
+    roots = {name.split(".")[0] for name in imported_modules(path)}
+    assert not roots & {"boto3", "botocore", "httpx"}, path
+    assert len(path.read_text().splitlines()) < 200
