@@ -12,6 +12,7 @@ group in flight at a time keeps every redelivery and the group's order.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from typing import Any
@@ -19,6 +20,8 @@ from typing import Any
 import boto3
 
 from tidemark.local.deploy import SqsEventSource
+
+log = logging.getLogger(__name__)
 
 IDLE_SLEEP_S = 0.05
 MAX_IDLE_SLEEP_S = 0.25
@@ -89,10 +92,12 @@ class QueuePoller:
             failed = set()
         done = [m for m in batch if m["MessageId"] not in failed]
         if done:
-            self._sqs.delete_message_batch(
+            answer = self._sqs.delete_message_batch(
                 QueueUrl=self.source.queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
+            for failure in answer.get("Failed", []):
+                log.warning("could not delete a delivered message; it will be delivered again: %s", failure)
         self.delivered += len(done)
         self.failed += len(failed)
 

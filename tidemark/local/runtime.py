@@ -92,7 +92,7 @@ class LocalRuntime:
     def start(self) -> LocalRuntime:
         from moto import mock_aws
 
-        from tidemark.local import lambdas
+        from tidemark.local import atomic, lambdas
 
         self._saved_environment = dict(os.environ)
         os.environ.update(LOCAL_ENVIRONMENT)
@@ -100,6 +100,7 @@ class LocalRuntime:
         self._mock.start()
         try:
             lambdas.install_seam()
+            atomic.make_atomic()
             self.deployment = deploy(self.template)
             os.environ.update(handler_environment(self.deployment))
             os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
@@ -158,7 +159,7 @@ class LocalRuntime:
         return self._pollers
 
     def stop(self) -> None:
-        from tidemark.local import lambdas
+        from tidemark.local import atomic, lambdas
 
         for sandbox in self.sandboxes.values():
             sandbox.server.stop()
@@ -173,6 +174,7 @@ class LocalRuntime:
             self._schedules.stop()
             self._schedules = None
         lambdas.remove_seam()
+        atomic.undo()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

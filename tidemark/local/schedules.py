@@ -36,6 +36,7 @@ class ScheduleRunner:
         self._lambda = boto3.client("lambda", region_name=region)
         self._clock = clock
         self._next_due: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="schedules", daemon=True)
         self.fired: list[str] = []
@@ -56,6 +57,10 @@ class ScheduleRunner:
 
     def tick(self, later_by: timedelta = timedelta(0)) -> list[str]:
         """Fire every schedule that is due (as if `later_by` had passed); returns their names."""
+        with self._lock:
+            return self._fire_due(later_by)
+
+    def _fire_due(self, later_by: timedelta) -> list[str]:
         now = self._clock() + later_by.total_seconds()
         fired = []
         seen = set()

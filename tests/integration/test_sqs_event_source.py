@@ -1,0 +1,119 @@
+"""The local SQS event source honours batchItemFailures, visibility timeouts and redrive, as Lambda does."""
+
+import json
+import threading
+import time
+from collections import Counter
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tidemark.local import lambdas
+from tidemark.local.deploy import SqsEventSource, _placeholder_zip
+from tidemark.local.pollers import QueuePoller
+
+pytestmark = pytest.mark.integration
+REGION = "us-east-1"
+
+
+@pytest.fixture
+def consumer():
+    seen: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def handler(event, context):
+        failures = []
+        for record in event["Records"]:
+            body = json.loads(record["body"])
+            with lock:
+                seen[body["id"]] += 1
+            if body.get("fail"):
+                failures.append({"itemIdentifier": record["messageId"]})
+        return {"batchItemFailures": failures}
+
+    with mock_aws():
+        lambdas.install_seam()
+        role = boto3.client("iam", region_name=REGION).create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+        boto3.client("lambda", region_name=REGION).create_function(
+            FunctionName="consumer", Runtime="python3.11", Role=role["Role"]["Arn"], Handler="h.h",
+            Code={"ZipFile": _placeholder_zip()},
+        )
+        lambdas._registry["consumer"] = handler
+        sqs = boto3.client("sqs", region_name=REGION)
+        dlq = sqs.create_queue(QueueName="dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue = sqs.create_queue(QueueName="work.fifo", Attributes={
+            "FifoQueue": "true", "VisibilityTimeout": "1",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
+        })["QueueUrl"]
+        poller = QueuePoller(SqsEventSource("consumer", queue, batch_size=5, max_concurrency=2,
+                                            report_failures=True), REGION)
+        poller.start()
+        try:
+            yield sqs, queue, dlq, seen
+        finally:
+            poller.stop()
+            lambdas.remove_seam()
+
+
+def send(sqs, queue, group, body):
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(body), MessageGroupId=group,
+                     MessageDeduplicationId=body["id"])
+
+
+def test_failed_items_come_back_until_redriven_and_the_rest_are_deleted(consumer):
+    sqs, queue, dlq, seen = consumer
+    for n in range(6):
+        send(sqs, queue, f"g{n % 3}", {"id": f"ok-{n}"})
+    send(sqs, queue, "bad", {"id": "poison", "fail": True})
+
+    deadline = time.monotonic() + 20
+    dead = []
+    while time.monotonic() < deadline and not dead:
+        dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+        time.sleep(0.2)
+
+    assert [json.loads(m["Body"])["id"] for m in dead] == ["poison"]
+    assert seen["poison"] == 2  # maxReceiveCount deliveries, each after the visibility timeout
+    assert all(seen[f"ok-{n}"] == 1 for n in range(6))
+    left = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])
+    assert left["Attributes"]["ApproximateNumberOfMessages"] == "0"
+
+
+def test_a_function_error_fails_the_whole_batch(consumer):
+    sqs, queue, _, seen = consumer
+    calls = Counter()
+
+    def flaky(event, context):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("first call fails")
+        for record in event["Records"]:
+            seen[json.loads(record["body"])["id"]] += 1
+        return {"batchItemFailures": []}
+
+    lambdas._registry["consumer"] = flaky
+    send(sqs, queue, "g", {"id": "retried"})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not seen["retried"]:
+        time.sleep(0.1)
+    assert seen["retried"] == 1 and calls["n"] >= 2
+
+
+def test_one_group_is_delivered_in_order(consumer):
+    sqs, queue, _, _ = consumer
+    order = []
+
+    def record_order(event, context):
+        order.extend(json.loads(r["body"])["id"] for r in event["Records"])
+        return {"batchItemFailures": []}
+
+    lambdas._registry["consumer"] = record_order
+    ids = [f"m{n:02d}" for n in range(12)]
+    for message_id in ids:
+        send(sqs, queue, "one-group", {"id": message_id})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and len(order) < len(ids):
+        time.sleep(0.1)
+    assert order == ids

@@ -1,0 +1,532 @@
+"""WooCommerceClient against the WooCommerce sandbox over real loopback HTTP (OAuth 1.0a)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+import pytest
+
+from shared.channels import woocommerce as woo_client
+from shared.channels.base import (
+    ChannelAuthError,
+    ChannelError,
+    ChannelVariant,
+    PushOutcome,
+    QuantityPush,
+    VariantStatus,
+)
+from shared.channels.woocommerce import WooCommerceClient
+from tidemark.sandbox.server import RunningServer, serve_in_thread
+from tidemark.sandbox.woocommerce import WooStore, WooVariant, create_app
+
+pytestmark = pytest.mark.integration
+
+KEY = "ck_0123456789abcdef"
+SECRET = "cs_fedcba9876543210"
+
+
+class FakeClock:
+    """Time for the host's rate limit and the client's pacing: sleeping moves it on, instantly."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class Recorder(httpx.BaseTransport):
+    """The real HTTP transport, recording every request and answer; `before` can replace one."""
+
+    def __init__(self, before: Callable[[httpx.Request], httpx.Response | None] | None = None) -> None:
+        self._inner = httpx.HTTPTransport()
+        self._before = before
+        self.requests: list[httpx.Request] = []
+        self.statuses: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        replaced = self._before(request) if self._before else None
+        response = replaced or self._inner.handle_request(request)
+        response.read()
+        self.statuses.append(response.status_code)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def paths(self, method: str | None = None) -> list[str]:
+        return [r.url.path for r in self.requests if method is None or r.method == method]
+
+    def bodies(self, path_end: str) -> list[dict[str, Any]]:
+        return [
+            json.loads(r.content)
+            for r in self.requests
+            if r.method == "POST" and r.url.path.endswith(path_end)
+        ]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store() -> WooStore:
+    return WooStore.generate(260, seed=7, blank_barcodes=10)
+
+
+@pytest.fixture
+def server(store: WooStore) -> Iterator[RunningServer]:
+    running = serve_in_thread(create_app(store, KEY, SECRET))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def client(server: RunningServer, clock: FakeClock, recorder: Recorder) -> Iterator[WooCommerceClient]:
+    http = httpx.Client(transport=recorder, timeout=10)
+    woo = WooCommerceClient(server.url, KEY, SECRET, http=http, sleep=clock.sleep, clock=clock)
+    yield woo
+    woo.close()
+    http.close()
+
+
+def read_all(client: WooCommerceClient) -> tuple[list[ChannelVariant], int]:
+    variants: list[ChannelVariant] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = client.read_catalog_page(cursor)
+        variants += page.variants
+        pages += 1
+        if page.next_cursor is None:
+            return variants, pages
+        cursor = page.next_cursor
+
+
+def push_for(variant: WooVariant, quantity: int) -> QuantityPush:
+    return QuantityPush(
+        sku=variant.sku,
+        inventory_item_id=variant.inventory_item_id,
+        location_id="",
+        quantity=quantity,
+        expected=variant.quantity,
+    )
+
+
+def strip_oauth(request: httpx.Request) -> httpx.Response:
+    """Send the request on without its OAuth parameters, as a proxy that drops them would."""
+    parts = urlsplit(str(request.url))
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not k.startswith("oauth_")])
+    bare = httpx.Request(request.method, urlunsplit(parts._replace(query=query)), content=request.content)
+    with httpx.HTTPTransport() as transport:
+        response = transport.handle_request(bare)
+        response.read()
+        return response
+
+
+# -- access -------------------------------------------------------------------------------------
+
+
+def test_check_access_returns_the_site_name_signed_with_oauth(
+    client: WooCommerceClient, recorder: Recorder
+) -> None:
+    assert client.check_access() == "Tidemark Sandbox"
+
+    index, read, write = recorder.requests
+    assert index.url.path == "/wp-json/" and "oauth_signature" not in str(index.url)  # public: no key sent
+    for signed in (read, write):
+        query = dict(parse_qsl(signed.url.query.decode()))
+        assert query["oauth_signature_method"] == "HMAC-SHA256" and query["oauth_consumer_key"] == KEY
+        assert "authorization" not in signed.headers  # no Basic credentials over plain HTTP
+    assert (read.method, read.url.path, write.method, write.url.path) == (
+        "GET",
+        "/wp-json/wc/v3/products",
+        "POST",
+        "/wp-json/wc/v3/products/batch",
+    )
+
+
+def test_a_wrong_secret_is_a_channel_auth_error_with_the_fix(server: RunningServer) -> None:
+    woo = WooCommerceClient(server.url, KEY, "cs_wrong_secret", sleep=lambda s: None)
+    try:
+        with pytest.raises(ChannelAuthError) as raised:
+            woo.check_access()
+    finally:
+        woo.close()
+
+    message = raised.value.message
+    assert message.startswith(
+        f"WooCommerce refused the consumer key for {server.url}: check the key and secret, and that the key "
+        "has read/write permission"
+    )
+    assert "Invalid signature - provided signature does not match." in message
+    assert "cs_wrong_secret" not in message and raised.value.retryable is False
+
+
+def test_an_unsigned_request_is_a_channel_auth_error(server: RunningServer, clock: FakeClock) -> None:
+    with httpx.Client(transport=Recorder(before=strip_oauth)) as http:
+        woo = WooCommerceClient(server.url, KEY, SECRET, http=http, sleep=clock.sleep, clock=clock)
+        with pytest.raises(ChannelAuthError) as raised:
+            woo.read_catalog_page(None)
+
+    assert "woocommerce_rest_cannot_view" in raised.value.message and "read/write" in raised.value.message
+
+
+def test_a_read_only_key_fails_check_access(store: WooStore, clock: FakeClock) -> None:
+    with serve_in_thread(create_app(store, KEY, SECRET, permissions="read")) as read_only:
+        woo = WooCommerceClient(read_only.url, KEY, SECRET, sleep=clock.sleep, clock=clock)
+        try:
+            with pytest.raises(ChannelAuthError) as raised:
+                woo.check_access()
+        finally:
+            woo.close()
+
+    assert "does not have write permissions" in raised.value.message and "read/write" in raised.value.message
+
+
+def test_https_stores_get_basic_auth_and_http_stores_oauth(clock: FakeClock) -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=[], headers={"X-WP-TotalPages": "1"})
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as http:
+        for url in ("https://shop.example.com", "http://shop.example.com"):
+            WooCommerceClient(url, KEY, SECRET, http=http, sleep=clock.sleep, clock=clock).read_catalog_page(
+                None
+            )
+
+    over_https, over_http = seen
+    assert (
+        over_https.headers["authorization"]
+        == "Basic " + base64.b64encode(f"{KEY}:{SECRET}".encode()).decode()
+    )
+    assert "oauth_" not in str(over_https.url) and over_https.url.params["per_page"] == "100"
+    assert "authorization" not in over_http.headers
+    assert {"oauth_consumer_key", "oauth_signature", "oauth_nonce", "oauth_timestamp"} <= set(
+        over_http.url.params
+    )
+    assert SECRET not in str(over_http.url)
+
+
+# -- the catalog --------------------------------------------------------------------------------
+
+
+def test_the_catalog_pages_through_products_and_their_variations(
+    client: WooCommerceClient, store: WooStore, recorder: Recorder
+) -> None:
+    variants, pages = read_all(client)
+
+    in_store = store.variants()
+    assert [v.sku for v in variants] == [v.sku for v in in_store]  # SKU-00001 .. SKU-00260
+    assert pages >= 2 and any("/variations" in path for path in recorder.paths())
+    for variant, expected in zip(variants, in_store, strict=True):
+        assert variant.inventory_item_id == expected.inventory_item_id
+        assert variant.product_id == str(expected.product_id) and variant.location_id == ""
+        assert variant.variant_id == str(expected.variation_id or expected.product_id)
+        assert (variant.quantity, variant.barcode) == (expected.quantity, expected.barcode)
+        assert variant.price == Decimal(expected.price)
+        assert variant.status == (
+            VariantStatus.ACTIVE if expected.status == "publish" else VariantStatus.HIDDEN
+        )
+    assert sum(v.barcode == "" for v in variants) == 10
+    assert any(v.status is VariantStatus.HIDDEN for v in variants)
+    assert all(p.endswith(("/products", "/variations")) for p in recorder.paths())
+
+
+def test_a_page_with_many_variable_products_resumes_inside_it(
+    client: WooCommerceClient, store: WooStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(woo_client, "CATALOG_REQUEST_BUDGET", 3)
+
+    variants, pages = read_all(client)
+
+    assert [v.sku for v in variants] == [v.sku for v in store.variants()]
+    assert pages > 10  # each page read the products page and at most two variation pages
+
+
+def test_a_bad_cursor_is_a_channel_error(client: WooCommerceClient) -> None:
+    with pytest.raises(ChannelError) as raised:
+        client.read_catalog_page("not-a-cursor")
+    assert raised.value.retryable is False and "start the catalog read again" in raised.value.message
+
+
+# -- pushing ------------------------------------------------------------------------------------
+
+
+def test_push_then_read_back_simple_products_and_variations(
+    client: WooCommerceClient, store: WooStore, recorder: Recorder
+) -> None:
+    in_store = store.variants()
+    simple = [v for v in in_store if v.variation_id is None][:2]
+    parent = next(v.product_id for v in in_store if v.variation_id is not None)
+    variations = [v for v in in_store if v.product_id == parent]
+    pushes = [
+        push_for(simple[0], 17),
+        push_for(variations[0], 0),
+        push_for(simple[1], 50),
+        push_for(variations[1], 3),
+    ]
+
+    results = client.push_quantities(pushes, "push-1")
+
+    assert [(r.sku, r.outcome, r.observed) for r in results] == [
+        (simple[0].sku, PushOutcome.PUSHED, 17),
+        (variations[0].sku, PushOutcome.PUSHED, 0),
+        (simple[1].sku, PushOutcome.PUSHED, 50),
+        (variations[1].sku, PushOutcome.PUSHED, 3),
+    ]
+    assert [store.quantity(p.sku) for p in pushes] == [17, 0, 50, 3]
+    assert recorder.bodies("/products/batch") == [
+        {
+            "update": [
+                {"id": simple[0].product_id, "stock_quantity": 17, "manage_stock": True},
+                {"id": simple[1].product_id, "stock_quantity": 50, "manage_stock": True},
+            ]
+        }
+    ]
+    assert recorder.bodies(f"/products/{parent}/variations/batch") == [
+        {
+            "update": [
+                {"id": variations[0].variation_id, "stock_quantity": 0, "manage_stock": True},
+                {"id": variations[1].variation_id, "stock_quantity": 3, "manage_stock": True},
+            ]
+        }
+    ]
+    read_back = {v.sku: v.quantity for v in read_all(client)[0]}
+    assert [read_back[p.sku] for p in pushes] == [17, 0, 50, 3]
+
+
+def test_refused_items_fail_with_the_fix_and_the_rest_is_written(
+    client: WooCommerceClient, store: WooStore
+) -> None:
+    in_store = store.variants()
+    gone_product, fine = [v for v in in_store if v.variation_id is None][:2]
+    gone_variation = next(v for v in in_store if v.variation_id is not None)
+    assert gone_variation.variation_id is not None
+    pushes = [push_for(gone_product, 5), push_for(gone_variation, 6), push_for(fine, 7)]
+    pushes.append(
+        QuantityPush(
+            sku="SKU-LOST", inventory_item_id="gid://shopify/InventoryItem/1", location_id="", quantity=1
+        )
+    )
+    store.delete_by_hand(gone_product.product_id)
+    store.delete_by_hand(gone_variation.variation_id)
+
+    results = client.push_quantities(pushes, "push-errors")
+
+    assert [r.outcome for r in results] == [
+        PushOutcome.FAILED,
+        PushOutcome.FAILED,
+        PushOutcome.PUSHED,
+        PushOutcome.FAILED,
+    ]
+    assert results[0].message == (
+        f"{gone_product.sku}: product {gone_product.product_id} no longer exists on WooCommerce: re-link the listing"
+    )
+    assert results[1].message == (
+        f"{gone_variation.sku}: variation {gone_variation.variation_id} of product {gone_variation.product_id} "
+        "no longer exists on WooCommerce: re-link the listing"
+    )
+    assert "re-link the listing" in results[3].message
+    assert store.quantity(fine.sku) == 7
+
+
+def test_expected_is_ignored_the_last_write_wins(client: WooCommerceClient, store: WooStore) -> None:
+    variant = store.variants()[0]
+    push = push_for(variant, 30)
+    store.set_quantity_by_hand(variant.sku, 2)  # a sale since Tidemark last read
+
+    result = client.push_quantities([push], "push-no-cas")[0]
+
+    assert (result.outcome, result.observed) == (PushOutcome.PUSHED, 30) and store.quantity(variant.sku) == 30
+
+
+def test_past_100_items_woocommerce_answers_413_and_the_client_names_the_limit(
+    client: WooCommerceClient, store: WooStore, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(woo_client, "BATCH_LIMIT", 150)  # as if Tidemark's own limit were misconfigured
+    monkeypatch.setattr(client, "quantity_batch_size", 150)
+    simple = [v for v in store.variants() if v.variation_id is None][:101]
+
+    with pytest.raises(ChannelError) as raised:
+        client.push_quantities([push_for(v, 1) for v in simple], "push-413")
+
+    assert raised.value.retryable is False
+    assert "HTTP 413" in raised.value.message and "woocommerce_rest_batch_items_limit" in raised.value.message
+    assert "Unable to accept more than 100 items for this request." in raised.value.message
+    assert recorder.statuses == [413]
+    with pytest.raises(ValueError, match="at most 100"):
+        WooCommerceClient("http://x", KEY, SECRET).push_quantities([push_for(simple[0], 1)] * 101, "k")
+
+
+def test_a_lost_answer_is_retried_and_the_absolute_value_lands_once(
+    server: RunningServer, store: WooStore
+) -> None:
+    lost: list[bool] = []
+
+    def lose_the_first_batch_answer(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path.endswith("/batch") and not lost:
+            lost.append(True)
+            with httpx.HTTPTransport() as transport:
+                transport.handle_request(request).read()  # WooCommerce writes it...
+            raise httpx.ReadTimeout("the answer was lost", request=request)  # ...we never hear back
+        return None
+
+    clock = FakeClock()
+    recorder = Recorder(before=lose_the_first_batch_answer)
+    variant = store.variants()[0]
+    with httpx.Client(transport=recorder) as http:
+        woo = WooCommerceClient(server.url, KEY, SECRET, http=http, sleep=clock.sleep, clock=clock)
+        results = woo.push_quantities([push_for(variant, 31)], "push-lost")
+
+    assert (results[0].outcome, results[0].observed) == (PushOutcome.PUSHED, 31)
+    assert store.quantity(variant.sku) == 31 and len(clock.sleeps) == 1
+    first, retry = recorder.requests  # signed afresh: the retry carries a new nonce
+    assert dict(first.url.params)["oauth_nonce"] != dict(retry.url.params)["oauth_nonce"]
+
+
+# -- throttling and failures --------------------------------------------------------------------
+
+
+def test_a_429_is_waited_out_and_the_client_slows_down(store: WooStore) -> None:
+    clock = FakeClock()
+    with serve_in_thread(create_app(store, KEY, SECRET, rate=2.0, clock=clock)) as limited:
+        recorder = Recorder()
+        with httpx.Client(transport=recorder) as http:
+            woo = WooCommerceClient(limited.url, KEY, SECRET, http=http, sleep=clock.sleep, clock=clock)
+            assert woo.request_rate is None  # no pacing until a host complains
+            variants, _ = read_all(woo)
+
+    assert len(variants) == len(store.variants())
+    assert recorder.statuses.count(429) == 1  # one 429, then the client kept under the host's limit
+    assert 1.0 in clock.sleeps  # the Retry-After the host sent
+    assert woo.request_rate is not None and woo.request_rate < 2.0 + 0.05 * len(recorder.requests)
+    pacing = clock.sleeps[clock.sleeps.index(1.0) + 1 :]
+    assert pacing and all(wait <= 1 / 1.5 + 1e-9 for wait in pacing)  # halved from ~3/s, then growing
+
+
+def test_retry_after_as_an_http_date_is_honoured(clock: FakeClock) -> None:
+    answers = iter(
+        [
+            httpx.Response(
+                429,
+                headers={
+                    "Retry-After": "Wed, 21 Oct 2026 07:28:30 GMT",
+                    "Date": "Wed, 21 Oct 2026 07:28:00 GMT",
+                },
+            ),
+            httpx.Response(503, headers={"Retry-After": "4"}),
+            httpx.Response(200, json=[], headers={"X-WP-TotalPages": "0"}),
+        ]
+    )
+    with httpx.Client(transport=httpx.MockTransport(lambda request: next(answers))) as http:
+        woo = WooCommerceClient(
+            "http://shop.example.com", KEY, SECRET, http=http, sleep=clock.sleep, clock=clock
+        )
+        page = woo.read_catalog_page(None)
+
+    assert page.variants == [] and page.next_cursor is None
+    assert clock.sleeps[:2] == [30.0, 4.0]
+    assert woo.request_rate is not None
+
+
+def test_a_very_long_retry_after_gives_up_retryably(clock: FakeClock) -> None:
+    with httpx.Client(
+        transport=httpx.MockTransport(lambda r: httpx.Response(429, headers={"Retry-After": "3600"}))
+    ) as http:
+        woo = WooCommerceClient(
+            "https://shop.example.com", KEY, SECRET, http=http, sleep=clock.sleep, clock=clock
+        )
+        with pytest.raises(ChannelError) as raised:
+            woo.read_catalog_page(None)
+
+    assert raised.value.retryable is True and "3600 s" in raised.value.message
+
+
+def test_5xx_backs_off_five_times_then_is_a_retryable_error(clock: FakeClock) -> None:
+    with httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(502))) as http:
+        woo = WooCommerceClient(
+            "https://shop.example.com", KEY, SECRET, http=http, sleep=clock.sleep, clock=clock
+        )
+        with pytest.raises(ChannelError) as raised:
+            woo.push_quantities(
+                [QuantityPush(sku="A", inventory_item_id="12", location_id="", quantity=1)], "k"
+            )
+
+    assert raised.value.retryable is True and "HTTP 502" in raised.value.message
+    assert len(clock.sleeps) == 4  # five attempts, four waits between them
+    assert all(0.25 <= wait <= 8 for wait in clock.sleeps) and clock.sleeps[3] > clock.sleeps[0]
+
+
+def test_other_4xx_carry_woocommerces_message(clock: FakeClock) -> None:
+    refusal = {
+        "code": "rest_invalid_param",
+        "message": "Invalid parameter(s): orderby",
+        "data": {"status": 400},
+    }
+    with httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(400, json=refusal))) as http:
+        woo = WooCommerceClient(
+            "https://shop.example.com", KEY, SECRET, http=http, sleep=clock.sleep, clock=clock
+        )
+        with pytest.raises(ChannelError) as raised:
+            woo.read_catalog_page(None)
+
+    assert raised.value.retryable is False and not isinstance(raised.value, ChannelAuthError)
+    assert "rest_invalid_param: Invalid parameter(s): orderby" in raised.value.message and clock.sleeps == []
+
+
+def test_close_leaves_an_injected_http_client_open(server: RunningServer) -> None:
+    with httpx.Client() as http:
+        WooCommerceClient(server.url, KEY, SECRET, http=http).close()
+        assert not http.is_closed
+    own = WooCommerceClient(server.url, KEY, SECRET)
+    own.close()
+    assert own._http.is_closed
+
+
+# -- the official client ------------------------------------------------------------------------
+
+
+def test_the_official_woocommerce_package_works_against_the_sandbox(
+    server: RunningServer, store: WooStore
+) -> None:
+    woocommerce = pytest.importorskip("woocommerce")
+    api = woocommerce.API(
+        url=server.url, consumer_key=KEY, consumer_secret=SECRET, version="wc/v3", timeout=10
+    )
+    variation = next(v for v in store.variants() if v.variation_id is not None)
+
+    products = api.get("products", params={"per_page": 3, "orderby": "id", "order": "asc"})
+    variations = api.get(f"products/{variation.product_id}/variations")
+    batch = api.post(
+        "products/batch", {"update": [{"id": store.variants()[0].product_id, "stock_quantity": 4}]}
+    )
+    put = api.put(
+        f"products/{variation.product_id}/variations/{variation.variation_id}", {"stock_quantity": 9}
+    )
+
+    assert products.status_code == 200, products.text
+    assert [p["sku"] for p in products.json()][:1] == ["SKU-00001"] and products.headers["X-WP-TotalPages"]
+    assert variation.variation_id in [v["id"] for v in variations.json()]
+    assert batch.json()["update"][0]["stock_quantity"] == 4 and store.quantity("SKU-00001") == 4
+    assert put.json()["stock_quantity"] == 9 and store.quantity(variation.sku) == 9

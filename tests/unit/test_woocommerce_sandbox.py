@@ -1,0 +1,508 @@
+"""The in-memory WooCommerce store, called directly and through its ASGI app in process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import pytest
+from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_QUERY, Client
+from starlette.types import ASGIApp
+
+from tidemark.sandbox.woocommerce import WooError, WooStore, create_app
+
+pytestmark = pytest.mark.unit
+
+KEY = "ck_sandbox"
+SECRET = "cs_sandbox"
+API = "http://testserver/wp-json/wc/v3"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class InProcess(httpx.BaseTransport):
+    """The sandbox's ASGI app answering a plain httpx.Client in process, without a socket."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def answer() -> httpx.Response:
+            response = await self._asgi.handle_async_request(request)
+            content = b"".join([chunk async for chunk in response.stream])  # type: ignore[attr-defined]
+            return httpx.Response(response.status_code, headers=response.headers, content=content)
+
+        return asyncio.run(answer())
+
+
+def http(store: WooStore, **options: Any) -> httpx.Client:
+    return httpx.Client(transport=InProcess(create_app(store, KEY, SECRET, **options)))
+
+
+def signed(url: str, method: str = "GET", *, secret: str = SECRET, **client_options: Any) -> str:
+    client = Client(
+        KEY,
+        client_secret=secret,
+        signature_method=client_options.pop("signature_method", SIGNATURE_HMAC_SHA256),
+        signature_type=SIGNATURE_TYPE_QUERY,
+        **client_options,
+    )
+    uri, _, _ = client.sign(url, http_method=method)
+    return str(uri)
+
+
+def error_of(response: httpx.Response) -> tuple[int, str, str]:
+    body = response.json()
+    assert body["data"]["status"] == response.status_code
+    return response.status_code, body["code"], body["message"]
+
+
+# -- the catalog --------------------------------------------------------------------------------
+
+
+def test_generate_is_repeatable_and_numbers_sellable_skus_in_order() -> None:
+    store = WooStore.generate(60, seed=3, duplicate_skus=4, blank_barcodes=5)
+    again = WooStore.generate(60, seed=3, duplicate_skus=4, blank_barcodes=5)
+    variants = store.variants()
+    skus = [f"SKU-{i:05d}" for i in range(1, 61)]
+
+    assert variants == again.variants()
+    assert [v.sku for v in variants[:60]] == skus
+    assert len(variants) == 64 and all(v.sku in skus and v.variation_id is None for v in variants[60:])
+    assert sum(v.barcode == "" for v in variants) == 5
+    assert all(len(v.barcode) == 13 for v in variants if v.barcode)
+    assert all(0 <= v.quantity <= 50 for v in variants)
+    assert any(v.variation_id is not None for v in variants) and any(v.variation_id is None for v in variants)
+    assert WooStore.generate(60, seed=4).variants() != WooStore.generate(60, seed=3).variants()
+
+
+def test_products_are_simple_or_variable_with_two_to_four_variations_mostly_published() -> None:
+    store = WooStore.generate(600, seed=1)
+    per_parent: dict[int, int] = {}
+    for variant in store.variants():
+        if variant.variation_id is not None:
+            per_parent[variant.product_id] = per_parent.get(variant.product_id, 0) + 1
+    statuses = [v.status for v in store.variants()]
+
+    assert set(per_parent.values()) <= {2, 3, 4} and len(per_parent) > 50
+    assert statuses.count("publish") > 0.85 * len(statuses) and "draft" in statuses
+    parent = store.get_product(next(iter(per_parent)))
+    assert parent["type"] == "variable" and parent["manage_stock"] is False
+    assert parent["stock_quantity"] is None and len(parent["variations"]) == per_parent[parent["id"]]
+
+
+def test_items_carry_woocommerce_fields() -> None:
+    store = WooStore.generate(10, seed=2)
+    first = store.variants()[0]
+    product = store.get_product(first.product_id)
+
+    assert product["sku"] == "SKU-00001" and product["type"] == "simple" and product["parent_id"] == 0
+    assert isinstance(product["regular_price"], str) and product["regular_price"].count(".") == 1
+    assert product["manage_stock"] is True and product["stock_quantity"] == first.quantity
+    assert product["stock_status"] == ("instock" if first.quantity > 0 else "outofstock")
+    assert product["global_unique_id"] == first.barcode
+    assert product["date_modified"] == product["date_modified_gmt"]  # the site runs on UTC
+
+
+def test_quantity_by_hand_moves_date_modified() -> None:
+    store = WooStore.generate(3)
+    before = store.get_product(store.variants()[0].product_id)["date_modified_gmt"]
+
+    store.set_quantity_by_hand("SKU-00001", 0)
+
+    after = store.get_product(store.variants()[0].product_id)
+    assert store.quantity("SKU-00001") == 0 and after["stock_status"] == "outofstock"
+    assert after["date_modified_gmt"] > before
+    with pytest.raises(KeyError):
+        store.quantity("SKU-99999")
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+def test_products_page_with_woocommerce_headers() -> None:
+    store = WooStore.generate(40, seed=5)
+    products = [p for p in store.list_products({"per_page": "100"})[0]]
+    with http(store) as client:
+        first = client.get(
+            f"{API}/products", params={"per_page": 7, "orderby": "id", "order": "asc"}, auth=(KEY, SECRET)
+        )
+        second = client.get(
+            f"{API}/products",
+            params={"per_page": 7, "page": 2, "orderby": "id", "order": "asc"},
+            auth=(KEY, SECRET),
+        )
+
+    pages = -(-len(products) // 7)
+    assert first.headers["X-WP-Total"] == str(len(products)) and first.headers["X-WP-TotalPages"] == str(
+        pages
+    )
+    assert first.headers["Link"] == f'<{API}/products?per_page=7&orderby=id&order=asc&page=2>; rel="next"'
+    assert second.headers["Link"] == (
+        f'<{API}/products?per_page=7&page=1&orderby=id&order=asc>; rel="prev", '
+        f'<{API}/products?per_page=7&page=3&orderby=id&order=asc>; rel="next"'
+    )
+    ids = [p["id"] for p in first.json() + second.json()]
+    assert ids == sorted(p["id"] for p in products)[:14]
+
+
+def test_products_default_to_newest_first_and_hide_variations() -> None:
+    store = WooStore.generate(30, seed=6)
+
+    items, total, _, _ = store.list_products({"per_page": "100"})
+
+    assert [p["id"] for p in items] == sorted((p["id"] for p in items), reverse=True)  # orderby=date desc
+    assert total == len(items) and all(p["type"] in ("simple", "variable") for p in items)
+
+
+def test_per_page_above_100_is_refused_as_wordpress_does() -> None:
+    store = WooStore.generate(3)
+    with http(store) as client:
+        response = client.get(f"{API}/products", params={"per_page": 101}, auth=(KEY, SECRET))
+
+    assert response.status_code == 400
+    message = "per_page must be between 1 (inclusive) and 100 (inclusive)"
+    assert response.json() == {
+        "code": "rest_invalid_param",
+        "message": "Invalid parameter(s): per_page",
+        "data": {
+            "status": 400,
+            "params": {"per_page": message},
+            "details": {"per_page": {"code": "rest_out_of_bounds", "message": message, "data": None}},
+        },
+    }
+    with pytest.raises(WooError) as raised:
+        store.list_products({"page": "0", "orderby": "sku"})
+    assert raised.value.message == "Invalid parameter(s): page, orderby"
+
+
+def test_the_sku_filter_finds_variations_too() -> None:
+    store = WooStore.generate(20, seed=2)
+    variation = next(v for v in store.variants() if v.variation_id is not None)
+    simple = next(v for v in store.variants() if v.variation_id is None)
+
+    items, total, _, _ = store.list_products(
+        {"sku": f"{variation.sku},{simple.sku}", "orderby": "id", "order": "asc"}
+    )
+
+    assert total == 2
+    assert [(p["id"], p["type"], p["parent_id"]) for p in items] == [
+        (simple.product_id, "simple", 0),
+        (variation.variation_id, "variation", variation.product_id),
+    ]
+
+
+def test_variations_page_and_belong_to_their_product() -> None:
+    store = WooStore.generate(40, seed=3)
+    variation = next(v for v in store.variants() if v.variation_id is not None)
+    assert variation.variation_id is not None
+    siblings = [v for v in store.variants() if v.product_id == variation.product_id]
+
+    items, total, pages, _ = store.list_variations(
+        variation.product_id, {"per_page": "1", "orderby": "id", "order": "asc"}
+    )
+    one = store.get_variation(variation.product_id, variation.variation_id)
+
+    assert (total, pages) == (len(siblings), len(siblings)) and items[0]["id"] == siblings[0].variation_id
+    assert one["sku"] == variation.sku and one["stock_quantity"] == variation.quantity
+    assert one["attributes"][0]["name"] == "Size" and "type" not in one
+    with pytest.raises(WooError) as raised:
+        store.get_variation(variation.product_id + 10_000, variation.variation_id)
+    assert (raised.value.status, raised.value.code) == (404, "woocommerce_rest_product_variation_invalid_id")
+    assert store.list_variations(99_999, {})[:2] == ([], 0)
+
+
+def test_an_unknown_product_is_a_404() -> None:
+    store = WooStore.generate(3)
+    with http(store) as client:
+        response = client.get(f"{API}/products/99999", auth=(KEY, SECRET))
+        no_route = client.get("http://testserver/wp-json/wc/v3/orders", auth=(KEY, SECRET))
+
+    assert error_of(response) == (404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+    assert error_of(no_route)[:2] == (404, "rest_no_route")
+
+
+def test_the_index_names_the_site_and_honours_fields() -> None:
+    store = WooStore(name="Harbour Goods")
+    with http(store) as client:
+        index = client.get("http://testserver/wp-json/", params={"_fields": "name,namespaces"})
+
+    assert index.json() == {"name": "Harbour Goods", "namespaces": index.json()["namespaces"]}
+    assert "wc/v3" in index.json()["namespaces"]
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def test_batch_updates_stock_and_answers_errors_per_item() -> None:
+    store = WooStore.generate(10, seed=1)
+    first, second = store.variants()[:2]
+
+    answer = store.batch(
+        None,
+        {
+            "update": [
+                {"id": first.product_id, "stock_quantity": 33, "manage_stock": True},
+                {"id": 99_999, "stock_quantity": 1},
+                {"id": second.product_id, "stock_quantity": "0"},
+            ]
+        },
+    )
+
+    assert list(answer) == ["update"]
+    assert answer["update"][0]["stock_quantity"] == 33 and answer["update"][0]["stock_status"] == "instock"
+    assert answer["update"][1] == {
+        "id": 99_999,
+        "error": {
+            "code": "woocommerce_rest_product_invalid_id",
+            "message": "Invalid ID.",
+            "data": {"status": 400},
+        },
+    }
+    assert answer["update"][2]["stock_quantity"] == 0 and answer["update"][2]["stock_status"] == "outofstock"
+    assert (store.quantity(first.sku), store.quantity(second.sku)) == (33, 0)
+
+
+def test_variation_batches_update_only_their_own_product() -> None:
+    store = WooStore.generate(30, seed=4)
+    variation = next(v for v in store.variants() if v.variation_id is not None)
+    other_parent = next(
+        v.product_id for v in store.variants() if v.variation_id and v.product_id != variation.product_id
+    )
+
+    answer = store.batch(
+        variation.product_id, {"update": [{"id": variation.variation_id, "stock_quantity": 12}]}
+    )
+    wrong = store.batch(other_parent, {"update": [{"id": variation.variation_id, "stock_quantity": 13}]})
+
+    assert answer["update"][0]["id"] == variation.variation_id and store.quantity(variation.sku) == 12
+    assert wrong["update"][0]["error"]["code"] == "woocommerce_rest_product_variation_invalid_id"
+
+
+def test_more_than_100_objects_is_a_413() -> None:
+    store = WooStore.generate(3)
+    body = {"update": [{"id": 1, "stock_quantity": 1}] * 60, "delete": [1] * 41}
+    with http(store) as client:
+        response = client.post(f"{API}/products/batch", json=body, auth=(KEY, SECRET))
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "code": "woocommerce_rest_request_entity_too_large",
+        "message": "Unable to accept more than 100 items for this request.",
+        "data": {"status": 413},
+    }
+
+
+def test_a_duplicate_sku_is_refused_per_item_and_nothing_is_written() -> None:
+    store = WooStore.generate(5)
+    first, second = store.variants()[:2]
+
+    answer = store.batch(
+        None,
+        {
+            "create": [{"name": "Copy", "sku": first.sku, "regular_price": "9.99"}],
+            "update": [{"id": second.product_id, "sku": first.sku, "stock_quantity": 44}],
+        },
+    )
+
+    assert answer["create"][0]["id"] == 0
+    for entry in (answer["create"][0], answer["update"][0]):
+        assert entry["error"]["code"] == "product_invalid_sku"
+        assert entry["error"]["message"] == "Invalid or duplicated SKU."
+        assert entry["error"]["data"]["status"] == 400
+        assert entry["error"]["data"]["resource_id"] == first.product_id
+    assert store.quantity(second.sku) == second.quantity and len(store.variants()) == 5
+
+
+def test_batch_creates_and_deletes() -> None:
+    store = WooStore.generate(4)
+    answer = store.batch(
+        None,
+        {
+            "create": [
+                {
+                    "name": "New",
+                    "sku": "NEW-1",
+                    "regular_price": "5.00",
+                    "manage_stock": True,
+                    "stock_quantity": 9,
+                }
+            ]
+        },
+    )
+    created = answer["create"][0]
+    deleted = store.batch(None, {"delete": [created["id"], 0, 99_999]})
+
+    assert (created["type"], created["sku"], created["stock_quantity"], created["status"]) == (
+        "simple",
+        "NEW-1",
+        9,
+        "publish",
+    )
+    assert deleted["delete"][0]["id"] == created["id"]  # 0 is skipped, as WooCommerce does
+    assert deleted["delete"][1]["error"]["code"] == "woocommerce_rest_product_invalid_id"
+    assert deleted["delete"][1]["error"]["data"]["status"] == 404
+    assert "NEW-1" not in {v.sku for v in store.variants()}
+
+
+def test_stock_quantity_counts_only_while_stock_is_managed() -> None:
+    store = WooStore.generate(2)
+    product_id = store.variants()[0].product_id
+
+    unmanaged = store.update_product(product_id, {"manage_stock": False, "stock_quantity": 5})
+    managed = store.update_product(product_id, {"manage_stock": True, "stock_quantity": "7"})
+    delta = store.update_product(product_id, {"inventory_delta": -2})
+
+    assert (unmanaged["manage_stock"], unmanaged["stock_quantity"]) == (False, None)
+    assert (managed["stock_quantity"], delta["stock_quantity"]) == (7, 5)
+
+
+def test_put_a_product_over_http() -> None:
+    store = WooStore.generate(3)
+    product_id = store.variants()[0].product_id
+    with http(store) as client:
+        response = client.put(f"{API}/products/{product_id}", json={"stock_quantity": 21}, auth=(KEY, SECRET))
+        missing = client.put(f"{API}/products/99999", json={"stock_quantity": 21}, auth=(KEY, SECRET))
+        bad_json = client.put(
+            f"{API}/products/{product_id}",
+            content=b"{nope",
+            headers={"content-type": "application/json"},
+            auth=(KEY, SECRET),
+        )
+
+    assert response.json()["stock_quantity"] == 21 and store.quantity("SKU-00001") == 21
+    assert error_of(missing) == (400, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+    assert error_of(bad_json)[:2] == (400, "rest_invalid_json")
+
+
+# -- authentication -----------------------------------------------------------------------------
+
+
+def test_without_credentials_woocommerce_refuses_per_route() -> None:
+    store = WooStore.generate(3)
+    with http(store) as client:
+        listing = client.get(f"{API}/products")
+        batch = client.post(f"{API}/products/batch", json={})
+        one = client.get(f"{API}/products/101")
+
+    assert error_of(listing) == (401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+    assert error_of(batch) == (
+        401,
+        "woocommerce_rest_cannot_batch",
+        "Sorry, you are not allowed to batch manipulate this resource.",
+    )
+    assert error_of(one) == (401, "woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
+
+
+def test_basic_auth_checks_the_secret() -> None:
+    store = WooStore.generate(3)
+    with http(store) as client:
+        good = client.get(f"{API}/products", auth=(KEY, SECRET))
+        wrong_secret = client.get(f"{API}/products", auth=(KEY, "cs_wrong"))
+        unknown_key = client.get(f"{API}/products", auth=("ck_unknown", SECRET))
+
+    assert good.status_code == 200
+    assert error_of(wrong_secret) == (
+        401,
+        "woocommerce_rest_authentication_error",
+        "Consumer secret is invalid.",
+    )
+    assert error_of(unknown_key)[1] == "woocommerce_rest_cannot_view"  # WooCommerce moves on, unauthenticated
+
+
+@pytest.mark.parametrize("method", [SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256])
+def test_oauth_signatures_in_the_query_are_verified(method: str) -> None:
+    store = WooStore.generate(3)
+    with http(store) as client:
+        good = client.get(signed(f"{API}/products?per_page=2", signature_method=method))
+        post = client.post(signed(f"{API}/products/batch", "POST", signature_method=method), json={})
+        wrong = client.get(signed(f"{API}/products", secret="cs_wrong", signature_method=method))
+        tampered = client.get(
+            signed(f"{API}/products?per_page=2", signature_method=method).replace("per_page=2", "per_page=3")
+        )
+
+    assert good.status_code == 200 and len(good.json()) == 2
+    assert post.status_code == 200 and post.json() == []  # an empty batch changes nothing
+    for refused in (wrong, tampered):
+        assert error_of(refused) == (
+            401,
+            "woocommerce_rest_authentication_error",
+            "Invalid signature - provided signature does not match.",
+        )
+
+
+def test_oauth_timestamps_expire_and_nonces_are_used_once() -> None:
+    store = WooStore.generate(3)
+    with http(store) as client:
+        once = signed(f"{API}/products")
+        first, replayed = client.get(once), client.get(once)
+        stale = client.get(signed(f"{API}/products", timestamp=str(int(time.time()) - 16 * 60), nonce="n1"))
+        partial = client.get(f"{API}/products?oauth_consumer_key={KEY}&oauth_nonce=abc")
+        other_key = client.get(signed(f"{API}/products").replace(KEY, "ck_other"))
+
+    assert first.status_code == 200
+    assert error_of(replayed)[2] == "Invalid nonce - nonce has already been used."
+    assert error_of(stale)[2] == "Invalid timestamp."
+    assert error_of(partial) == (
+        401,
+        "woocommerce_rest_authentication_missing_parameter",
+        "Missing OAuth parameters oauth_timestamp, oauth_signature, oauth_signature_method",
+    )
+    assert error_of(other_key)[2] == "Consumer key is invalid."
+
+
+def test_a_read_only_key_cannot_write() -> None:
+    store = WooStore.generate(3)
+    with http(store, permissions="read") as client:
+        read = client.get(f"{API}/products", auth=(KEY, SECRET))
+        write = client.post(f"{API}/products/batch", json={}, auth=(KEY, SECRET))
+
+    assert read.status_code == 200
+    assert error_of(write) == (
+        401,
+        "woocommerce_rest_authentication_error",
+        "The API key provided does not have write permissions.",
+    )
+
+
+# -- the host's rate limit and the admin routes -------------------------------------------------
+
+
+def test_the_rate_limit_answers_429_with_retry_after_until_time_passes() -> None:
+    store = WooStore.generate(3)
+    clock = FakeClock()
+    with http(store, rate=2, clock=clock) as client:
+        answers = [client.get(f"{API}/products", auth=(KEY, SECRET)).status_code for _ in range(3)]
+        throttled = client.get(f"{API}/products", auth=(KEY, SECRET))
+        clock.now += 0.5
+        after_waiting = client.get(f"{API}/products", auth=(KEY, SECRET))
+
+    assert answers == [200, 200, 429]
+    assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "1"
+    assert after_waiting.status_code == 200
+
+
+def test_admin_routes_list_variants_and_set_a_quantity_by_hand() -> None:
+    store = WooStore.generate(6, seed=2)
+    with http(store) as client:
+        listed = client.get("http://testserver/admin/sandbox/variants").json()
+        changed = client.post(
+            "http://testserver/admin/sandbox/variants/SKU-00002/quantity", json={"quantity": 8}
+        )
+        refused = client.post(
+            "http://testserver/admin/sandbox/variants/SKU-00002/quantity", json={"quantity": -1}
+        )
+        unknown = client.post("http://testserver/admin/sandbox/variants/NOPE/quantity", json={"quantity": 1})
+
+    assert [row["sku"] for row in listed] == [f"SKU-{i:05d}" for i in range(1, 7)]
+    assert set(listed[0]) == {"sku", "quantity", "product_id", "variation_id", "inventory_item_id"}
+    assert changed.json() == {"sku": "SKU-00002", "quantity": 8} and store.quantity("SKU-00002") == 8
+    assert (refused.status_code, unknown.status_code) == (400, 404)

@@ -1,0 +1,50 @@
+"""Making moto's DynamoDB and SQS requests atomic, as the real services' are.
+
+moto applies an update as a read-modify-write in Python, so two threads updating one item
+lose a write (a counter added to twice grows once), and two receivers can take the same SQS
+message. Local mode runs handlers in parallel threads, so each request to these backends
+takes one lock per service for its duration: every request then acts alone, as on AWS.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from moto.dynamodb.models import DynamoDBBackend
+from moto.sqs.models import SQSBackend
+
+_SERIALISED: dict[type, tuple[str, ...]] = {
+    DynamoDBBackend: ("put_item", "get_item", "query", "scan", "update_item", "delete_item", "transact_write_items"),
+    SQSBackend: (
+        "send_message", "send_message_batch", "receive_message", "delete_message", "delete_message_batch",
+        "change_message_visibility", "change_message_visibility_batch", "purge_queue",
+    ),
+}
+_originals: dict[tuple[type, str], Callable[..., Any]] = {}
+
+
+def _locked(method: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return method(*args, **kwargs)
+
+    return call
+
+
+def make_atomic() -> None:
+    for backend, names in _SERIALISED.items():
+        lock = threading.RLock()
+        for name in names:
+            if (backend, name) not in _originals:
+                _originals[(backend, name)] = getattr(backend, name)
+                setattr(backend, name, _locked(_originals[(backend, name)], lock))
+
+
+def undo() -> None:
+    for (backend, name), method in _originals.items():
+        setattr(backend, name, method)
+    _originals.clear()
