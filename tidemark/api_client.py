@@ -41,8 +41,12 @@ class SigV4(httpx.Auth):
         from botocore.auth import SigV4Auth
         from botocore.awsrequest import AWSRequest
 
-        signed = AWSRequest(method=request.method, url=str(request.url), data=request.content,
-                            headers={"content-type": request.headers.get("content-type", "")})
+        signed = AWSRequest(
+            method=request.method,
+            url=str(request.url),
+            data=request.content,
+            headers={"content-type": request.headers.get("content-type", "")},
+        )
         SigV4Auth(self._credentials, "execute-api", self._region).add_auth(signed)
         request.headers.update(dict(signed.headers))
         yield request
@@ -54,7 +58,9 @@ def _is_loopback(url: str) -> bool:
 
 
 class ConsoleApi:
-    def __init__(self, base_url: str = DEFAULT_API, *, region: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self, base_url: str = DEFAULT_API, *, region: str | None = None, timeout: float = 30.0
+    ) -> None:
         auth: httpx.Auth | None = None
         if not _is_loopback(base_url):
             host = urlsplit(base_url).hostname or ""
@@ -69,8 +75,11 @@ class ConsoleApi:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as error:
-            raise ApiError(0, f"cannot reach the console API at {self._http.base_url}: {error}; "
-                              "start it with `tidemark local up` or pass --api URL") from error
+            raise ApiError(
+                0,
+                f"cannot reach the console API at {self._http.base_url}: {error}; "
+                "start it with `tidemark local up` or pass --api URL",
+            ) from error
         body = response.json() if response.content else None
         if response.is_error:
             message = body.get("message", response.text) if isinstance(body, dict) else response.text
@@ -105,7 +114,9 @@ class ConsoleApi:
         return result
 
     def jobs(self, channel: str, limit: int = 50) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._call("GET", "/v1/jobs", params={"channel": channel, "limit": limit})
+        result: list[dict[str, Any]] = self._call(
+            "GET", "/v1/jobs", params={"channel": channel, "limit": limit}
+        )
         return result
 
     def job(self, job_id: str) -> dict[str, Any]:

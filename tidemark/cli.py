@@ -62,7 +62,9 @@ def demo(variants: Annotated[int, typer.Option(help="variants in the sandbox sto
 @local_app.command("up")
 def local_up(
     port: Annotated[int, typer.Option(help="console API port on 127.0.0.1")] = 8000,
-    sandboxes: Annotated[bool, typer.Option("--sandboxes/--no-sandboxes", help="start sandbox stores")] = True,
+    sandboxes: Annotated[
+        bool, typer.Option("--sandboxes/--no-sandboxes", help="start sandbox stores")
+    ] = True,
     variants: Annotated[int, typer.Option(help="variants in the Shopify sandbox")] = 200,
     log_level: Annotated[str, typer.Option(help="handlers' log level")] = "INFO",
 ) -> None:
@@ -89,7 +91,7 @@ def sandbox_shopify(
     port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8100,
     variants: Annotated[int, typer.Option(help="variants in the catalog")] = 200,
     plan: Annotated[str, typer.Option(help="standard, advanced, plus or enterprise")] = "standard",
-    token: Annotated[str, typer.Option(help="the Admin API access token it accepts")] = "shpat_sandbox",
+    token: Annotated[str, typer.Option(help="the Admin API access token it accepts")] = "shpat_sandbox",  # noqa: S107
     seed: Annotated[int, typer.Option(help="makes the catalog repeatable")] = 7,
 ) -> None:
     """A Shopify store (Admin GraphQL 2026-10) on loopback until Ctrl-C."""
@@ -106,7 +108,9 @@ def sandbox_shopify(
 
 
 @listings_app.command("import")
-def listings_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], api: ApiOption = DEFAULT_API) -> None:
+def listings_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], api: ApiOption = DEFAULT_API
+) -> None:
     """Create or update listings from a CSV file (columns: sku, upc, mpn, title, on_hand, ...)."""
     result = _run(lambda: _api(api).import_listings(file.read_text()))
     console.print(f"created {result['created']}, updated {result['updated']}")
@@ -133,10 +137,24 @@ def channels_add(
     api: ApiOption = DEFAULT_API,
 ) -> None:
     """Connect a store (a test call checks the credentials first)."""
-    body: dict[str, Any] = {"name": name, "type": channel_type, "store_url": store_url,
-                            "link_after_build": link_after_build}
-    body.update({k: v for k, v in {"token": token, "key": key, "secret": secret,
-                                   "webhook_secret": webhook_secret}.items() if v})
+    body: dict[str, Any] = {
+        "name": name,
+        "type": channel_type,
+        "store_url": store_url,
+        "link_after_build": link_after_build,
+    }
+    body.update(
+        {
+            k: v
+            for k, v in {
+                "token": token,
+                "key": key,
+                "secret": secret,
+                "webhook_secret": webhook_secret,
+            }.items()
+            if v
+        }
+    )
     if priority:
         pairs = [p.split("=", 1) for p in priority]
         if any(len(p) != 2 for p in pairs):
@@ -155,7 +173,9 @@ def channels_list(api: ApiOption = DEFAULT_API) -> None:
         table.add_column(column)
     for c in _run(lambda: _api(api).channels()):
         priorities = ", ".join(f"{p['listing_field']}->{p['channel_field']}" for p in c["priorities"])
-        table.add_row(c["name"], c["type"], c["store_url"], priorities, "on" if c["link_after_build"] else "off")
+        table.add_row(
+            c["name"], c["type"], c["store_url"], priorities, "on" if c["link_after_build"] else "off"
+        )
     console.print(table)
 
 
@@ -197,11 +217,15 @@ def sync(
     api: ApiOption = DEFAULT_API,
 ) -> None:
     """Push master quantities to the channel."""
-    _start(api, {"channel": channel, "kind": "sync", "mode": mode, "skus": sku or [], "dry_run": dry_run}, wait)
+    _start(
+        api, {"channel": channel, "kind": "sync", "mode": mode, "skus": sku or [], "dry_run": dry_run}, wait
+    )
 
 
 @jobs_app.command("list")
-def jobs_list(channel: Annotated[str, typer.Option(help="the channel")], api: ApiOption = DEFAULT_API) -> None:
+def jobs_list(
+    channel: Annotated[str, typer.Option(help="the channel")], api: ApiOption = DEFAULT_API
+) -> None:
     """A channel's jobs, newest first."""
     console.print(jobs_table(_run(lambda: _api(api).jobs(channel))))
 
@@ -225,5 +249,7 @@ def history(
         table.add_column(column)
     for e in _run(lambda: _api(api).history(sku, channel, limit))["entries"]:
         result = e["outcome"] + (f": {e['message']}" if e["message"] else "")
-        table.add_row(e["at"], e["channel"], e["job_id"], e["field"], e["from_value"] or "-", e["to_value"], result)
+        table.add_row(
+            e["at"], e["channel"], e["job_id"], e["field"], e["from_value"] or "-", e["to_value"], result
+        )
     console.print(table)

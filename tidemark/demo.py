@@ -26,8 +26,10 @@ def listings_csv(variants: int, seed: int) -> str:
     rows = ["sku,title,on_hand,committed,safety_buffer,price"]
     for i in range(1, variants + 1):
         on_hand = rng.randint(0, 120)
-        rows.append(f"SKU-{i:05d},Demo item {i},{on_hand},{rng.randint(0, min(on_hand, 10))},"
-                    f"{rng.choice([0, 0, 2, 5])},{rng.randint(500, 9999) / 100:.2f}")
+        rows.append(
+            f"SKU-{i:05d},Demo item {i},{on_hand},{rng.randint(0, min(on_hand, 10))},"
+            f"{rng.choice([0, 0, 2, 5])},{rng.randint(500, 9999) / 100:.2f}"
+        )
     return "\n".join(rows) + "\n"
 
 
@@ -61,7 +63,9 @@ def _show(runtime: LocalRuntime, variants: int, seed: int, started: float) -> in
     imported = api.import_listings(listings_csv(variants, seed))
     console.print(f"[bold]listings imported[/]: {imported['created']} created, {imported['updated']} updated")
     channel = api.add_channel({"name": CHANNEL, "type": "shopify", "store_url": shop.url, **shop.credentials})
-    console.print(f"[bold]channel connected[/]: {channel['name']} -> {channel['store_name']} ({channel['store_url']})")
+    console.print(
+        f"[bold]channel connected[/]: {channel['name']} -> {channel['store_name']} ({channel['store_url']})"
+    )
 
     linked = wait_with_progress(api, api.start_job({"channel": CHANNEL, "kind": "link"}))
     console.print(job_table(linked))
@@ -88,13 +92,21 @@ def _compare(api: ConsoleApi, store: object, variants: int, started: float) -> i
         if not equal:
             unequal.append(sku)
         if i in sample or not equal:
-            table.add_row(sku, str(listing["on_hand"]), str(listing["committed"]), str(listing["safety_buffer"]),
-                          str(listing["syncable_balance"]), str(channel_quantity.get(sku)),
-                          "[green]equal[/]" if equal else "[red]DIFFERENT[/]")
+            table.add_row(
+                sku,
+                str(listing["on_hand"]),
+                str(listing["committed"]),
+                str(listing["safety_buffer"]),
+                str(listing["syncable_balance"]),
+                str(channel_quantity.get(sku)),
+                "[green]equal[/]" if equal else "[red]DIFFERENT[/]",
+            )
     console.print(table)
     elapsed = time.monotonic() - started
     if unequal:
-        console.print(f"[red]{len(unequal)} of {variants} channel quantities differ from master[/] ({elapsed:.1f} s)")
+        console.print(
+            f"[red]{len(unequal)} of {variants} channel quantities differ from master[/] ({elapsed:.1f} s)"
+        )
         return 1
     console.print(f"[green]all {variants} channel quantities equal master balances[/] ({elapsed:.1f} s)")
     return 0

@@ -12,16 +12,31 @@ from tidemark.api_client import ConsoleApi
 
 console = Console()
 
-COUNT_NAMES = ("planned", "pushed", "skipped", "failed", "conflicts", "linked", "already_linked",
-               "not_matched", "duplicate")
+COUNT_NAMES = (
+    "planned",
+    "pushed",
+    "skipped",
+    "failed",
+    "conflicts",
+    "linked",
+    "already_linked",
+    "not_matched",
+    "duplicate",
+)
 
 
 def job_table(job: dict[str, Any]) -> Table:
     table = Table(title=f"job {job['id']}", show_header=False)
     table.add_column(style="bold")
     table.add_column()
-    what = job["kind"] + (f" ({job['mode']})" if job.get("mode") else "") + (" dry run" if job.get("dry_run") else "")
-    colour = {"completed": "green", "failed": "red", "completed_with_errors": "yellow"}.get(job["status"], "cyan")
+    what = (
+        job["kind"]
+        + (f" ({job['mode']})" if job.get("mode") else "")
+        + (" dry run" if job.get("dry_run") else "")
+    )
+    colour = {"completed": "green", "failed": "red", "completed_with_errors": "yellow"}.get(
+        job["status"], "cyan"
+    )
     table.add_row("channel", job["channel"])
     table.add_row("job", what)
     table.add_row("status", f"[{colour}]{job['status']}[/]")
@@ -43,8 +58,13 @@ def jobs_table(jobs: list[dict[str, Any]]) -> Table:
         table.add_column(column)
     for job in jobs:
         counts = job["counts"]
-        table.add_row(job["id"], job["kind"] + (f" {job['mode']}" if job.get("mode") else ""), job["status"],
-                      job["created_at"], *(str(counts[n]) for n in ("planned", "pushed", "skipped", "failed")))
+        table.add_row(
+            job["id"],
+            job["kind"] + (f" {job['mode']}" if job.get("mode") else ""),
+            job["status"],
+            job["created_at"],
+            *(str(counts[n]) for n in ("planned", "pushed", "skipped", "failed")),
+        )
     return table
 
 
@@ -58,12 +78,21 @@ def wait_with_progress(api: ConsoleApi, job: dict[str, Any]) -> dict[str, Any]:
             counts = current["counts"]
             if current["kind"] == "sync":
                 done = counts["pushed"] + counts["skipped"] + counts["failed"] + counts["conflicts"]
-                progress.update(task, total=counts["planned"] or None, completed=done,
-                                description=f"sync {current['channel']} ({current['status']})")
+                progress.update(
+                    task,
+                    total=counts["planned"] or None,
+                    completed=done,
+                    description=f"sync {current['channel']} ({current['status']})",
+                )
             else:
-                progress.update(task, completed=counts["linked"] + counts["already_linked"],
-                                description=f"{current['kind']} {current['channel']} ({current['status']})")
+                progress.update(
+                    task,
+                    completed=counts["linked"] + counts["already_linked"],
+                    description=f"{current['kind']} {current['channel']} ({current['status']})",
+                )
 
         finished = api.wait_for_job(job["id"], on_progress=show)
-        progress.update(task, total=progress.tasks[0].completed or 1, completed=progress.tasks[0].completed or 1)
+        progress.update(
+            task, total=progress.tasks[0].completed or 1, completed=progress.tasks[0].completed or 1
+        )
     return finished

@@ -37,7 +37,8 @@ def _error(status: int, message: str, errors: list[dict[str, Any]] | None = None
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[Any]:
     errors = [
-        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]} for e in error.errors()
+        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
+        for e in error.errors()
     ]
     return _error(400, "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
 
@@ -87,7 +88,9 @@ def openapi() -> Response[str]:
 @app.post("/v1/listings/import", summary="Create or update listings from a CSV body (text/csv)")
 def import_listings() -> Response[Any]:
     summary = listings.import_listings(app.current_event.decoded_body or "")
-    return Response(200, content_types.APPLICATION_JSON, {"created": summary.created, "updated": summary.updated})
+    return Response(
+        200, content_types.APPLICATION_JSON, {"created": summary.created, "updated": summary.updated}
+    )
 
 
 @app.get("/v1/listings/<sku>", summary="One listing with its links")

@@ -1,5 +1,6 @@
 """The steps every job's state machine shares: start, planned, progress, finish, fail."""
 
+import contextlib
 import json
 from typing import Annotated, Any, Literal
 
@@ -43,10 +44,8 @@ class Fail(BaseModel):
     def reason(self) -> str:
         """Step Functions' Catch output: Error plus a Cause that is often a Lambda error as JSON."""
         cause = str(self.error.get("Cause", ""))
-        try:
+        with contextlib.suppress(ValueError, AttributeError):
             cause = json.loads(cause).get("errorMessage", cause)
-        except (ValueError, AttributeError):
-            pass
         return f"{self.error.get('Error', 'Error')}: {cause}"
 
 

@@ -123,7 +123,9 @@ def _header_errors(header: list[str]) -> list[RowError]:
     if "sku" not in header:
         return [RowError(1, "sku", f"the header has no sku column: add it (columns: {allowed})")]
     errors = [
-        RowError(1, name, f"unknown column '{name}': use only {allowed}") for name in header if name not in COLUMNS
+        RowError(1, name, f"unknown column '{name}': use only {allowed}")
+        for name in header
+        if name not in COLUMNS
     ]
     seen: set[str] = set()
     for name in header:

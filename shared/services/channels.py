@@ -8,7 +8,14 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from shared.channels.factory import connect
-from shared.domain.channel import CHANNEL_FIELDS_BY_TYPE, DEFAULT_PRIORITIES, Channel, ChannelName, ChannelType, LinkPriority
+from shared.domain.channel import (
+    CHANNEL_FIELDS_BY_TYPE,
+    DEFAULT_PRIORITIES,
+    Channel,
+    ChannelName,
+    ChannelType,
+    LinkPriority,
+)
 from shared.storage import channels, secrets
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -39,7 +46,12 @@ class ChannelRequest(BaseModel):
         return self
 
     def credentials(self) -> dict[str, str]:
-        given = {"token": self.token, "key": self.key, "secret": self.secret, "webhook_secret": self.webhook_secret}
+        given = {
+            "token": self.token,
+            "key": self.key,
+            "secret": self.secret,
+            "webhook_secret": self.webhook_secret,
+        }
         return {name: value.get_secret_value() for name, value in given.items() if value is not None}
 
 

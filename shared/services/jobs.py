@@ -13,6 +13,7 @@ from shared.settings import settings
 from shared.storage import channels, jobs
 from shared.storage.aws import client
 
+
 class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -64,7 +65,9 @@ def start_job(request: JobRequest) -> Job:
         created_at=datetime.now(UTC),
     )
     jobs.create(job)
-    machine = settings().sync_state_machine_arn if job.kind is JobKind.SYNC else settings().link_state_machine_arn
+    machine = (
+        settings().sync_state_machine_arn if job.kind is JobKind.SYNC else settings().link_state_machine_arn
+    )
     client("stepfunctions").start_execution(
         stateMachineArn=machine, name=job.id, input=json.dumps({"job_id": job.id})
     )

@@ -49,7 +49,9 @@ def plan_shard(job_id: str, shard: int) -> ShardPlan:
             ],
         )
         if answer.get("Failed"):
-            raise RuntimeError(f"the push queue refused {len(answer['Failed'])} messages: {answer['Failed'][0]}")
+            raise RuntimeError(
+                f"the push queue refused {len(answer['Failed'])} messages: {answer['Failed'][0]}"
+            )
         batches += len(entries)
         listings += sum(len(message.skus) for message in entries)
     jobs.record_shard_plan(job_id, shard, batches=batches, listings=listings)

@@ -13,7 +13,10 @@ from shared.settings import settings
 from shared.storage import channels, secrets
 from shared.storage.aws import client
 
-SIGNATURE_HEADER = {ChannelType.SHOPIFY: "x-shopify-hmac-sha256", ChannelType.WOOCOMMERCE: "x-wc-webhook-signature"}
+SIGNATURE_HEADER = {
+    ChannelType.SHOPIFY: "x-shopify-hmac-sha256",
+    ChannelType.WOOCOMMERCE: "x-wc-webhook-signature",
+}
 TOPIC_HEADER = {ChannelType.SHOPIFY: "x-shopify-topic", ChannelType.WOOCOMMERCE: "x-wc-webhook-topic"}
 
 
@@ -23,7 +26,9 @@ class Received:
     message: str
 
 
-def receive(channel_type: ChannelType, channel_name: str, headers: Mapping[str, str], body: bytes) -> Received:
+def receive(
+    channel_type: ChannelType, channel_name: str, headers: Mapping[str, str], body: bytes
+) -> Received:
     """401 for anything not signed by the channel's secret; 200 once the webhook is queued."""
     headers = {k.lower(): v for k, v in headers.items()}
     channel = channels.get(channel_name)

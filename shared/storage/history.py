@@ -1,7 +1,7 @@
 """Sync history: every push, per listing and channel, newest first; expires by TTL.
 
 Access patterns (template.yaml, Table):
-- a listing's pushes, newest first:   PK=HISTORY#<sku>, SK=<at>#<channel>#<job>#<field>, ScanIndexForward=false
+- a listing's pushes, newest first:   PK=HISTORY#<sku>, SK=<at>#<channel>#<job>#<field>, descending
 - the same for one channel:           the same query, filtered on channel (a listing's history is short)
 Expiry: expires_at (epoch seconds), HISTORY_RETENTION_DAYS after the push.
 """

@@ -65,7 +65,9 @@ def save_status(job: Job, expected: JobStatus) -> None:
     try:
         table().update_item(
             Key=key(job.id),
-            UpdateExpression="SET #status = :status, #started = :started, #finished = :finished, #error = :error",
+            UpdateExpression=(
+                "SET #status = :status, #started = :started, #finished = :finished, #error = :error"
+            ),
             ConditionExpression="#status = :expected",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,

@@ -33,5 +33,7 @@ def store(channel: str, values: dict[str, str]) -> None:
 
 
 def read(channel: str, *, fresh: bool = False) -> dict[str, str]:
-    value = parameters.get_secret(name_for(channel), transform="json", max_age=CACHE_SECONDS, force_fetch=fresh)
+    value = parameters.get_secret(
+        name_for(channel), transform="json", max_age=CACHE_SECONDS, force_fetch=fresh
+    )
     return cast(dict[str, Any], value)

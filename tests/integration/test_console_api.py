@@ -11,7 +11,13 @@ pytestmark = pytest.mark.integration
 
 def shopify_channel(stack, name, **changes):
     shop = stack.sandboxes["shopify"]
-    return {"name": name, "type": "shopify", "store_url": shop.url, "token": shop.credentials["token"], **changes}
+    return {
+        "name": name,
+        "type": "shopify",
+        "store_url": shop.url,
+        "token": shop.credentials["token"],
+        **changes,
+    }
 
 
 def test_openapi_describes_the_routes(stack):
@@ -57,7 +63,11 @@ def test_bad_credentials_are_refused_and_nothing_is_saved(stack, api):
         ({"name": "Bad Name"}, "name", "pattern"),
         ({"type": "ebay"}, "type", "shopify"),
         ({"store_url": "not a url"}, "store_url", "pattern"),
-        ({"priorities": [{"listing_field": "sku", "channel_field": "colour"}]}, "priorities", "use one of sku, barcode"),
+        (
+            {"priorities": [{"listing_field": "sku", "channel_field": "colour"}]},
+            "priorities",
+            "use one of sku, barcode",
+        ),
         ({"priorities": [{"listing_field": "weight", "channel_field": "sku"}]}, "priorities", "sku"),
         ({"surprise": 1}, "surprise", "xtra"),
     ],

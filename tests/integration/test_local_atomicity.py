@@ -36,15 +36,22 @@ def run_in_threads(work):
 
 def test_concurrent_adds_to_one_item_are_all_kept(atomic_moto):
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-    dynamodb.create_table(TableName="t", BillingMode="PAY_PER_REQUEST",
-                          AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
-                          KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}])
+    dynamodb.create_table(
+        TableName="t",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+    )
     dynamodb.put_item(TableName="t", Item={"PK": {"S": "job"}, "n": {"N": "0"}})
 
     def add():
         for _ in range(ADDS):
-            dynamodb.update_item(TableName="t", Key={"PK": {"S": "job"}}, UpdateExpression="SET n = n + :one",
-                                 ExpressionAttributeValues={":one": {"N": "1"}})
+            dynamodb.update_item(
+                TableName="t",
+                Key={"PK": {"S": "job"}},
+                UpdateExpression="SET n = n + :one",
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
 
     run_in_threads(add)
     assert dynamodb.get_item(TableName="t", Key={"PK": {"S": "job"}})["Item"]["n"]["N"] == str(THREADS * ADDS)

@@ -19,12 +19,18 @@ pytestmark = pytest.mark.integration
 
 
 def echo_handler(event, context):
-    return {"seen": event, "function": context.function_name, "remaining_ms": context.get_remaining_time_in_millis()}
+    return {
+        "seen": event,
+        "function": context.function_name,
+        "remaining_ms": context.get_remaining_time_in_millis(),
+    }
 
 
 def test_the_seam_still_has_the_shape_local_mode_replaces():
     method = getattr(LambdaFunction, lambdas.SEAM_NAME, None)
-    assert callable(method), f"moto no longer has LambdaFunction.{lambdas.SEAM_NAME}: pin moto or move the seam"
+    assert callable(method), (
+        f"moto no longer has LambdaFunction.{lambdas.SEAM_NAME}: pin moto or move the seam"
+    )
     parameters = list(inspect.signature(method).parameters)
     assert parameters == ["self", "event"], f"LambdaFunction.{lambdas.SEAM_NAME} now takes {parameters}"
 
@@ -36,10 +42,16 @@ def seam():
         iam = boto3.client("iam", region_name="us-east-1")
         role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         answer = boto3.client("lambda", region_name="us-east-1").create_function(
-            FunctionName="echo", Runtime="python3.11", Role=role, Handler="test_moto_seam.echo_handler",
-            Code={"ZipFile": _placeholder_zip()}, Timeout=30,
+            FunctionName="echo",
+            Runtime="python3.11",
+            Role=role,
+            Handler="test_moto_seam.echo_handler",
+            Code={"ZipFile": _placeholder_zip()},
+            Timeout=30,
         )
-        lambdas.register(FunctionSpec("Echo", "echo", answer["FunctionArn"], __name__, "echo_handler", {}, 30))
+        lambdas.register(
+            FunctionSpec("Echo", "echo", answer["FunctionArn"], __name__, "echo_handler", {}, 30)
+        )
         try:
             yield answer["FunctionArn"], role
         finally:
@@ -59,12 +71,20 @@ def test_a_state_machine_task_runs_the_handler_in_process(seam):
     arn, role = seam
     definition = {
         "StartAt": "Call",
-        "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-                            "Parameters": {"FunctionName": arn, "Payload.$": "$"}, "OutputPath": "$.Payload",
-                            "End": True}},
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": arn, "Payload.$": "$"},
+                "OutputPath": "$.Payload",
+                "End": True,
+            }
+        },
     }
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    machine = sfn.create_state_machine(name="m", definition=json.dumps(definition), roleArn=role)["stateMachineArn"]
+    machine = sfn.create_state_machine(name="m", definition=json.dumps(definition), roleArn=role)[
+        "stateMachineArn"
+    ]
     execution = sfn.start_execution(stateMachineArn=machine, name="e1", input='{"k": "v"}')["executionArn"]
     for _ in range(100):
         described = sfn.describe_execution(executionArn=execution)

@@ -34,21 +34,33 @@ def consumer():
 
     with mock_aws():
         lambdas.install_seam()
-        role = boto3.client("iam", region_name=REGION).create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+        role = boto3.client("iam", region_name=REGION).create_role(
+            RoleName="r", AssumeRolePolicyDocument="{}"
+        )
         boto3.client("lambda", region_name=REGION).create_function(
-            FunctionName="consumer", Runtime="python3.11", Role=role["Role"]["Arn"], Handler="h.h",
+            FunctionName="consumer",
+            Runtime="python3.11",
+            Role=role["Role"]["Arn"],
+            Handler="h.h",
             Code={"ZipFile": _placeholder_zip()},
         )
         lambdas._registry["consumer"] = handler
         sqs = boto3.client("sqs", region_name=REGION)
         dlq = sqs.create_queue(QueueName="dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        queue = sqs.create_queue(QueueName="work.fifo", Attributes={
-            "FifoQueue": "true", "VisibilityTimeout": "1",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
-        })["QueueUrl"]
-        poller = QueuePoller(SqsEventSource("consumer", queue, batch_size=5, max_concurrency=2,
-                                            report_failures=True), REGION)
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        queue = sqs.create_queue(
+            QueueName="work.fifo",
+            Attributes={
+                "FifoQueue": "true",
+                "VisibilityTimeout": "1",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
+            },
+        )["QueueUrl"]
+        poller = QueuePoller(
+            SqsEventSource("consumer", queue, batch_size=5, max_concurrency=2, report_failures=True), REGION
+        )
         poller.start()
         try:
             yield sqs, queue, dlq, seen
@@ -58,8 +70,9 @@ def consumer():
 
 
 def send(sqs, queue, group, body):
-    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(body), MessageGroupId=group,
-                     MessageDeduplicationId=body["id"])
+    sqs.send_message(
+        QueueUrl=queue, MessageBody=json.dumps(body), MessageGroupId=group, MessageDeduplicationId=body["id"]
+    )
 
 
 def test_failed_items_come_back_until_redriven_and_the_rest_are_deleted(consumer):

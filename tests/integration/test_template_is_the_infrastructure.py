@@ -31,52 +31,76 @@ def test_every_table_index_queue_function_and_state_machine_is_deployed():
     template = load(ROOT / "template.yaml")
     with mock_aws():
         deployment = deploy(ROOT / "template.yaml")
-        table = boto3.client("dynamodb", region_name="us-east-1").describe_table(TableName="tidemark-Table")["Table"]
+        table = boto3.client("dynamodb", region_name="us-east-1").describe_table(TableName="tidemark-Table")[
+            "Table"
+        ]
         indexes = {i["IndexName"] for i in table["GlobalSecondaryIndexes"]}
-        declared = {i["IndexName"] for i in template["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"]}
+        declared = {
+            i["IndexName"] for i in template["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"]
+        }
         assert indexes == declared
         assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
-        ttl = boto3.client("dynamodb", region_name="us-east-1").describe_time_to_live(TableName="tidemark-Table")
+        ttl = boto3.client("dynamodb", region_name="us-east-1").describe_time_to_live(
+            TableName="tidemark-Table"
+        )
         assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
 
         sqs = boto3.client("sqs", region_name="us-east-1")
-        push = sqs.get_queue_attributes(QueueUrl=deployment.resources["PushQueue"].ref, AttributeNames=["All"])
+        push = sqs.get_queue_attributes(
+            QueueUrl=deployment.resources["PushQueue"].ref, AttributeNames=["All"]
+        )
         assert push["Attributes"]["FifoQueue"] == "true"
-        assert deployment.resources["PushDeadLetterQueue"].attributes["Arn"] in push["Attributes"]["RedrivePolicy"]
+        assert (
+            deployment.resources["PushDeadLetterQueue"].attributes["Arn"]
+            in push["Attributes"]["RedrivePolicy"]
+        )
 
-        functions = {r for r, spec in template["Resources"].items() if spec["Type"] == "AWS::Serverless::Function"}
-        deployed = {f["FunctionName"].removeprefix("tidemark-")
-                    for f in boto3.client("lambda", region_name="us-east-1").list_functions()["Functions"]}
+        functions = {
+            r for r, spec in template["Resources"].items() if spec["Type"] == "AWS::Serverless::Function"
+        }
+        deployed = {
+            f["FunctionName"].removeprefix("tidemark-")
+            for f in boto3.client("lambda", region_name="us-east-1").list_functions()["Functions"]
+        }
         assert deployed == functions
-        machines = boto3.client("stepfunctions", region_name="us-east-1").list_state_machines()["stateMachines"]
+        machines = boto3.client("stepfunctions", region_name="us-east-1").list_state_machines()[
+            "stateMachines"
+        ]
         assert {m["name"] for m in machines} == {"tidemark-link", "tidemark-sync"}
         definition = boto3.client("stepfunctions", region_name="us-east-1").describe_state_machine(
-            stateMachineArn=deployment.resources["SyncStateMachine"].ref)["definition"]
+            stateMachineArn=deployment.resources["SyncStateMachine"].ref
+        )["definition"]
         assert "${" not in definition and deployment.resources["PlanFunction"].attributes["Arn"] in definition
         assert {(r.method, r.path) for r in deployment.routes} >= {("POST", "/v1/webhooks/shopify/{channel}")}
 
 
 def test_a_queue_added_to_the_template_exists_locally(template_copy):
-    append_resources(template_copy, "  AuditQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n"
-                                     "      VisibilityTimeout: 45\n")
+    append_resources(
+        template_copy,
+        "  AuditQueue:\n    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimeout: 45\n",
+    )
     with mock_aws():
         deployment = deploy(template_copy)
         url = deployment.resources["AuditQueue"].ref
         attributes = boto3.client("sqs", region_name="us-east-1").get_queue_attributes(
-            QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+            QueueUrl=url, AttributeNames=["VisibilityTimeout"]
+        )["Attributes"]
         assert attributes["VisibilityTimeout"] == "45"
 
 
 def test_an_index_added_to_the_template_exists_locally(template_copy):
     text = template_copy.read_text().replace(
         "        - IndexName: GSI3\n",
-        "        - IndexName: ByTitle\n          KeySchema:\n            - { AttributeName: PK, KeyType: HASH }\n"
+        "        - IndexName: ByTitle\n          KeySchema:\n"
+        "            - { AttributeName: PK, KeyType: HASH }\n"
         "          Projection: { ProjectionType: KEYS_ONLY }\n        - IndexName: GSI3\n",
     )
     template_copy.write_text(text)
     with mock_aws():
         deploy(template_copy)
-        table = boto3.client("dynamodb", region_name="us-east-1").describe_table(TableName="tidemark-Table")["Table"]
+        table = boto3.client("dynamodb", region_name="us-east-1").describe_table(TableName="tidemark-Table")[
+            "Table"
+        ]
         assert "ByTitle" in {i["IndexName"] for i in table["GlobalSecondaryIndexes"]}
 
 
@@ -89,7 +113,8 @@ def test_a_resource_local_mode_cannot_deploy_fails_loudly(template_copy):
 def test_handlers_that_disagree_on_a_setting_cannot_share_one_process(template_copy):
     text = template_copy.read_text().replace(
         "      CodeUri: functions/plan/\n",
-        "      CodeUri: functions/plan/\n      Environment:\n        Variables:\n          PUSH_SHARDS: '3'\n",
+        "      CodeUri: functions/plan/\n      Environment:\n"
+        "        Variables:\n          PUSH_SHARDS: '3'\n",
     )
     template_copy.write_text(text)
     with mock_aws():

@@ -17,7 +17,13 @@ def test_only_sku_is_required_and_every_column_is_read():
         "B-2,,,,,,,,,\n"
     )
     first = rows[0].apply_to(None, NOW, CreatedBy.FILE_IMPORT)
-    assert (first.sku, first.upc, first.on_hand, first.committed, first.safety_buffer) == ("A-1", "0123", 10, 2, 1)
+    assert (first.sku, first.upc, first.on_hand, first.committed, first.safety_buffer) == (
+        "A-1",
+        "0123",
+        10,
+        2,
+        1,
+    )
     assert first.price == Decimal("9.50")
     assert first.status is ListingStatus.INACTIVE
     assert first.auto_sync is True
@@ -29,7 +35,12 @@ def test_reimport_changes_only_the_cells_given():
     current = Listing(sku="A", title="Mug", on_hand=5, committed=1, price=Decimal("3.00"), updated_at=NOW)
     (row,) = parse_listings_csv("sku,on_hand\nA,42\n")
     updated = row.apply_to(current, NOW, CreatedBy.FILE_IMPORT)
-    assert (updated.on_hand, updated.title, updated.committed, updated.price) == (42, "Mug", 1, Decimal("3.00"))
+    assert (updated.on_hand, updated.title, updated.committed, updated.price) == (
+        42,
+        "Mug",
+        1,
+        Decimal("3.00"),
+    )
 
 
 @pytest.mark.parametrize(

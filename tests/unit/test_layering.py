@@ -25,7 +25,9 @@ def test_the_domain_imports_neither_boto3_nor_httpx(path):
     assert not roots & {"boto3", "botocore", "httpx", "moto"}, path
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "functions").glob("*/handler.py")), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "functions").glob("*/handler.py")), ids=lambda p: p.parent.name
+)
 def test_handlers_are_thin_and_reach_aws_only_through_shared(path):
     roots = {name.split(".")[0] for name in imported_modules(path)}
     assert not roots & {"boto3", "botocore", "httpx"}, path

@@ -16,8 +16,15 @@ UPC = LinkPriority(listing_field="upc", channel_field="barcode")
 
 
 def variant(number: int, sku: str = "", barcode: str = "") -> ChannelVariant:
-    return ChannelVariant(variant_id=str(number), product_id="p", sku=sku, barcode=barcode,
-                          inventory_item_id=f"i{number}", location_id="l", quantity=0)
+    return ChannelVariant(
+        variant_id=str(number),
+        product_id="p",
+        sku=sku,
+        barcode=barcode,
+        inventory_item_id=f"i{number}",
+        location_id="l",
+        quantity=0,
+    )
 
 
 def listing(sku: str, upc: str = "") -> Listing:
@@ -47,7 +54,10 @@ def test_a_duplicated_value_links_nothing_and_names_the_fix():
     variants = [variant(11, sku="X"), variant(12, sku="X")]
     matches = match_listings("shop", [listing("X")], variants, [SKU])
     assert matches.linked == {}
-    assert matches.duplicates[0].fix == "duplicate sku 'X' on channel 'shop': variants 11, 12; make it unique there"
+    assert (
+        matches.duplicates[0].fix
+        == "duplicate sku 'X' on channel 'shop': variants 11, 12; make it unique there"
+    )
     assert matches.not_matched == []
 
 

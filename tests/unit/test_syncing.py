@@ -14,9 +14,16 @@ NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
 
 def link(sku: str, status: LinkStatus = LinkStatus.LINKED, observed: int | None = 4) -> Link:
-    return Link(sku=sku, channel="shop", status=status, inventory_item_id=f"i-{sku}", location_id="l",
-                last_observed_quantity=observed, unlinked_reason="variant deleted" if status == "unlinked" else "",
-                updated_at=NOW)
+    return Link(
+        sku=sku,
+        channel="shop",
+        status=status,
+        inventory_item_id=f"i-{sku}",
+        location_id="l",
+        last_observed_quantity=observed,
+        unlinked_reason="variant deleted" if status == "unlinked" else "",
+        updated_at=NOW,
+    )
 
 
 @given(st.text(min_size=1), st.integers(1, 256))
@@ -40,7 +47,9 @@ def test_pushes_the_balance_at_send_time_and_skips_what_is_not_linked():
     listings = {s: Listing(sku=s, on_hand=9, committed=2, safety_buffer=1, updated_at=NOW) for s in "ABC"}
     links = {"A": link("A"), "B": link("B", LinkStatus.UNLINKED)}
     plan = plan_quantity_pushes("shop", ["A", "B", "C", "D"], listings, links)
-    assert plan.pushes == [QuantityPush(sku="A", inventory_item_id="i-A", location_id="l", quantity=6, expected=4)]
+    assert plan.pushes == [
+        QuantityPush(sku="A", inventory_item_id="i-A", location_id="l", quantity=6, expected=4)
+    ]
     assert "not linked to channel 'shop' (variant deleted): run a re-link" in plan.skipped["B"]
     assert "not linked" in plan.skipped["C"]
     assert "no longer in master" in plan.skipped["D"]
@@ -48,16 +57,26 @@ def test_pushes_the_balance_at_send_time_and_skips_what_is_not_linked():
 
 def test_results_update_the_link_and_write_history():
     push = QuantityPush(sku="A", inventory_item_id="i", location_id="l", quantity=6, expected=4)
-    pushed, entry = record_quantity_result(link("A"), push, PushResult(sku="A", outcome=PushOutcome.PUSHED, observed=6),
-                                           "job", NOW)
-    assert (pushed.last_pushed_quantity, pushed.last_observed_quantity, pushed.sync_state) == (6, 6, SyncState.IN_SYNC)
+    pushed, entry = record_quantity_result(
+        link("A"), push, PushResult(sku="A", outcome=PushOutcome.PUSHED, observed=6), "job", NOW
+    )
+    assert (pushed.last_pushed_quantity, pushed.last_observed_quantity, pushed.sync_state) == (
+        6,
+        6,
+        SyncState.IN_SYNC,
+    )
     assert (entry.from_value, entry.to_value, entry.outcome) == ("4", "6", PushOutcome.PUSHED)
 
-    conflict, _ = record_quantity_result(link("A"), push, PushResult(sku="A", outcome=PushOutcome.CONFLICT, observed=9),
-                                         "job", NOW)
+    conflict, _ = record_quantity_result(
+        link("A"), push, PushResult(sku="A", outcome=PushOutcome.CONFLICT, observed=9), "job", NOW
+    )
     assert (conflict.last_observed_quantity, conflict.sync_state) == (9, SyncState.OUT_OF_SYNC)
 
     failed, entry = record_quantity_result(
-        link("A"), push, PushResult(sku="A", outcome=PushOutcome.FAILED, message="not stocked: stock it"), "job", NOW
+        link("A"),
+        push,
+        PushResult(sku="A", outcome=PushOutcome.FAILED, message="not stocked: stock it"),
+        "job",
+        NOW,
     )
     assert failed.sync_state is SyncState.ERROR and entry.message == "not stocked: stock it"

@@ -17,10 +17,24 @@ from moto.dynamodb.models import DynamoDBBackend
 from moto.sqs.models import SQSBackend
 
 _SERIALISED: dict[type, tuple[str, ...]] = {
-    DynamoDBBackend: ("put_item", "get_item", "query", "scan", "update_item", "delete_item", "transact_write_items"),
+    DynamoDBBackend: (
+        "put_item",
+        "get_item",
+        "query",
+        "scan",
+        "update_item",
+        "delete_item",
+        "transact_write_items",
+    ),
     SQSBackend: (
-        "send_message", "send_message_batch", "receive_message", "delete_message", "delete_message_batch",
-        "change_message_visibility", "change_message_visibility_batch", "purge_queue",
+        "send_message",
+        "send_message_batch",
+        "receive_message",
+        "delete_message",
+        "delete_message_batch",
+        "change_message_visibility",
+        "change_message_visibility_batch",
+        "purge_queue",
     ),
 }
 _originals: dict[tuple[type, str], Callable[..., Any]] = {}

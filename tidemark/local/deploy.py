@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from tidemark.local.template import PSEUDO, Resolver, load, with_globals
+from tidemark.local.template import ACCOUNT_ID, REGION, Resolver, load, with_globals
 
 LOCAL_ROLE = "tidemark-local-execution"
 
@@ -78,7 +78,7 @@ class _Deployer:
         self.result = Deployment(stack_name)
         self.resolve = Resolver(self.template, stack_name, self.ref, self.get_att)
         self._in_progress: set[str] = set()
-        region = PSEUDO["AWS::Region"]
+        region = REGION
         self.aws: Callable[[str], Any] = lambda service: boto3.client(service, region_name=region)  # type: ignore[call-overload]
         self._deployers: dict[str, Callable[[str, dict[str, Any]], Deployed]] = {
             "AWS::DynamoDB::Table": self._table,
@@ -111,7 +111,9 @@ class _Deployer:
         resource = self.template["Resources"][logical_id]
         deployer = self._deployers.get(resource["Type"])
         if deployer is None:
-            raise UnsupportedResource(f"local mode cannot deploy {logical_id} ({resource['Type']}): add a deployer")
+            raise UnsupportedResource(
+                f"local mode cannot deploy {logical_id} ({resource['Type']}): add a deployer"
+            )
         deployed = deployer(logical_id, resource)
         self.result.resources[logical_id] = deployed
         return deployed
@@ -175,13 +177,15 @@ class _Deployer:
     def _function(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
         p = with_globals(self.template, resource)
         name = self._name(logical_id, p.get("FunctionName"))
-        environment = {k: str(v) for k, v in self.resolve(p.get("Environment", {}).get("Variables", {})).items()}
+        environment = {
+            k: str(v) for k, v in self.resolve(p.get("Environment", {}).get("Variables", {})).items()
+        }
         module_file, attribute = p["Handler"].rsplit(".", 1)
         package = ".".join(Path(p["CodeUri"]).parts)
         answer = self.aws("lambda").create_function(
             FunctionName=name,
             Runtime=p["Runtime"],
-            Role=f"arn:aws:iam::{PSEUDO['AWS::AccountId']}:role/{LOCAL_ROLE}",
+            Role=f"arn:aws:iam::{ACCOUNT_ID}:role/{LOCAL_ROLE}",
             Handler=p["Handler"],
             Code={"ZipFile": _placeholder_zip()},
             Timeout=int(p.get("Timeout", 3)),
@@ -189,7 +193,12 @@ class _Deployer:
             Environment={"Variables": environment},
         )
         spec = FunctionSpec(
-            logical_id, name, answer["FunctionArn"], f"{package}.{module_file}", attribute, environment,
+            logical_id,
+            name,
+            answer["FunctionArn"],
+            f"{package}.{module_file}",
+            attribute,
+            environment,
             int(p.get("Timeout", 3)),
         )
         self.result.functions[name] = spec
@@ -213,11 +222,17 @@ class _Deployer:
             )
         elif event["Type"] == "HttpApi":
             api = p.get("ApiId", {}).get("Ref")
-            default = self.template["Resources"][api]["Properties"].get("Auth", {}).get("DefaultAuthorizer", "NONE")
+            default = (
+                self.template["Resources"][api]["Properties"].get("Auth", {}).get("DefaultAuthorizer", "NONE")
+            )
             authorizer = p.get("Auth", {}).get("Authorizer", default)
-            self.result.routes.append(Route(p.get("Method", "ANY").upper(), p["Path"], function.name, authorizer))
+            self.result.routes.append(
+                Route(p.get("Method", "ANY").upper(), p["Path"], function.name, authorizer)
+            )
         else:
-            raise UnsupportedResource(f"local mode cannot run {function.logical_id}'s {event_name} ({event['Type']})")
+            raise UnsupportedResource(
+                f"local mode cannot run {function.logical_id}'s {event_name} ({event['Type']})"
+            )
 
     def _layer(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
         # The layer's code (shared/) is importable in-process already.
@@ -232,7 +247,7 @@ class _Deployer:
         arn = self.aws("stepfunctions").create_state_machine(
             name=name,
             definition=definition,
-            roleArn=f"arn:aws:iam::{PSEUDO['AWS::AccountId']}:role/{LOCAL_ROLE}",
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{LOCAL_ROLE}",
             type=p.get("Type", "STANDARD"),
         )["stateMachineArn"]
         return Deployed(resource["Type"], arn, {"Arn": arn, "Name": name})
@@ -250,7 +265,9 @@ class _Deployer:
     def _role(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
         p = self.resolve(resource["Properties"])
         name = self._name(logical_id, p.get("RoleName"))
-        role = self.aws("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(p["AssumeRolePolicyDocument"]))
+        role = self.aws("iam").create_role(
+            RoleName=name, AssumeRolePolicyDocument=json.dumps(p["AssumeRolePolicyDocument"])
+        )
         return Deployed(resource["Type"], name, {"Arn": role["Role"]["Arn"]})
 
 

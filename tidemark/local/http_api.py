@@ -20,7 +20,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
-from tidemark.local.deploy import PSEUDO, Route
+from tidemark.local.deploy import Route
+from tidemark.local.template import ACCOUNT_ID
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -51,8 +52,15 @@ class HttpApi:
     def __init__(self, routes: list[Route], region: str) -> None:
         self._routes = sorted((_compile(r) for r in routes), key=lambda c: c.specificity)
         self._lambda = boto3.client("lambda", region_name=region)
-        self.app = Starlette(routes=[StarletteRoute("/{path:path}", self._handle, methods=[
-            "GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"])])
+        self.app = Starlette(
+            routes=[
+                StarletteRoute(
+                    "/{path:path}",
+                    self._handle,
+                    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"],
+                )
+            ]
+        )
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for compiled in self._routes:
@@ -91,7 +99,9 @@ class HttpApi:
         return response
 
     @staticmethod
-    def _event(request: Request, route: Route, path_parameters: dict[str, str], body: bytes) -> dict[str, Any]:
+    def _event(
+        request: Request, route: Route, path_parameters: dict[str, str], body: bytes
+    ) -> dict[str, Any]:
         text_body = True
         try:
             decoded = body.decode()
@@ -105,7 +115,7 @@ class HttpApi:
             "rawQueryString": request.url.query,
             "headers": {k.lower(): v for k, v in request.headers.items()},
             "requestContext": {
-                "accountId": PSEUDO["AWS::AccountId"],
+                "accountId": ACCOUNT_ID,
                 "apiId": "local",
                 "domainName": request.url.hostname or "127.0.0.1",
                 "domainPrefix": "local",
@@ -125,10 +135,16 @@ class HttpApi:
             "isBase64Encoded": not text_body,
         }
         if route.authorizer == "AWS_IAM":
-            event["requestContext"]["authorizer"] = {"iam": {"accountId": PSEUDO["AWS::AccountId"],
-                                                             "userArn": "arn:aws:iam::123456789012:user/local"}}
+            event["requestContext"]["authorizer"] = {
+                "iam": {
+                    "accountId": ACCOUNT_ID,
+                    "userArn": "arn:aws:iam::123456789012:user/local",
+                }
+            }
         if request.query_params:
-            event["queryStringParameters"] = {k: ",".join(request.query_params.getlist(k)) for k in request.query_params}
+            event["queryStringParameters"] = {
+                k: ",".join(request.query_params.getlist(k)) for k in request.query_params
+            }
         if path_parameters:
             event["pathParameters"] = path_parameters
         if body:

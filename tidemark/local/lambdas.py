@@ -76,9 +76,13 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
     )
     try:
         return json.dumps(handler(payload, context), default=_json_default), False, ""
-    except Exception as error:  # noqa: BLE001 - reported to the caller as Lambda reports a function error
+    except Exception as error:
         trace = traceback.format_exc()
-        body = {"errorMessage": str(error), "errorType": type(error).__name__, "stackTrace": trace.splitlines()}
+        body = {
+            "errorMessage": str(error),
+            "errorType": type(error).__name__,
+            "stackTrace": trace.splitlines(),
+        }
         return json.dumps(body), True, trace
 
 

@@ -126,7 +126,10 @@ def wait_until_drained(sqs: Any, queue_urls: list[str], timeout_s: float) -> boo
             )["Attributes"]
             for url in queue_urls
         ]
-        if all(int(c["ApproximateNumberOfMessages"]) + int(c["ApproximateNumberOfMessagesNotVisible"]) == 0 for c in counts):
+        if all(
+            int(c["ApproximateNumberOfMessages"]) + int(c["ApproximateNumberOfMessagesNotVisible"]) == 0
+            for c in counts
+        ):
             return True
         time.sleep(0.1)
     return False

@@ -12,7 +12,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from tidemark.local.deploy import PSEUDO, Deployment, deploy
+from tidemark.local.deploy import Deployment, deploy
+from tidemark.local.template import REGION
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,8 @@ TEMPLATE = PROJECT_ROOT / "template.yaml"
 # Settings of the laptop, not of the infrastructure: where AWS is (moto, in-process) and that
 # X-Ray and CloudWatch are not there. Everything else the handlers read comes from the template.
 LOCAL_ENVIRONMENT = {
-    "AWS_DEFAULT_REGION": PSEUDO["AWS::Region"],
-    "AWS_REGION": PSEUDO["AWS::Region"],
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_SESSION_TOKEN": "local",
@@ -31,7 +32,7 @@ LOCAL_ENVIRONMENT = {
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
 
-MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "core": {"reset_boto3_session": True}}
+MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "core": {"reset_boto3_session": True}}
 
 
 class EnvironmentConflict(ValueError):
@@ -96,7 +97,7 @@ class LocalRuntime:
 
         self._saved_environment = dict(os.environ)
         os.environ.update(LOCAL_ENVIRONMENT)
-        self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[arg-type]
+        self._mock = mock_aws(config=MOTO_CONFIG)
         self._mock.start()
         try:
             lambdas.install_seam()
@@ -122,7 +123,7 @@ class LocalRuntime:
         from tidemark.sandbox.server import serve_in_thread
 
         assert self.deployment is not None
-        region = PSEUDO["AWS::Region"]
+        region = REGION
         self._pollers = [QueuePoller(source, region) for source in self.deployment.event_sources]
         for poller in self._pollers:
             poller.start()
@@ -147,8 +148,7 @@ class LocalRuntime:
         from shared.storage import aws
 
         aws.reset()
-        parameters.clear_caches()
-        parameters.base.DEFAULT_PROVIDERS.clear()
+        parameters.clear_caches()  # type: ignore[no-untyped-call]
 
     @property
     def schedules(self) -> Any:

@@ -86,7 +86,9 @@ class ScheduleRunner:
     def _fire(self, target: dict[str, Any], name: str) -> None:
         arn, payload = target["Arn"], target.get("Input", "{}")
         if ":states:" in arn:
-            self._states.start_execution(stateMachineArn=arn, name=f"{name}-{uuid.uuid4().hex[:12]}", input=payload)
+            self._states.start_execution(
+                stateMachineArn=arn, name=f"{name}-{uuid.uuid4().hex[:12]}", input=payload
+            )
         elif ":lambda:" in arn:
             self._lambda.invoke(FunctionName=arn, InvocationType="Event", Payload=payload.encode())
         else:

@@ -875,7 +875,7 @@ class ShopifyStore:
         }
         return {"inventoryAdjustmentGroup": group, "userErrors": []}
 
-    def _quantity_problem(  # noqa: PLR0911 - one return per Shopify error code, in Shopify's order
+    def _quantity_problem(
         self, entry: dict[str, Any], already_set: Collection[tuple[int, int]]
     ) -> tuple[str, str] | None:
         """The user error code and input field at fault for one quantities entry, if any."""
