@@ -68,7 +68,9 @@ MAX_RETRY_AFTER_SECONDS = 120.0  # a host asking for a longer wait fails the cal
 # The AIMD limiter: requests a second.
 MIN_RATE = 0.2
 MAX_RATE = 50.0  # above this the client stops pacing itself
-RATE_INCREASE_PER_SUCCESS = 0.05
+# Additive increase: each success adds RATE_GROWTH / rate, so the rate grows by about
+# RATE_GROWTH requests a second every second, whatever the rate (as TCP grows its window).
+RATE_GROWTH = 0.05
 RATE_WINDOW_SECONDS = 10.0
 TIMEOUT = httpx.Timeout(60.0, connect=5.0)  # a batch of 100 saves can take a while on small hosts
 KEY_FIX = "check the key and secret, and that the key has read/write permission"
@@ -103,7 +105,7 @@ class _AdaptiveRate:
     def succeeded(self) -> None:
         """Additive increase, until the client stops pacing itself."""
         if self.rate is not None:
-            self.rate += RATE_INCREASE_PER_SUCCESS
+            self.rate += RATE_GROWTH / self.rate
             if self.rate > MAX_RATE:
                 self.rate = None
 
