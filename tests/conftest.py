@@ -7,7 +7,7 @@ from tidemark.local.runtime import LocalRuntime
 @pytest.fixture(scope="module")
 def stack():
     """The whole local stack (template deployed into moto, a Shopify sandbox), one per test module."""
-    with LocalRuntime(port=0, shopify_variants=60, seed=3) as runtime:
+    with LocalRuntime(port=0, shopify_variants=60, woocommerce_products=60, seed=3) as runtime:
         yield runtime
 
 

@@ -16,10 +16,13 @@ def connect(channel_type: ChannelType, store_url: str, credentials: dict[str, st
         if not credentials.get("token"):
             raise ChannelError("a Shopify channel needs an access token: pass --token", retryable=False)
         return ShopifyClient(store_url, credentials["token"])
-    raise ChannelError(
-        f"{channel_type.value} channels cannot push yet in this release: use a Shopify channel",
-        retryable=False,
-    )
+    from shared.channels.woocommerce import WooCommerceClient
+
+    if not credentials.get("key") or not credentials.get("secret"):
+        raise ChannelError(
+            "a WooCommerce channel needs a consumer key and secret: pass --key and --secret", retryable=False
+        )
+    return WooCommerceClient(store_url, credentials["key"], credentials["secret"])
 
 
 def client_for(channel: Channel, credentials: dict[str, str]) -> ChannelClient:

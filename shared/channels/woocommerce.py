@@ -187,7 +187,6 @@ class WooCommerceClient:
         self._owns_http = http is None
         self._http = http or httpx.Client(timeout=TIMEOUT)
         self._sleep = sleep
-        self._clock = clock
         self._limiter = _AdaptiveRate(clock, sleep)
         self._headers = {"Accept": "application/json"}
         # WooCommerce reads Basic credentials only over HTTPS; over HTTP it wants OAuth 1.0a
@@ -298,6 +297,7 @@ class WooCommerceClient:
     def _site_name(self) -> str:
         """The site's name from the public REST index. Some security plugins close the index to
         visitors; the store's host name stands in then, and the key is checked next anyway."""
+        fallback = urlsplit(self._store_url).hostname or self._store_url
         try:
             response = self._send(
                 "GET",
@@ -306,20 +306,23 @@ class WooCommerceClient:
                 body=None,
                 authenticated=False,
             )
+            index = response.json()
         except ChannelError as error:
             if error.retryable:
                 raise
-            return urlsplit(self._store_url).hostname or self._store_url
-        index = _json_of(response)
-        namespaces = index.get("namespaces") if isinstance(index, dict) else None
+            return fallback
+        except ValueError:
+            return fallback
+        if not isinstance(index, dict):
+            return fallback
+        namespaces = index.get("namespaces")
         if isinstance(namespaces, list) and "wc/v3" not in namespaces:
             raise ChannelError(
                 f"{self._store_url} is a WordPress site without WooCommerce's REST API (wc/v3): "
                 "activate WooCommerce (3.5 or later) or check the store URL",
                 retryable=False,
             )
-        name = index.get("name") if isinstance(index, dict) else None
-        return str(name) if name else urlsplit(self._store_url).hostname or self._store_url
+        return str(index.get("name") or fallback)
 
     def _page(
         self, path: str, params: dict[str, Any], *, missing_ok: bool = False

@@ -92,3 +92,15 @@ def test_a_schedule_created_at_run_time_is_fired_by_the_runtime(synced, stack, a
     assert len(new) == 1
     finished = api.wait_for_job(new[0]["id"])
     assert (finished["kind"], finished["mode"], finished["status"]) == ("sync", "full", "completed")
+
+
+def test_a_woocommerce_channel_is_linked_and_synced_the_same_way(synced, stack, api):
+    woo = stack.sandboxes["woocommerce"]
+    api.add_channel({"name": "woo", "type": "woocommerce", "store_url": woo.url, **woo.credentials})
+    linked = api.wait_for_job(api.start_job({"channel": "woo", "kind": "link"})["id"])
+    assert linked["status"] == "completed" and linked["counts"]["linked"] == VARIANTS, linked
+    job = api.wait_for_job(api.start_job({"channel": "woo", "kind": "sync", "mode": "full"})["id"])
+    assert job["status"] == "completed" and job["counts"]["pushed"] == VARIANTS, job
+    for i in (1, 17, VARIANTS):
+        listing = api.listing(f"SKU-{i:05d}")
+        assert woo.store.quantity(listing["sku"]) == listing["syncable_balance"]

@@ -8,7 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_QUERY, Client
+from oauthlib.oauth1 import (  # type: ignore[import-untyped]
+    SIGNATURE_HMAC_SHA1,
+    SIGNATURE_HMAC_SHA256,
+    SIGNATURE_TYPE_QUERY,
+    Client,
+)
 from starlette.types import ASGIApp
 
 from tidemark.sandbox.woocommerce import WooError, WooStore, create_app
@@ -37,7 +42,8 @@ class InProcess(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         async def answer() -> httpx.Response:
             response = await self._asgi.handle_async_request(request)
-            content = b"".join([chunk async for chunk in response.stream])  # type: ignore[attr-defined]
+            assert isinstance(response.stream, httpx.AsyncByteStream)
+            content = b"".join([chunk async for chunk in response.stream])
             return httpx.Response(response.status_code, headers=response.headers, content=content)
 
         return asyncio.run(answer())

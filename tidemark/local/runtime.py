@@ -72,6 +72,7 @@ class LocalRuntime:
         port: int = 8000,
         sandboxes: bool = True,
         shopify_variants: int = 200,
+        woocommerce_products: int = 200,
         seed: int = 7,
         log_level: str = "WARNING",
     ) -> None:
@@ -79,6 +80,7 @@ class LocalRuntime:
         self.port = port
         self.with_sandboxes = sandboxes
         self.shopify_variants = shopify_variants
+        self.woocommerce_products = woocommerce_products
         self.seed = seed
         self.log_level = log_level
         self.deployment: Deployment | None = None
@@ -133,13 +135,20 @@ class LocalRuntime:
         self.api_url = self._api_server.url
 
     def _start_sandboxes(self) -> None:
+        from tidemark.sandbox import shopify, woocommerce
         from tidemark.sandbox.server import serve_in_thread
-        from tidemark.sandbox.shopify import ShopifyStore, create_app
 
         token = f"shpat_{secrets.token_hex(16)}"
-        store = ShopifyStore.generate(self.shopify_variants, seed=self.seed)
-        server = serve_in_thread(create_app(store, token))
-        self.sandboxes["shopify"] = SandboxStore("shopify", server.url, {"token": token}, store, server)
+        shop = shopify.ShopifyStore.generate(self.shopify_variants, seed=self.seed)
+        server = serve_in_thread(shopify.create_app(shop, token))
+        self.sandboxes["shopify"] = SandboxStore("shopify", server.url, {"token": token}, shop, server)
+
+        key, secret = f"ck_{secrets.token_hex(20)}", f"cs_{secrets.token_hex(20)}"
+        woo = woocommerce.WooStore.generate(self.woocommerce_products, seed=self.seed)
+        server = serve_in_thread(woocommerce.create_app(woo, key, secret))
+        self.sandboxes["woocommerce"] = SandboxStore(
+            "woocommerce", server.url, {"key": key, "secret": secret}, woo, server
+        )
 
     @staticmethod
     def _forget_cached_clients() -> None:

@@ -47,7 +47,9 @@ def serve_in_thread(
 ) -> RunningServer:
     """Start `app` on host:port (port 0: a free one) and return once it accepts connections."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio turns Nagle off only on sockets that name TCP, and with Nagle on
+    # every small answer waits for a delayed ACK (about 40 ms on loopback).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))  # bound here, so the free port is known before uvicorn starts
     bound_port = sock.getsockname()[1]
