@@ -12,8 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import merge  # noqa: E402
+from results import merge  # bench/ is on the path: scripts run as `python bench/NAME.py`
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_MS = 300.0
@@ -33,7 +32,11 @@ def import_ms(module: str) -> float:
     env.pop("PYTHONDONTWRITEBYTECODE")
     answer = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     line = next(line for line in answer.stderr.splitlines() if line.rstrip().endswith(f"| {module}"))
     return int(line.split("|")[1]) / 1000
