@@ -107,6 +107,30 @@ def sandbox_shopify(
         server.stop()
 
 
+@sandbox_app.command("woocommerce")
+def sandbox_woocommerce(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8200,
+    products: Annotated[int, typer.Option(help="sellable items in the catalog")] = 200,
+    rate: Annotated[float | None, typer.Option(help="requests per second before it answers 429")] = None,
+    key: Annotated[str, typer.Option(help="the consumer key it accepts")] = "ck_sandbox",
+    secret: Annotated[str, typer.Option(help="the consumer secret it accepts")] = "cs_sandbox",  # noqa: S107
+    seed: Annotated[int, typer.Option(help="makes the catalog repeatable")] = 7,
+) -> None:
+    """A WooCommerce store (REST API wc/v3) on loopback until Ctrl-C."""
+    from tidemark.sandbox.server import serve_in_thread
+    from tidemark.sandbox.woocommerce import WooStore, create_app
+
+    store = WooStore.generate(products, seed=seed)
+    server = serve_in_thread(create_app(store, key, secret, rate), port=port)
+    console.print(
+        f"[bold]woocommerce sandbox[/] {server.url}  key={key}  secret={secret}  products={products}"
+    )
+    try:
+        _wait_forever()
+    finally:
+        server.stop()
+
+
 @listings_app.command("import")
 def listings_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], api: ApiOption = DEFAULT_API

@@ -21,7 +21,7 @@ from shared.storage import jobs as job_store
 from shared.storage.jobs import JobNotFound
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore", "httpx"))
 app = APIGatewayHttpResolver(enable_validation=True)
 
 TITLE = "Tidemark console API"

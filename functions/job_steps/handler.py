@@ -12,7 +12,7 @@ from shared.services import jobs
 from shared.services.jobs import StartInput
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patching would import it
 
 
 class Start(BaseModel):

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from shared.services.linking import link_page
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore", "httpx"))
 
 
 class LinkPageEvent(BaseModel):

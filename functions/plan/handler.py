@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from shared.services.planning import plan_shard
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patching would import it
 
 
 class PlanShardEvent(BaseModel):

@@ -9,10 +9,11 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.services.pushing import PushMessage, push_batch
+from shared.domain.messages import PushMessage
+from shared.services.pushing import push_batch
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=("botocore", "httpx"))
 metrics = Metrics()
 processor = SqsFifoPartialProcessor()
 

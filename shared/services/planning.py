@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from shared.domain.channel import PUSH_BATCH_SIZE
 from shared.domain.job import JobStatus, SyncMode
+from shared.domain.messages import PushMessage
 from shared.domain.syncing import chunked
-from shared.services.pushing import PushMessage
 from shared.settings import settings
 from shared.storage import channels, jobs, links
 from shared.storage.aws import client

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from shared.channels.base import PushOutcome
 from shared.channels.factory import client_for
 from shared.domain.job import JobFailure, JobStatus
+from shared.domain.messages import PushMessage
 from shared.domain.syncing import plan_quantity_pushes, record_quantity_result
 from shared.storage import channels, history, jobs, links, listings, secrets
-
-
-class PushMessage(BaseModel):
-    """One push batch of a job: what goes through the FIFO queue (group: channel and SKU shard)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    job_id: str
-    channel: str
-    batch_id: str
-    skus: list[str] = Field(min_length=1)
-
-    def idempotency_key(self) -> str:
-        """The same for every delivery of this batch, so a retried channel call is applied once."""
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tidemark:{self.job_id}:{self.batch_id}"))
 
 
 def push_batch(message: PushMessage) -> Counter[str]:
