@@ -13,27 +13,13 @@ import pytest
 from shared.channels import shopify as shopify_client
 from shared.channels.base import ChannelAuthError, ChannelError, PushOutcome, QuantityPush, VariantStatus
 from shared.channels.shopify import ShopifyClient
+from tests.fakes import FakeClock
 from tidemark.sandbox.server import RunningServer, serve_in_thread
 from tidemark.sandbox.shopify import ShopifyStore, create_app
 
 pytestmark = pytest.mark.integration
 
 TOKEN = "shpat_sandbox_token"
-
-
-class FakeClock:
-    """Time for the store's bucket and the client's pacing: sleeping moves it on, instantly."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Recorder(httpx.BaseTransport):

@@ -22,6 +22,7 @@ from shared.channels.base import (
     VariantStatus,
 )
 from shared.channels.woocommerce import WooCommerceClient
+from tests.fakes import FakeClock
 from tidemark.sandbox.server import RunningServer, serve_in_thread
 from tidemark.sandbox.woocommerce import WooStore, WooVariant, create_app
 
@@ -29,21 +30,6 @@ pytestmark = pytest.mark.integration
 
 KEY = "ck_0123456789abcdef"
 SECRET = "cs_fedcba9876543210"
-
-
-class FakeClock:
-    """Time for the host's rate limit and the client's pacing: sleeping moves it on, instantly."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Recorder(httpx.BaseTransport):

@@ -59,6 +59,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tidemark.sandbox.admin import admin_routes
+
 API_VERSION = "2026-10"
 GRAPHQL_PATH = f"/admin/api/{API_VERSION}/graphql.json"
 MAX_QUERY_COST = 1000
@@ -1196,39 +1198,21 @@ def create_app(store: ShopifyStore, token: str) -> Starlette:
         operation_name = payload.get("operationName")
         return JSONResponse(store.graphql(payload["query"], variables, operation_name))
 
-    async def list_variants(request: Request) -> Response:
-        return JSONResponse(
-            [
-                {
-                    "sku": variant.sku,
-                    "quantity": variant.quantity,
-                    "inventory_item_id": variant.inventory_item_id,
-                    "location_id": variant.location_id,
-                    "variant_id": variant.variant_id,
-                }
-                for variant in store.variants()
-            ]
-        )
-
-    async def set_quantity(request: Request) -> Response:
-        sku = request.path_params["sku"]
-        try:
-            payload = json.loads(await request.body())
-        except ValueError:
-            payload = None
-        quantity = payload.get("quantity") if isinstance(payload, dict) else None
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-            return JSONResponse({"error": 'send {"quantity": <a whole number >= 0>}'}, status_code=400)
-        try:
-            store.set_quantity_by_hand(sku, quantity)
-        except KeyError:
-            return JSONResponse({"error": f"no variant with SKU {sku!r}"}, status_code=404)
-        return JSONResponse({"sku": sku, "quantity": quantity})
+    def variants() -> list[dict[str, Any]]:
+        return [
+            {
+                "sku": v.sku,
+                "quantity": v.quantity,
+                "inventory_item_id": v.inventory_item_id,
+                "location_id": v.location_id,
+                "variant_id": v.variant_id,
+            }
+            for v in store.variants()
+        ]
 
     return Starlette(
         routes=[
             Route(GRAPHQL_PATH, graphql_endpoint, methods=["POST"]),
-            Route("/admin/sandbox/variants", list_variants, methods=["GET"]),
-            Route("/admin/sandbox/variants/{sku}/quantity", set_quantity, methods=["POST"]),
+            *admin_routes(variants, store.set_quantity_by_hand),
         ]
     )

@@ -48,6 +48,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tidemark.sandbox.admin import admin_routes
+
 API_NAMESPACE = "wc/v3"
 API_ROOT = f"/wp-json/{API_NAMESPACE}"
 BATCH_LIMIT = 100  # the default of the woocommerce_rest_batch_items_limit filter
@@ -1114,41 +1116,23 @@ def create_app(
         store, _Credentials(key, secret, permissions, wall_clock), _TokenBucket(rate, clock) if rate else None
     )
 
-    async def list_variants(request: Request) -> Response:
-        return JSONResponse(
-            [
-                {
-                    "sku": variant.sku,
-                    "quantity": variant.quantity,
-                    "product_id": variant.product_id,
-                    "variation_id": variant.variation_id,
-                    "inventory_item_id": variant.inventory_item_id,
-                }
-                for variant in store.variants()
-            ]
-        )
-
-    async def set_quantity(request: Request) -> Response:
-        sku = request.path_params["sku"]
-        try:
-            payload = await _body_of(request)
-        except WooError:
-            payload = {}
-        quantity = payload.get("quantity")
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-            return JSONResponse({"error": 'send {"quantity": <a whole number >= 0>}'}, status_code=400)
-        try:
-            store.set_quantity_by_hand(sku, quantity)
-        except KeyError:
-            return JSONResponse({"error": f"no product or variation with SKU {sku!r}"}, status_code=404)
-        return JSONResponse({"sku": sku, "quantity": quantity})
+    def variants() -> list[dict[str, Any]]:
+        return [
+            {
+                "sku": v.sku,
+                "quantity": v.quantity,
+                "product_id": v.product_id,
+                "variation_id": v.variation_id,
+                "inventory_item_id": v.inventory_item_id,
+            }
+            for v in store.variants()
+        ]
 
     every_method = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     return Starlette(
         routes=[
             Route("/wp-json", rest.handle, methods=every_method),
             Route("/wp-json/{route:path}", rest.handle, methods=every_method),
-            Route("/admin/sandbox/variants", list_variants, methods=["GET"]),
-            Route("/admin/sandbox/variants/{sku}/quantity", set_quantity, methods=["POST"]),
+            *admin_routes(variants, store.set_quantity_by_hand),
         ]
     )
