@@ -57,6 +57,41 @@ class QuantityPush(BaseModel):
     expected: int | None = None
 
 
+class VariantRef(BaseModel):
+    """Where a linked listing lives on the channel: what reading its current values needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    variant_id: str
+    product_id: str
+    inventory_item_id: str
+    location_id: str
+
+
+class PricePush(BaseModel):
+    """Set one variant's price."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    variant_id: str
+    product_id: str
+    price: Decimal = Field(ge=0)
+
+
+class StatusPush(BaseModel):
+    """Show or hide one variant. Where the channel keeps status per product (Shopify), the
+    product's status follows: a product is active while any pushed variant of it is active."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    variant_id: str
+    product_id: str
+    status: VariantStatus
+
+
 class PushOutcome(StrEnum):
     PUSHED = "pushed"
     CONFLICT = "conflict"
@@ -87,16 +122,37 @@ class ChannelAuthError(ChannelError):
 
 
 class ChannelClient(Protocol):
+    """Every call raises ChannelError when the call as a whole failed (after the client's own
+    retries), ChannelAuthError when the credentials were refused. Per-item problems come back as
+    PushResults, never as exceptions."""
+
     quantity_batch_size: int
+    price_batch_size: int
+    status_batch_size: int
 
     def check_access(self) -> str:
         """Make one cheap authenticated call; return the store's name or raise ChannelAuthError."""
         ...
 
-    def read_catalog_page(self, cursor: str | None) -> CatalogPage: ...
+    def read_catalog_page(self, cursor: str | None) -> CatalogPage:
+        """One page of the whole catalog; None starts, `next_cursor` continues. For a catalog too
+        large to page through, the client reads it in bulk and pages through the bulk result."""
+        ...
+
+    def read_variants(self, refs: Sequence[VariantRef]) -> list[ChannelVariant | None]:
+        """The current values of these variants, in order; None for one gone from the channel."""
+        ...
 
     def push_quantities(self, pushes: Sequence[QuantityPush], idempotency_key: str) -> list[PushResult]:
         """Push at most `quantity_batch_size` quantities; one result per push, in order."""
+        ...
+
+    def push_prices(self, pushes: Sequence[PricePush], idempotency_key: str) -> list[PushResult]:
+        """Push at most `price_batch_size` prices; one result per push, in order."""
+        ...
+
+    def push_statuses(self, pushes: Sequence[StatusPush], idempotency_key: str) -> list[PushResult]:
+        """Push at most `status_batch_size` statuses; one result per push, in order."""
         ...
 
     def close(self) -> None: ...

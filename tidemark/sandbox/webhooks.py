@@ -1,0 +1,104 @@
+"""Webhooks a sandbox store sends, signed as its channel signs them, from a background thread so
+that the store's API never waits on the receiver. Drops, duplicates and reorders on request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from shared.domain.webhooks import sign
+from tidemark.sandbox.faults import Faults
+
+log = logging.getLogger(__name__)
+
+# The channel's own headers for one delivery: (topic, body, signature) -> headers.
+HeaderMaker = Callable[[str, bytes, str], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    topic: str
+    body: bytes
+    headers: Mapping[str, str]
+
+
+@dataclass
+class Sent:
+    """One delivery attempt as the receiver saw it."""
+
+    topic: str
+    status: int | None  # None: not answered (the receiver was unreachable)
+    duplicate: bool = False
+
+
+class WebhookSender:
+    """Posts each webhook to `url` once (at least once when the faults duplicate it), in order
+    unless the faults reorder it. `flush()` waits until everything queued went out."""
+
+    def __init__(self, url: str, secret: str, make_headers: HeaderMaker, faults: Faults) -> None:
+        self.url = url
+        self._secret = secret
+        self._make_headers = make_headers
+        self._faults = faults
+        # a Delivery to post, an Event to set once everything before it went out, or None: stop
+        self._queue: queue.Queue[Delivery | threading.Event | None] = queue.Queue()
+        self._held: Delivery | None = None  # a reordered delivery, sent after the next one
+        self.sent: list[Sent] = []
+        self._http = httpx.Client(timeout=httpx.Timeout(10.0, connect=2.0))
+        self._thread = threading.Thread(target=self._run, name="sandbox-webhooks", daemon=True)
+        self._thread.start()
+
+    def send(self, topic: str, payload: Mapping[str, Any]) -> None:
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        headers = dict(self._make_headers(topic, body, sign(self._secret, body)))
+        headers["Content-Type"] = "application/json"
+        self._queue.put(Delivery(topic, body, headers))
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until every queued webhook was posted (a held reordered one goes out too)."""
+        done = threading.Event()
+        self._queue.put(done)
+        if not done.wait(timeout):
+            raise TimeoutError(f"webhooks to {self.url} were not all sent within {timeout} s")
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(5.0)
+        self._http.close()
+
+    def _run(self) -> None:
+        while (delivery := self._queue.get()) is not None:
+            if isinstance(delivery, threading.Event):
+                if self._held is not None:
+                    self._post(self._held)
+                    self._held = None
+                delivery.set()
+                continue
+            if self._faults.draw("webhook_drop"):
+                continue
+            if self._held is None and self._faults.draw("webhook_reorder"):
+                self._held = delivery
+                continue
+            self._post(delivery)
+            if self._faults.draw("webhook_duplicate"):
+                self._post(delivery, duplicate=True)
+            if self._held is not None:
+                self._post(self._held)
+                self._held = None
+
+    def _post(self, delivery: Delivery, *, duplicate: bool = False) -> None:
+        try:
+            status: int | None = self._http.post(
+                self.url, content=delivery.body, headers=dict(delivery.headers)
+            ).status_code
+        except httpx.HTTPError as error:
+            log.warning("webhook %s to %s not delivered: %s", delivery.topic, self.url, error)
+            status = None
+        self.sent.append(Sent(delivery.topic, status, duplicate))
