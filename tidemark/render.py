@@ -18,10 +18,16 @@ COUNT_NAMES = (
     "skipped",
     "failed",
     "conflicts",
+    "read",
     "linked",
     "already_linked",
-    "not_matched",
+    "no_match",
     "duplicate",
+    "empty_value",
+    "variant_gone",
+    "value_changed",
+    "checked",
+    "out_of_sync",
 )
 
 

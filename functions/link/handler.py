@@ -1,25 +1,53 @@
-"""Link state machine task: link one page of the channel's catalog; returns the next page's cursor."""
+"""Link state machine tasks: read the catalog a few pages at a time, match one shard of listings
+against that read, or reconcile one shard of links against the channel."""
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, TypeAdapter
 
-from shared.services.linking import link_page
+from shared.services.linking import match_shard, read_catalog
+from shared.services.reconciling import reconcile_shard
 
 logger = Logger()
 tracer = Tracer(patch_modules=("botocore", "httpx"))
 
 
-class LinkPageEvent(BaseModel):
+class ReadCatalog(BaseModel):
+    step: Literal["read"]
     job_id: str
     cursor: str | None = None
+
+
+class MatchShard(BaseModel):
+    step: Literal["match"]
+    job_id: str
+    shard: int
+    after: str | None = None
+
+
+class ReconcileShard(BaseModel):
+    step: Literal["reconcile"]
+    job_id: str
+    shard: int
+    after: str | None = None
+
+
+Step = TypeAdapter[ReadCatalog | MatchShard | ReconcileShard](
+    Annotated[ReadCatalog | MatchShard | ReconcileShard, Field(discriminator="step")]
+)
 
 
 @logger.inject_lambda_context(correlation_id_path="job_id")
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = LinkPageEvent.model_validate(event)
-    return asdict(link_page(request.job_id, request.cursor))
+    step = Step.validate_python(event)
+    match step:
+        case ReadCatalog():
+            return asdict(read_catalog(step.job_id, step.cursor))
+        case MatchShard():
+            return asdict(match_shard(step.job_id, step.shard, step.after))
+        case ReconcileShard():
+            return asdict(reconcile_shard(step.job_id, step.shard, step.after))

@@ -5,10 +5,13 @@
   parameters in the query string, a fresh nonce and timestamp for every attempt.
 - The catalog is the products, a simple product being its own variant, plus the variations of
   every variable product. Grouped and external products hold no stock and are left out.
-- Quantities are set with the batch endpoints (`products/batch`, `products/{id}/variations/batch`),
-  at most 100 objects a request. WooCommerce has no compare-and-set and no idempotency keys: a
-  push writes absolute values, so sending it again (a retry after a lost answer, a redelivered
-  job) writes the same values and is safe; `expected` is ignored.
+- Quantities, prices (`regular_price`) and statuses are set with the batch endpoints
+  (`products/batch`, `products/{id}/variations/batch`), at most 100 objects a request. WooCommerce
+  has no compare-and-set and no idempotency keys: a push writes absolute values, so sending it
+  again (a retry after a lost answer, a redelivered job) writes the same values and is safe;
+  `expected` is ignored.
+- Current values are read by id: products with `include` (the parents of variations too, whose
+  status a variation's depends on), then each variable product's variations with `include`.
 - WooCommerce documents no rate limit, but hosts and WAFs answer 429, sometimes with Retry-After.
   The client honours Retry-After and paces itself with an AIMD limiter: after a 429 it halves its
   request rate, then raises it a little with every success, so one host limit is not hit again
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -45,9 +48,12 @@ from shared.channels.base import (
     ChannelAuthError,
     ChannelError,
     ChannelVariant,
+    PricePush,
     PushOutcome,
     PushResult,
     QuantityPush,
+    StatusPush,
+    VariantRef,
     VariantStatus,
 )
 
@@ -74,8 +80,13 @@ RATE_GROWTH = 0.05
 RATE_WINDOW_SECONDS = 10.0
 TIMEOUT = httpx.Timeout(60.0, connect=5.0)  # a batch of 100 saves can take a while on small hosts
 KEY_FIX = "check the key and secret, and that the key has read/write permission"
+RELINK = "link the listing again, or unlink it"
+# WooCommerce keeps a status per product and per variation, with the same values
+STATUSES = {VariantStatus.ACTIVE: "publish", VariantStatus.HIDDEN: "private"}
 
 _ITEM_ID = re.compile(r"^(?P<product>\d+)(?:/(?P<variation>\d+))?$")
+_ID = re.compile(r"[0-9]+")
+_T = TypeVar("_T")
 
 
 class _AdaptiveRate:
@@ -149,12 +160,14 @@ class _Cursor:
 
 @dataclass(frozen=True)
 class _Target:
-    """One push, parsed: a simple product (variation None) or a variation of a product."""
+    """One push, parsed: a simple product (variation None) or a variation of a product, and the
+    fields its batch update sets."""
 
     index: int
-    push: QuantityPush
+    sku: str
     product_id: int
     variation_id: int | None
+    fields: dict[str, Any]
 
     @property
     def item_id(self) -> int:
@@ -171,6 +184,8 @@ class WooCommerceClient:
     """A ChannelClient for one WooCommerce store. Not thread-safe: one client per worker."""
 
     quantity_batch_size = BATCH_LIMIT
+    price_batch_size = BATCH_LIMIT
+    status_batch_size = BATCH_LIMIT
 
     def __init__(
         self,
@@ -259,38 +274,87 @@ class WooCommerceClient:
             return CatalogPage(variants=variants, next_cursor=_Cursor(state.page + 1, after_id).encode())
         return CatalogPage(variants=variants, next_cursor=None)
 
+    def read_variants(self, refs: Sequence[VariantRef]) -> list[ChannelVariant | None]:
+        """One request for every 100 products (variations' parents included), then one for every
+        100 variations of each variable product. A variant deleted or trashed, or no longer of its
+        product, is None."""
+        located = [_locate(ref.product_id, ref.variant_id) for ref in refs]
+        products: dict[int, dict[str, Any]] = {}
+        for ids in _chunks(sorted({where[0] for where in located if where is not None}), PAGE_SIZE):
+            products.update((int(item["id"]), item) for item in self._by_ids("/products", ids))
+        wanted: dict[int, set[int]] = {}
+        for where in located:
+            if where is not None and where[1] is not None and _type_of(products.get(where[0])) == "variable":
+                wanted.setdefault(where[0], set()).add(where[1])
+        variations: dict[int, dict[str, Any]] = {}
+        for product_id, variation_ids in wanted.items():
+            for ids in _chunks(sorted(variation_ids), PAGE_SIZE):
+                path = f"/products/{product_id}/variations"
+                variations.update((int(item["id"]), item) for item in self._by_ids(path, ids))
+        current: list[ChannelVariant | None] = []
+        for where in located:
+            product = products.get(where[0]) if where is not None else None
+            if where is None or product is None:
+                current.append(None)
+            elif where[1] is None:
+                stocked = _type_of(product) not in ("variable", *NOT_STOCKED_TYPES)
+                current.append(_product_variant(product) if stocked else None)
+            else:
+                variation = variations.get(where[1])
+                current.append(_variation_variant(product, variation) if variation is not None else None)
+        return current
+
     def push_quantities(self, pushes: Sequence[QuantityPush], idempotency_key: str) -> list[PushResult]:
-        """Set the quantities with the batch endpoints: simple products together, variations per
-        parent product. `expected` is ignored: WooCommerce has no compare-and-set, the last write
-        wins. It has no idempotency key either; `idempotency_key` is only logged, as pushing the
-        same absolute values again is harmless."""
-        if len(pushes) > self.quantity_batch_size:
-            raise ValueError(f"push at most {self.quantity_batch_size} quantities a call, not {len(pushes)}")
+        """Set `stock_quantity`, turning stock management on. `expected` is ignored: WooCommerce has
+        no compare-and-set, the last write wins. It has no idempotency key either; `idempotency_key`
+        is only logged, as pushing the same absolute values again is harmless."""
+        _check_size(len(pushes), self.quantity_batch_size, "quantities")
         logger.debug("pushing %d quantities to WooCommerce (push %s)", len(pushes), idempotency_key)
-        results: dict[int, PushResult] = {}
-        simple: list[_Target] = []
-        by_parent: dict[int, list[_Target]] = {}
+        targets: list[_Target | PushResult] = []
         for index, push in enumerate(pushes):
             match = _ITEM_ID.match(push.inventory_item_id)
             if match is None:
-                results[index] = _failed(
-                    push,
-                    f"inventory item id {push.inventory_item_id!r} is not a WooCommerce product or "
-                    "variation: re-link the listing",
+                targets.append(
+                    _failed(
+                        push.sku,
+                        f"inventory item id {push.inventory_item_id!r} is not a WooCommerce product or "
+                        f"variation: {RELINK}",
+                    )
                 )
                 continue
             variation = match["variation"]
-            target = _Target(index, push, int(match["product"]), int(variation) if variation else None)
-            if target.variation_id is None:
-                simple.append(target)
-            else:
-                by_parent.setdefault(target.product_id, []).append(target)
-        for chunk in _chunks(simple, BATCH_LIMIT):
-            results.update(self._push_batch("/products/batch", chunk))
-        for parent, targets in by_parent.items():
-            for chunk in _chunks(targets, BATCH_LIMIT):
-                results.update(self._push_batch(f"/products/{parent}/variations/batch", chunk))
-        return [results[index] for index in range(len(pushes))]
+            fields = {"stock_quantity": push.quantity, "manage_stock": True}
+            targets.append(
+                _Target(index, push.sku, int(match["product"]), int(variation) if variation else None, fields)
+            )
+        return self._push(targets, "quantity")
+
+    def push_prices(self, pushes: Sequence[PricePush], idempotency_key: str) -> list[PushResult]:
+        """Set `regular_price`, a string as WooCommerce wants it (a sale price stays as it is)."""
+        _check_size(len(pushes), self.price_batch_size, "prices")
+        logger.debug("pushing %d prices to WooCommerce (push %s)", len(pushes), idempotency_key)
+        return self._push(
+            [
+                _target(
+                    index, push.sku, push.product_id, push.variant_id, {"regular_price": f"{push.price:f}"}
+                )
+                for index, push in enumerate(pushes)
+            ],
+            "price",
+        )
+
+    def push_statuses(self, pushes: Sequence[StatusPush], idempotency_key: str) -> list[PushResult]:
+        """Publish or make private the product, or the variation itself: a variation has its own
+        status (the "Enabled" box in wp-admin); it sells while its product is published too."""
+        _check_size(len(pushes), self.status_batch_size, "statuses")
+        logger.debug("pushing %d statuses to WooCommerce (push %s)", len(pushes), idempotency_key)
+        return self._push(
+            [
+                _target(index, push.sku, push.product_id, push.variant_id, {"status": STATUSES[push.status]})
+                for index, push in enumerate(pushes)
+            ],
+            "status",
+        )
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -343,15 +407,33 @@ class WooCommerceClient:
             pages = int(params["page"]) + (1 if len(items) >= int(params["per_page"]) else 0)
         return [item for item in items if isinstance(item, dict)], pages
 
+    def _by_ids(self, path: str, ids: Sequence[int]) -> list[dict[str, Any]]:
+        params = {"include": ",".join(map(str, ids)), "per_page": PAGE_SIZE, "page": 1}
+        return self._page(path, params, missing_ok=True)[0]
+
     # -- pushing ------------------------------------------------------------------------------
 
-    def _push_batch(self, path: str, targets: Sequence[_Target]) -> dict[int, PushResult]:
-        body = {
-            "update": [
-                {"id": target.item_id, "stock_quantity": target.push.quantity, "manage_stock": True}
-                for target in targets
-            ]
-        }
+    def _push(self, targets: Sequence[_Target | PushResult], what: str) -> list[PushResult]:
+        """Simple products together on products/batch, variations per product on its
+        variations/batch; a PushResult among the targets (a push that could not be parsed) stays."""
+        results = {index: target for index, target in enumerate(targets) if isinstance(target, PushResult)}
+        simple: list[_Target] = []
+        by_parent: dict[int, list[_Target]] = {}
+        for target in targets:
+            if isinstance(target, _Target):
+                if target.variation_id is None:
+                    simple.append(target)
+                else:
+                    by_parent.setdefault(target.product_id, []).append(target)
+        for chunk in _chunks(simple, BATCH_LIMIT):
+            results.update(self._push_batch("/products/batch", chunk, what))
+        for parent, variations in by_parent.items():
+            for chunk in _chunks(variations, BATCH_LIMIT):
+                results.update(self._push_batch(f"/products/{parent}/variations/batch", chunk, what))
+        return [results[index] for index in range(len(targets))]
+
+    def _push_batch(self, path: str, targets: Sequence[_Target], what: str) -> dict[int, PushResult]:
+        body = {"update": [{"id": target.item_id, **target.fields} for target in targets]}
         answer = _json_of(self._call("POST", path, body=body, batch_size=len(targets)))
         entries = answer.get("update") if isinstance(answer, dict) else None
         if not isinstance(entries, list):
@@ -365,12 +447,12 @@ class WooCommerceClient:
             answered = by_id.get(target.item_id)
             if not answered:
                 results[target.index] = _failed(
-                    target.push,
+                    target.sku,
                     f"WooCommerce did not answer for {target.description}: push again; if it lasts, check "
                     "the store's error log",
                 )
                 continue
-            results[target.index] = _outcome(target, answered.pop(0))
+            results[target.index] = _outcome(target, answered.pop(0), what)
         return results
 
     # -- one call: pacing, throttling, retries ------------------------------------------------
@@ -578,29 +660,62 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def _outcome(target: _Target, entry: dict[str, Any]) -> PushResult:
-    push = target.push
+def _type_of(product: dict[str, Any] | None) -> str:
+    return str((product or {}).get("type") or "simple")
+
+
+def _locate(product_id: str, variant_id: str) -> tuple[int, int | None] | None:
+    """(product, variation) from a variant's ids; a simple product is its own variant."""
+    if not (_ID.fullmatch(product_id) and _ID.fullmatch(variant_id)):
+        return None
+    return int(product_id), None if variant_id == product_id else int(variant_id)
+
+
+def _target(
+    index: int, sku: str, product_id: str, variant_id: str, fields: dict[str, Any]
+) -> _Target | PushResult:
+    where = _locate(product_id, variant_id)
+    if where is None:
+        return _failed(
+            sku,
+            f"variant {variant_id!r} of product {product_id!r} is not a WooCommerce product or "
+            f"variation: {RELINK}",
+        )
+    return _Target(index, sku, where[0], where[1], fields)
+
+
+def _outcome(target: _Target, entry: dict[str, Any], what: str) -> PushResult:
     error = entry.get("error")
     if isinstance(error, dict):
-        return _failed(push, _fix_for(target, str(error.get("code") or ""), str(error.get("message") or "")))
+        return _failed(target.sku, _fix_for(target, error, what))
+    if what != "quantity":
+        return PushResult(sku=target.sku, outcome=PushOutcome.PUSHED)
     held = entry.get("stock_quantity")
     if held is None:
         return _failed(
-            push,
+            target.sku,
             f"WooCommerce did not take the quantity for {target.description}: stock management is off; "
             "turn on WooCommerce > Settings > Products > Inventory > Enable stock management",
         )
-    return PushResult(sku=push.sku, outcome=PushOutcome.PUSHED, observed=_quantity(held))
+    return PushResult(sku=target.sku, outcome=PushOutcome.PUSHED, observed=_quantity(held))
 
 
-def _fix_for(target: _Target, code: str, message: str) -> str:
+def _fix_for(target: _Target, error: dict[str, Any], what: str) -> str:
+    code, message = str(error.get("code") or ""), str(error.get("message") or "")
+    data = error.get("data")
+    holder = data.get("resource_id") if isinstance(data, dict) else None
+    other = f"item {holder}" if holder else "another item"
     fixes = {
         "woocommerce_rest_product_invalid_id": (
-            f"product {target.product_id} no longer exists on WooCommerce: re-link the listing"
+            f"product {target.product_id} does not exist on WooCommerce any more: {RELINK}"
         ),
         "woocommerce_rest_product_variation_invalid_id": (
-            f"variation {target.variation_id} of product {target.product_id} no longer exists on "
-            "WooCommerce: re-link the listing"
+            f"variation {target.variation_id} of product {target.product_id} does not exist on WooCommerce "
+            f"any more: {RELINK}"
+        ),
+        "product_invalid_sku": (
+            f"WooCommerce would not save {target.description}: its SKU is also used by {other} "
+            f"({code}: {message}); make the SKUs unique on WooCommerce, then push again"
         ),
         "woocommerce_rest_cannot_edit": (
             f"the key's user may not edit {target.description} on WooCommerce: give the user the shop "
@@ -609,18 +724,23 @@ def _fix_for(target: _Target, code: str, message: str) -> str:
     }
     return fixes.get(
         code,
-        f"WooCommerce refused the quantity for {target.description} ({code}: {message}); check the item on "
+        f"WooCommerce refused the {what} for {target.description} ({code}: {message}); check the item on "
         "WooCommerce",
     )
 
 
-def _failed(push: QuantityPush, message: str) -> PushResult:
-    return PushResult(sku=push.sku, outcome=PushOutcome.FAILED, message=f"{push.sku}: {message}")
+def _failed(sku: str, message: str) -> PushResult:
+    return PushResult(sku=sku, outcome=PushOutcome.FAILED, message=f"{sku}: {message}")
 
 
-def _chunks(targets: Sequence[_Target], size: int) -> Iterator[Sequence[_Target]]:
-    for start in range(0, len(targets), size):
-        yield targets[start : start + size]
+def _check_size(count: int, limit: int, what: str) -> None:
+    if count > limit:
+        raise ValueError(f"push at most {limit} {what} a call, not {count}")
+
+
+def _chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _json_of(response: httpx.Response) -> Any:

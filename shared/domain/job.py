@@ -54,10 +54,18 @@ class JobCounts(BaseModel):
     skipped: int = 0
     failed: int = 0
     conflicts: int = 0
+    # link and re-link jobs: the catalog's variants read, and one count per LinkOutcome
+    read: int = 0
     linked: int = 0
     already_linked: int = 0
-    not_matched: int = 0
+    no_match: int = 0
     duplicate: int = 0
+    empty_value: int = 0
+    variant_gone: int = 0
+    value_changed: int = 0
+    # reconcile jobs: links checked against the channel, and those found out of sync
+    checked: int = 0
+    out_of_sync: int = 0
 
 
 class JobFailure(BaseModel):

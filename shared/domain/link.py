@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -32,8 +33,12 @@ class Link(BaseModel):
     inventory_item_id: str = ""
     location_id: str = ""
     channel_status: VariantStatus = VariantStatus.ACTIVE
+    # the priority's channel field and value the link was made by: a change of it unlinks
+    matched_field: str = "sku"
+    matched_value: str = ""
     last_pushed_quantity: int | None = None
     last_observed_quantity: int | None = None
+    last_observed_price: Decimal | None = None
     sync_state: SyncState = SyncState.OUT_OF_SYNC
     unlinked_reason: str = ""
     updated_at: datetime

@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from shared.channels.base import VariantStatus
+
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
@@ -44,3 +46,8 @@ class Listing(BaseModel):
     def syncable_balance(self) -> int:
         """What is pushed as quantity: on hand less committed less the safety buffer, never below 0."""
         return max(0, self.on_hand - self.committed - self.safety_buffer)
+
+    @property
+    def channel_status(self) -> VariantStatus:
+        """How the listing shows on a channel: an inactive listing is hidden there."""
+        return VariantStatus.ACTIVE if self.status is ListingStatus.ACTIVE else VariantStatus.HIDDEN

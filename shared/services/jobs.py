@@ -44,7 +44,12 @@ class NotAvailable(ValueError):
     """A valid request this release cannot carry out yet."""
 
 
-AVAILABLE = {(JobKind.LINK, None), (JobKind.RELINK, None), (JobKind.SYNC, SyncMode.FULL)}
+AVAILABLE = {
+    (JobKind.LINK, None),
+    (JobKind.RELINK, None),
+    (JobKind.RECONCILE, None),
+    (JobKind.SYNC, SyncMode.FULL),
+}
 
 
 def start_job(request: JobRequest) -> Job:
@@ -99,7 +104,7 @@ def begin(start: StartInput, execution_name: str) -> dict[str, object]:
         job = jobs.get(start.job_id)
     if job.status is JobStatus.QUEUED:
         jobs.save_status(job.transition(JobStatus.RUNNING, datetime.now(UTC)), expected=JobStatus.QUEUED)
-    return {"job_id": job.id, "shards": list(range(settings().push_shards))}
+    return {"job_id": job.id, "kind": job.kind.value, "shards": list(range(settings().push_shards))}
 
 
 def mark_planned(job_id: str) -> None:

@@ -1,54 +1,143 @@
-"""The link job, one catalog page at a time."""
+"""The link job: read the channel's whole catalog into the job's catalog read, then decide every
+listing against it, one shard of SKUs at a time.
+
+Each step is safe to run twice (Step Functions retries): the catalog read is keyed by variant,
+links are absolute writes, and a step's counts are added once under its step id.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shared.channels.factory import client_for
-from shared.domain.job import JobFailure, JobKind, JobStatus
-from shared.domain.link import LinkStatus
-from shared.domain.linking import match_listings, new_link
-from shared.storage import channels, jobs, links, listings, secrets
+from shared.domain.channel import Channel
+from shared.domain.job import Job, JobFailure, JobKind, JobStatus
+from shared.domain.link import Link, LinkStatus
+from shared.domain.linking import (
+    Catalog,
+    Decision,
+    LinkOutcome,
+    channel_fields,
+    channel_value,
+    decide,
+    listing_value,
+)
+from shared.domain.listing import Listing
+from shared.storage import catalog, channels, jobs, links, listings, secrets
+
+# Enough work per step to keep a million-variant job far under Step Functions' 25,000 events,
+# little enough to finish well inside a Lambda timeout.
+PAGES_PER_STEP = 20
+LISTINGS_PER_STEP = 1000
 
 
 @dataclass(frozen=True)
-class PageLinked:
+class CatalogRead:
     job_id: str
-    cursor: str | None
+    cursor: str | None  # None: the whole catalog was read
 
 
-def link_page(job_id: str, cursor: str | None) -> PageLinked:
-    """Read one page of the channel's catalog and link the unlinked listings it matches by SKU."""
+@dataclass(frozen=True)
+class ShardMatched:
+    job_id: str
+    shard: int
+    after: str | None  # None: the shard is done
+
+
+def running(job_id: str) -> tuple[Job, Channel] | None:
+    """The job and its channel while the job runs; None once it was cancelled or finished."""
     job = jobs.get(job_id)
     if job.status is not JobStatus.RUNNING:
-        return PageLinked(job_id, None)
+        return None
     channel = channels.get(job.channel)
     if channel is None:
         raise LookupError(f"channel '{job.channel}' was removed while job {job_id} ran")
-    page = client_for(channel, secrets.read(channel.name)).read_catalog_page(cursor)
-    skus = [variant.sku.strip() for variant in page.variants if variant.sku.strip()]
-    candidates = listings.get_many(skus)
-    existing = links.get_many(channel.name, candidates)
-    linked_before = {sku for sku, link in existing.items() if link.status is LinkStatus.LINKED}
-    if job.kind is JobKind.RELINK:
-        candidates = {sku: listing for sku, listing in candidates.items() if sku not in linked_before}
-    matches = match_listings(channel.name, candidates.values(), page.variants, channel.priorities)
+    return job, channel
+
+
+def read_catalog(job_id: str, cursor: str | None) -> CatalogRead:
+    """Read up to PAGES_PER_STEP pages of the catalog into the job's catalog read."""
+    found = running(job_id)
+    if found is None:
+        return CatalogRead(job_id, None)
+    job, channel = found
+    client = client_for(channel, secrets.read(channel.name))
+    fields = channel_fields(channel.priorities)
+    step_id = f"read:{cursor or ''}"
+    read = 0
+    for _ in range(PAGES_PER_STEP):
+        page = client.read_catalog_page(cursor)
+        catalog.record_page(job.id, page.variants, fields, datetime.now(UTC))
+        read += len(page.variants)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    jobs.record_batch(job.id, step_id, {"read": read}, datetime.now(UTC))
+    return CatalogRead(job.id, cursor)
+
+
+def match_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
+    """Decide up to LISTINGS_PER_STEP listings of one shard against the job's catalog read."""
+    found = running(job_id)
+    if found is None:
+        return ShardMatched(job_id, shard, None)
+    job, channel = found
+    skus, more_after = listings.shard_page(shard, after, LISTINGS_PER_STEP)
+    masters = listings.get_many(skus)
+    current = links.get_many(channel.name, skus)
+    if job.kind is JobKind.RELINK:  # re-link touches only the unlinked listings
+        linked = {sku for sku, link in current.items() if link.status is LinkStatus.LINKED}
+        masters = {sku: listing for sku, listing in masters.items() if sku not in linked}
+    read = _catalog_for(job.id, channel, masters.values(), current)
     now = datetime.now(UTC)
-    new_links = [
-        new_link(channel.name, sku, variant, now)
-        for sku, variant in matches.linked.items()
-        if sku not in linked_before or existing[sku].variant_id != variant.variant_id
+    decisions = {
+        sku: decide(channel.name, listing, current.get(sku), read, channel.priorities, now)
+        for sku, listing in masters.items()
+    }
+    links.put_many(d.link for d in decisions.values() if d.link is not None)
+    counts = Counter(d.outcome.value for d in decisions.values())
+    if job.kind is JobKind.RELINK:
+        counts[LinkOutcome.ALREADY_LINKED.value] += len(skus) - len(masters)
+    if jobs.record_batch(job.id, f"match:{shard}:{after or ''}", counts, now):
+        jobs.add_failures(job.id, _reported(decisions))
+    return ShardMatched(job_id, shard, more_after)
+
+
+def _catalog_for(
+    job_id: str, channel: Channel, masters: Iterable[Listing], current: dict[str, Link]
+) -> Catalog:
+    """The part of the catalog read these listings need: their linked variants, and the holders
+    of every value the listings that may need matching carry."""
+    linked = [link for link in current.values() if link.status is LinkStatus.LINKED]
+    by_id = catalog.variants(job_id, (link.variant_id for link in linked))
+    still_linked = {
+        link.sku
+        for link in linked
+        if link.variant_id in by_id
+        and channel_value(by_id[link.variant_id], link.matched_field) == link.matched_value
+    }
+    wanted = [
+        (priority.channel_field, value)
+        for listing in masters
+        if listing.sku not in still_linked
+        for priority in channel.priorities
+        if (value := listing_value(listing, priority))
     ]
-    links.put_many(new_links)
-    jobs.add_counts(
-        job_id,
-        {
-            "linked": len(new_links),
-            "already_linked": len(matches.linked) - len(new_links),
-            "duplicate": len(matches.duplicates),
-        },
-    )
-    if matches.duplicates:
-        jobs.add_failures(job_id, [JobFailure(sku=d.value, message=d.fix) for d in matches.duplicates])
-    return PageLinked(job_id, page.next_cursor)
+    return Catalog(catalog.holders(job_id, wanted), by_id)
+
+
+def _reported(decisions: dict[str, Decision]) -> list[JobFailure]:
+    """What the merchant must act on: duplicates that kept a listing unlinked, and lost links."""
+    fixes = {
+        LinkOutcome.DUPLICATE: "{reason}",
+        LinkOutcome.VARIANT_GONE: "{reason}, so the listing was unlinked: re-link once the variant is back",
+        LinkOutcome.VALUE_CHANGED: "{reason}, so the listing was unlinked: undo the change, or re-link",
+    }
+    return [
+        JobFailure(sku=sku, message=fixes[decision.outcome].format(reason=decision.reason))
+        for sku, decision in sorted(decisions.items())
+        if decision.outcome in fixes
+    ]

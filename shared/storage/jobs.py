@@ -150,22 +150,13 @@ def add_failures(job_id: str, failures: Sequence[JobFailure]) -> None:
             raise
 
 
-def add_counts(job_id: str, counts: Mapping[str, int]) -> None:
-    sets, names, values = _count_updates(counts)
-    table().update_item(
-        Key=key(job_id),
-        UpdateExpression="SET " + ", ".join(sets),
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
-    )
-
-
 def _count_updates(counts: Mapping[str, int]) -> tuple[list[str], dict[str, str], dict[str, Any]]:
     """SET clauses that add to the job's counts in place."""
     names = {f"#c{i}": name for i, name in enumerate(counts)}
     sets = [f"counts.#c{i} = if_not_exists(counts.#c{i}, :zero) + :v{i}" for i in range(len(counts))]
     values: dict[str, Any] = {f":v{i}": n for i, n in enumerate(counts.values())}
-    values[":zero"] = 0
+    if counts:
+        values[":zero"] = 0
     return sets, names, values
 
 

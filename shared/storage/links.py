@@ -71,3 +71,14 @@ def for_listing(sku: str) -> list[Link]:
         ConsistentRead=True,
     )
     return [from_item(Link, item) for item in answer["Items"]]
+
+
+def shard_page(channel: str, shard: int, after: str | None, page_size: int) -> tuple[list[Link], str | None]:
+    """Up to `page_size` of a channel's links in one shard, in SKU order after `after`; and the
+    last SKU when more may follow."""
+    condition: Any = Key("GSI1PK").eq(f"LINKS#{channel}#{shard}")
+    if after is not None:
+        condition &= Key("GSI1SK").gt(after)
+    answer = table().query(IndexName="GSI1", KeyConditionExpression=condition, Limit=page_size)
+    page = [from_item(Link, item) for item in answer["Items"]]
+    return page, (page[-1].sku if "LastEvaluatedKey" in answer and page else None)

@@ -3,12 +3,16 @@
 Access patterns (template.yaml, Table):
 - get / put one listing by SKU:              PK=LISTING#<sku>, SK=LISTING
 - get many by SKU (push, link):              BatchGetItem on the same keys
+- every listing, a shard at a time (link):   GSI2PK=LISTINGS#<shard>, GSI2SK=<sku>
 - changes in time order, per shard (smart):  GSI3PK=CHANGES#<shard>, GSI3SK=<updated_at>#<sku>
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
 
 from shared.domain.listing import Listing
 from shared.domain.syncing import shard_of
@@ -39,7 +43,26 @@ def put_many(listings: Iterable[Listing]) -> None:
                 Item=to_item(
                     listing,
                     **key(listing.sku),
+                    GSI2PK=f"LISTINGS#{shard_of(listing.sku, shards)}",
+                    GSI2SK=listing.sku,
                     GSI3PK=f"CHANGES#{shard_of(listing.sku, shards)}",
                     GSI3SK=f"{listing.updated_at.isoformat()}#{listing.sku}",
                 )
             )
+
+
+def shard_page(shard: int, after: str | None, page_size: int) -> tuple[list[str], str | None]:
+    """Up to `page_size` SKUs of one shard, in SKU order after `after`; and the last one when more
+    may follow."""
+    condition: Any = Key("GSI2PK").eq(f"LISTINGS#{shard}")
+    if after is not None:
+        condition &= Key("GSI2SK").gt(after)
+    request: dict[str, Any] = {
+        "IndexName": "GSI2",
+        "KeyConditionExpression": condition,
+        "ProjectionExpression": "GSI2SK",
+        "Limit": page_size,
+    }
+    answer = table().query(**request)
+    skus = [item["GSI2SK"] for item in answer["Items"]]
+    return skus, (skus[-1] if "LastEvaluatedKey" in answer and skus else None)

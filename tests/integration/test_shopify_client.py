@@ -11,11 +11,22 @@ import httpx
 import pytest
 
 from shared.channels import shopify as shopify_client
-from shared.channels.base import ChannelAuthError, ChannelError, PushOutcome, QuantityPush, VariantStatus
+from shared.channels.base import (
+    CatalogPage,
+    ChannelAuthError,
+    ChannelError,
+    PricePush,
+    PushOutcome,
+    QuantityPush,
+    StatusPush,
+    VariantRef,
+    VariantStatus,
+)
 from shared.channels.shopify import ShopifyClient
 from tests.fakes import FakeClock
+from tidemark.sandbox.faults import FaultRates, Faults
 from tidemark.sandbox.server import RunningServer, serve_in_thread
-from tidemark.sandbox.shopify import ShopifyStore, create_app
+from tidemark.sandbox.shopify import SandboxVariant, ShopifyStore, create_app
 
 pytestmark = pytest.mark.integration
 
@@ -29,10 +40,14 @@ class Recorder(httpx.BaseTransport):
         self._inner = httpx.HTTPTransport()
         self._before = before
         self.requests: list[dict[str, Any]] = []
+        self.ranges: list[str] = []  # the Range of each download
         self.answers: list[dict[str, Any]] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(json.loads(request.content or b"{}"))
+        if request.method == "GET":
+            self.ranges.append(request.headers.get("Range", ""))
+        else:
+            self.requests.append(json.loads(request.content or b"{}"))
         replaced = self._before(request) if self._before else None
         response = replaced or self._inner.handle_request(request)
         response.read()
@@ -310,8 +325,8 @@ def test_max_cost_exceeded_is_not_retried(
         client.read_catalog_page(None)
 
     assert raised.value.retryable is False and "MAX_COST_EXCEEDED" in raised.value.message
-    assert len(recorder.requests) == 1
-    assert recorder.answers[0]["extensions"]["cost"]["requestedQueryCost"] == 2002
+    assert ["productVariantsCount" in r["query"] for r in recorder.requests] == [True, False]  # no retry
+    assert recorder.answers[1]["extensions"]["cost"]["requestedQueryCost"] == 2002
 
 
 def test_close_leaves_an_injected_http_client_open(server: RunningServer) -> None:
@@ -349,3 +364,292 @@ def test_the_official_shopify_package_works_against_the_sandbox(server: RunningS
     assert shop["data"] == {"shop": {"name": "Tidemark Sandbox"}}
     assert page["data"]["productVariants"]["nodes"] == [{"sku": "SKU-00001"}, {"sku": "SKU-00002"}]
     assert page["extensions"]["cost"]["requestedQueryCost"] == 4
+
+
+# -- current values, prices and statuses ---------------------------------------------------------
+
+
+def siblings(store: ShopifyStore, skip: int = 0) -> list[SandboxVariant]:
+    """The variants of a product that has two or more (the `skip`-th such product)."""
+    by_product: dict[str, list[SandboxVariant]] = {}
+    for variant in store.variants():
+        by_product.setdefault(variant.product_id, []).append(variant)
+    return [group for group in by_product.values() if len(group) >= 2][skip]
+
+
+def ref_for(variant: SandboxVariant) -> VariantRef:
+    return VariantRef(
+        sku=variant.sku,
+        variant_id=variant.variant_id,
+        product_id=variant.product_id,
+        inventory_item_id=variant.inventory_item_id,
+        location_id=variant.location_id,
+    )
+
+
+def named(recorder: Recorder, operation: str) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in recorder.requests
+        if f"query {operation}" in r["query"] or f"mutation {operation}" in r["query"]
+    ]
+
+
+def test_read_variants_returns_current_values_in_order_and_none_for_gone_ones(
+    client: ShopifyClient, store: ShopifyStore, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shopify_client, "READ_VARIANTS_CHUNK", 2)
+    here = [v for v in store.variants() if v.location_id == store.variants()[0].location_id]
+    variants = here[:5]
+    gone = next(v for v in here[5:] if sum(s.product_id == v.product_id for s in here) >= 2)
+    store.set_quantity_by_hand(variants[1].sku, 33)
+    store.delete_by_hand(gone.sku)
+
+    read = client.read_variants([ref_for(v) for v in [*variants, gone]])
+
+    assert read[-1] is None
+    for variant, current in zip(variants, read[:-1], strict=True):
+        held = next(v for v in store.variants() if v.variant_id == variant.variant_id)
+        assert current is not None
+        assert (current.sku, current.quantity, current.price) == (held.sku, held.quantity, held.price)
+        assert (current.inventory_item_id, current.location_id) == (held.inventory_item_id, held.location_id)
+    assert read[1] is not None and read[1].quantity == 33
+    # one query per chunk of two, each costing 5 points a variant
+    assert [len(call["variables"]["ids"]) for call in named(recorder, "TidemarkReadVariants")] == [2, 2, 2]
+    assert [a["extensions"]["cost"]["requestedQueryCost"] for a in recorder.answers] == [10, 10, 10]
+
+
+def test_prices_go_in_one_call_per_product_and_a_refused_variant_fails_with_the_fix(
+    client: ShopifyClient, store: ShopifyStore, recorder: Recorder
+) -> None:
+    a1, a2 = siblings(store, 0)[:2]
+    b1 = siblings(store, 1)[0]
+    c_gone, c_kept = siblings(store, 2)[:2]
+    store.delete_by_hand(c_gone.sku)
+    pushes = [
+        PricePush(sku=v.sku, variant_id=v.variant_id, product_id=v.product_id, price=Decimal(price))
+        for v, price in [(a1, "10.00"), (b1, "11.5"), (a2, "12"), (c_gone, "13"), (c_kept, "14.25")]
+    ]
+
+    results = client.push_prices(pushes, "prices-1")
+
+    assert [r.outcome for r in results] == [PushOutcome.PUSHED] * 3 + [PushOutcome.FAILED, PushOutcome.PUSHED]
+    assert results[3].message == (
+        f"{c_gone.sku}: variant {c_gone.variant_id} no longer exists on Shopify: link the listing again to "
+        "pick up the variant that replaced it, or unlink it"
+    )
+    prices = {v.variant_id: v.price for v in store.variants()}
+    assert [prices[v.variant_id] for v in (a1, b1, a2, c_kept)] == [
+        Decimal("10.00"),
+        Decimal("11.50"),
+        Decimal("12.00"),
+        Decimal("14.25"),
+    ]
+    calls = named(recorder, "TidemarkSetPrices")
+    assert [(c["variables"]["productId"], len(c["variables"]["variants"])) for c in calls] == [
+        (a1.product_id, 2),
+        (b1.product_id, 1),
+        (c_kept.product_id, 2),
+    ]
+    assert calls[0]["variables"]["variants"] == [
+        {"id": a1.variant_id, "price": "10.00"},
+        {"id": a2.variant_id, "price": "12"},
+    ]
+
+
+def test_statuses_go_in_one_call_per_product_active_while_any_pushed_variant_is(
+    client: ShopifyClient, store: ShopifyStore, recorder: Recorder
+) -> None:
+    a1, a2 = siblings(store, 0)[:2]
+    b1 = siblings(store, 1)[0]
+    gone = StatusPush(
+        sku="GONE",
+        variant_id="gid://shopify/ProductVariant/1",
+        product_id="gid://shopify/Product/1",
+        status=VariantStatus.ACTIVE,
+    )
+    pushes = [
+        StatusPush(
+            sku=a1.sku, variant_id=a1.variant_id, product_id=a1.product_id, status=VariantStatus.HIDDEN
+        ),
+        StatusPush(
+            sku=b1.sku, variant_id=b1.variant_id, product_id=b1.product_id, status=VariantStatus.HIDDEN
+        ),
+        StatusPush(
+            sku=a2.sku, variant_id=a2.variant_id, product_id=a2.product_id, status=VariantStatus.ACTIVE
+        ),
+        gone,
+    ]
+
+    results = client.push_statuses(pushes, "statuses-1")
+
+    assert [r.outcome for r in results] == [
+        PushOutcome.FAILED,
+        PushOutcome.PUSHED,
+        PushOutcome.PUSHED,
+        PushOutcome.FAILED,
+    ]
+    assert results[0].message == (
+        f"{a1.sku}: product {a1.product_id} stays active on Shopify, which shows or hides whole products, "
+        f"because {a2.sku} on it is active: hide {a2.sku} too, or move {a1.sku} to a product of its own on "
+        "Shopify"
+    )
+    assert results[3].message == (
+        "GONE: product gid://shopify/Product/1 no longer exists on Shopify: link the listing again, "
+        "or unlink it"
+    )
+    statuses = {v.product_id: v.status for v in store.variants()}
+    assert (statuses[a1.product_id], statuses[b1.product_id]) == ("ACTIVE", "DRAFT")
+    calls = named(recorder, "TidemarkSetStatus")
+    assert [c["variables"]["product"] for c in calls] == [
+        {"id": a1.product_id, "status": "ACTIVE"},
+        {"id": b1.product_id, "status": "DRAFT"},
+        {"id": "gid://shopify/Product/1", "status": "ACTIVE"},
+    ]
+
+
+# -- the catalog in bulk -------------------------------------------------------------------------
+
+
+def read_all(shopify: ShopifyClient) -> list[CatalogPage]:
+    pages = [shopify.read_catalog_page(None)]
+    while pages[-1].next_cursor is not None:
+        pages.append(shopify.read_catalog_page(pages[-1].next_cursor))
+    return pages
+
+
+def test_a_catalog_past_the_threshold_is_read_in_bulk_a_byte_range_a_page(
+    server: RunningServer, store: ShopifyStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shopify_client, "BULK_PAGE_BYTES", 16 * 1024)
+    recorder = Recorder()
+    with httpx.Client(transport=recorder) as http:
+        shopify = ShopifyClient(
+            server.url, TOKEN, http=http, sleep=clock.sleep, clock=clock, bulk_threshold=599
+        )
+        pages = read_all(shopify)
+        paged = ShopifyClient(
+            server.url, TOKEN, http=http, sleep=clock.sleep, clock=clock, bulk_threshold=600
+        )
+        expected = [v for page in read_all(paged) for v in page.variants]
+
+    variants = [v for page in pages for v in page.variants]
+    assert variants == expected  # the same variants, levels included, as paging through them
+    assert len(pages) > 10 and all(page.variants for page in pages)
+    offsets = [int(page.next_cursor.split(":")[1]) for page in pages[:-1] if page.next_cursor]
+    assert recorder.ranges == [f"bytes={o}-{o + 16 * 1024 - 1}" for o in [0, *offsets]]
+    assert pages[0].next_cursor is not None and pages[0].next_cursor.startswith("bulk:")
+    assert len(named(recorder, "TidemarkBulkCatalog")) == 1
+
+
+def test_a_variant_longer_than_a_page_is_read_with_a_wider_range(
+    server: RunningServer, clock: FakeClock, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shopify_client, "BULK_PAGE_BYTES", 100)  # shorter than one variant's lines
+    with httpx.Client(transport=recorder) as http:
+        shopify = ShopifyClient(
+            server.url, TOKEN, http=http, sleep=clock.sleep, clock=clock, bulk_threshold=10
+        )
+        first = shopify.read_catalog_page(None)
+
+    assert len(first.variants) == 1 and first.variants[0].sku == "SKU-00001"
+    assert recorder.ranges == ["bytes=0-99", "bytes=0-199", "bytes=0-399", "bytes=0-799"]
+
+
+def test_a_bulk_read_waits_for_the_operation_and_a_timeout_is_retryable_then_resumed(
+    server: RunningServer,
+) -> None:
+    clock = FakeClock()
+    slow = ShopifyStore.generate(30, clock=clock, bulk_seconds=300)
+    recorder = Recorder()
+    with serve_in_thread(create_app(slow, TOKEN)) as running, httpx.Client(transport=recorder) as http:
+        shopify = ShopifyClient(
+            running.url, TOKEN, http=http, sleep=clock.sleep, clock=clock, bulk_threshold=10, bulk_timeout=200
+        )
+        with pytest.raises(ChannelError) as raised:
+            shopify.read_catalog_page(None)
+        waited = list(clock.sleeps)
+        pages = read_all(shopify)
+
+    assert raised.value.retryable is True and "did not complete within 200 s" in raised.value.message
+    assert waited == [1, 2, 4, 8, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10]
+    assert [v.sku for page in pages for v in page.variants] == [v.sku for v in slow.variants()]
+    assert len(named(recorder, "TidemarkBulkCatalog")) == 1  # the retry followed the running operation
+
+
+def test_the_bulk_read_of_a_catalog_past_25000_variants(clock: FakeClock) -> None:
+    big = ShopifyStore.generate(25_001, seed=3)
+    with serve_in_thread(create_app(big, TOKEN)) as running:
+        shopify = ShopifyClient(running.url, TOKEN, sleep=clock.sleep, clock=clock)
+        try:
+            pages = read_all(shopify)
+        finally:
+            shopify.close()
+
+    variants = [v for page in pages for v in page.variants]
+    assert len(variants) == 25_001 and len(pages) > 10
+    assert [v.sku for v in variants] == [f"SKU-{i:05d}" for i in range(1, 25_002)]
+    held = big.variants()[-1]
+    assert (variants[-1].quantity, variants[-1].location_id) == (held.quantity, held.location_id)
+
+
+# -- faults the sandbox injects ------------------------------------------------------------------
+
+
+def faulty(rates: FaultRates, seed: int = 3) -> tuple[ShopifyStore, FakeClock]:
+    clock = FakeClock()
+    return ShopifyStore.generate(300, seed=7, clock=clock, faults=Faults(rates, seed=seed)), clock
+
+
+def test_the_client_rides_out_a_share_of_server_errors() -> None:
+    store, clock = faulty(FaultRates(server_error=0.25))
+    with serve_in_thread(create_app(store, TOKEN)) as running:
+        shopify = ShopifyClient(running.url, TOKEN, sleep=clock.sleep, clock=clock)
+        results = [
+            shopify.push_quantities(
+                [push_for(store, f"SKU-{i:05d}", i % 7, None) for i in range(b, b + 25)], f"b{b}"
+            )
+            for b in range(1, 251, 25)
+        ]
+        shopify.close()
+
+    assert all(r.outcome is PushOutcome.PUSHED for batch in results for r in batch)
+    assert [store.quantity(f"SKU-{i:05d}") for i in range(1, 251)] == [i % 7 for i in range(1, 251)]
+    assert store.faults.counts()["server_error"] >= 3 and store.adjustment_count == 10
+    assert len(clock.sleeps) >= store.faults.counts()["server_error"]  # a backoff after each
+
+
+def test_a_burst_of_429s_is_waited_out_as_retry_after_says() -> None:
+    store, clock = faulty(FaultRates(throttle_burst=0.2, burst_length=3, retry_after_seconds=2), seed=5)
+    with serve_in_thread(create_app(store, TOKEN)) as running:
+        shopify = ShopifyClient(running.url, TOKEN, sleep=clock.sleep, clock=clock)
+        results = [
+            shopify.push_quantities([push_for(store, f"SKU-{i:05d}", 9, None)], f"k{i}") for i in range(1, 21)
+        ]
+        shopify.close()
+
+    throttled = store.faults.counts()["throttled"]
+    assert all(batch[0].outcome is PushOutcome.PUSHED for batch in results)
+    assert throttled >= 3 and clock.sleeps.count(2.0) == throttled
+    assert store.adjustment_count == 20
+
+
+def test_an_answer_lost_after_the_write_is_retried_with_the_same_key_and_applied_once() -> None:
+    store, clock = faulty(FaultRates(lost_answer=1.0))
+    seen: list[bytes] = []
+
+    def lose_only_the_first(request: httpx.Request) -> httpx.Response | None:
+        if seen:
+            store.faults.configure(FaultRates())
+        seen.append(request.content)
+        return None
+
+    recorder = Recorder(before=lose_only_the_first)
+    with serve_in_thread(create_app(store, TOKEN)) as running, httpx.Client(transport=recorder) as http:
+        shopify = ShopifyClient(running.url, TOKEN, http=http, sleep=clock.sleep, clock=clock)
+        results = shopify.push_quantities([push_for(store, "SKU-00004", 21)], "lost-1")
+
+    assert results[0].outcome is PushOutcome.PUSHED and store.quantity("SKU-00004") == 21
+    assert store.adjustment_count == 1  # applied by the first call; the retry got its stored answer
+    assert [m["variables"]["key"] for m in mutations(recorder)] == ["lost-1", "lost-1"]
+    assert store.faults.counts() == {"lost_answer": 1} and len(clock.sleeps) == 1

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -17,12 +19,16 @@ from shared.channels.base import (
     ChannelAuthError,
     ChannelError,
     ChannelVariant,
+    PricePush,
     PushOutcome,
     QuantityPush,
+    StatusPush,
+    VariantRef,
     VariantStatus,
 )
 from shared.channels.woocommerce import WooCommerceClient
 from tests.fakes import FakeClock
+from tidemark.sandbox.faults import FaultRates
 from tidemark.sandbox.server import RunningServer, serve_in_thread
 from tidemark.sandbox.woocommerce import WooStore, WooVariant, create_app
 
@@ -115,6 +121,33 @@ def push_for(variant: WooVariant, quantity: int) -> QuantityPush:
         quantity=quantity,
         expected=variant.quantity,
     )
+
+
+def ref_for(variant: WooVariant) -> VariantRef:
+    return VariantRef(
+        sku=variant.sku,
+        variant_id=str(variant.variation_id or variant.product_id),
+        product_id=str(variant.product_id),
+        inventory_item_id=variant.inventory_item_id,
+        location_id="",
+    )
+
+
+def price_for(variant: WooVariant, price: Decimal | int) -> PricePush:
+    ref = ref_for(variant)
+    return PricePush(sku=ref.sku, variant_id=ref.variant_id, product_id=ref.product_id, price=Decimal(price))
+
+
+def status_for(variant: WooVariant, status: VariantStatus) -> StatusPush:
+    ref = ref_for(variant)
+    return StatusPush(sku=ref.sku, variant_id=ref.variant_id, product_id=ref.product_id, status=status)
+
+
+@contextmanager
+def serving(store: WooStore, recorder: Recorder, clock: FakeClock) -> Iterator[WooCommerceClient]:
+    """A client of its own sandbox, for a store other than the fixture's."""
+    with serve_in_thread(create_app(store, KEY, SECRET)) as running, httpx.Client(transport=recorder) as http:
+        yield WooCommerceClient(running.url, KEY, SECRET, http=http, sleep=clock.sleep, clock=clock)
 
 
 def strip_oauth(request: httpx.Request) -> httpx.Response:
@@ -293,6 +326,56 @@ def test_a_bad_cursor_is_a_channel_error(client: WooCommerceClient) -> None:
     assert raised.value.retryable is False and "start the catalog read again" in raised.value.message
 
 
+# -- current values -----------------------------------------------------------------------------
+
+
+def test_read_variants_reads_by_id_one_call_per_100_products_and_per_variable_product(
+    clock: FakeClock, recorder: Recorder
+) -> None:
+    store = WooStore.generate(400, seed=9)
+    in_store = store.variants()
+    gone_simple = next(v for v in in_store if v.variation_id is None)
+    gone_variation = next(v for v in in_store if v.variation_id is not None)
+    foreign = VariantRef(
+        sku="SKU-FOREIGN",
+        variant_id="gid://shopify/ProductVariant/1",
+        product_id="gid://shopify/Product/1",
+        inventory_item_id="gid://shopify/InventoryItem/1",
+        location_id="",
+    )
+    refs = [ref_for(v) for v in in_store] + [foreign]
+    store.delete_by_hand(gone_simple.sku)
+    store.delete_by_hand(gone_variation.sku)
+    with serving(store, recorder, clock) as woo:
+        expected = {v.sku: v for v in read_all(woo)[0]}
+        before = len(recorder.requests)
+        current = woo.read_variants(refs)
+
+    assert current == [expected.get(ref.sku) for ref in refs]
+    assert current.count(None) == 3 and current[in_store.index(gone_simple)] is None
+    calls = recorder.requests[before:]
+    product_calls = [r for r in calls if r.url.path.endswith("/products")]
+    products = {v.product_id for v in in_store}
+    parents = {v.product_id for v in in_store if v.variation_id is not None}
+    assert len(products) > 200 and len(product_calls) == math.ceil(len(products) / 100)
+    assert len(calls) == len(product_calls) + len(parents)  # one call for the variations of each
+    asked = [int(i) for r in product_calls for i in r.url.params["include"].split(",")]
+    assert sorted(asked) == sorted(products) and {r.url.params["per_page"] for r in calls} == {"100"}
+
+
+def test_a_variant_moved_out_of_its_product_reads_as_gone(client: WooCommerceClient, store: WooStore) -> None:
+    simple = next(v for v in store.variants() if v.variation_id is None)
+    variation = next(v for v in store.variants() if v.variation_id is not None)
+    assert variation.variation_id is not None
+    as_variation_of_simple = ref_for(variation).model_copy(update={"product_id": str(simple.product_id)})
+    parent_as_simple = ref_for(variation).model_copy(update={"variant_id": str(variation.product_id)})
+
+    current = client.read_variants([as_variation_of_simple, parent_as_simple, ref_for(simple)])
+
+    assert current[:2] == [None, None]  # a simple product has no variations; a variable one holds no stock
+    assert current[2] is not None and current[2].quantity == simple.quantity
+
+
 # -- pushing ------------------------------------------------------------------------------------
 
 
@@ -352,8 +435,8 @@ def test_refused_items_fail_with_the_fix_and_the_rest_is_written(
             sku="SKU-LOST", inventory_item_id="gid://shopify/InventoryItem/1", location_id="", quantity=1
         )
     )
-    store.delete_by_hand(gone_product.product_id)
-    store.delete_by_hand(gone_variation.variation_id)
+    store.delete_by_hand(gone_product.sku)
+    store.delete_by_hand(gone_variation.sku)
 
     results = client.push_quantities(pushes, "push-errors")
 
@@ -364,21 +447,25 @@ def test_refused_items_fail_with_the_fix_and_the_rest_is_written(
         PushOutcome.FAILED,
     ]
     assert results[0].message == (
-        f"{gone_product.sku}: product {gone_product.product_id} no longer exists on WooCommerce: "
-        "re-link the listing"
+        f"{gone_product.sku}: product {gone_product.product_id} does not exist on WooCommerce any more: "
+        "link the listing again, or unlink it"
     )
     assert results[1].message == (
         f"{gone_variation.sku}: variation {gone_variation.variation_id} of product "
-        f"{gone_variation.product_id} no longer exists on WooCommerce: re-link the listing"
+        f"{gone_variation.product_id} does not exist on WooCommerce any more: link the listing again, or "
+        "unlink it"
     )
-    assert "re-link the listing" in results[3].message
+    assert results[3].message == (
+        "SKU-LOST: inventory item id 'gid://shopify/InventoryItem/1' is not a WooCommerce product or "
+        "variation: link the listing again, or unlink it"
+    )
     assert store.quantity(fine.sku) == 7
 
 
 def test_expected_is_ignored_the_last_write_wins(client: WooCommerceClient, store: WooStore) -> None:
     variant = store.variants()[0]
     push = push_for(variant, 30)
-    store.set_quantity_by_hand(variant.sku, 2)  # a sale since Tidemark last read
+    store.edit_by_hand(variant.sku, {"quantity": 2})  # a sale since Tidemark last read
 
     result = client.push_quantities([push], "push-no-cas")[0]
 
@@ -427,6 +514,180 @@ def test_a_lost_answer_is_retried_and_the_absolute_value_lands_once(
     assert store.quantity(variant.sku) == 31 and len(clock.sleeps) == 1
     first, retry = recorder.requests  # signed afresh: the retry carries a new nonce
     assert dict(first.url.params)["oauth_nonce"] != dict(retry.url.params)["oauth_nonce"]
+
+
+# -- prices and statuses ------------------------------------------------------------------------
+
+
+def test_push_prices_sets_regular_price_as_a_string_by_batch(
+    client: WooCommerceClient, store: WooStore, recorder: Recorder
+) -> None:
+    in_store = store.variants()
+    simple = [v for v in in_store if v.variation_id is None][:2]
+    parent = next(v.product_id for v in in_store if v.variation_id is not None)
+    variations = [v for v in in_store if v.product_id == parent][:2]
+    pushes = [
+        price_for(simple[0], Decimal("12.5")),
+        price_for(variations[0], Decimal("1E+1")),
+        price_for(simple[1], 0),
+        price_for(variations[1], Decimal("19.99")),
+    ]
+
+    results = client.push_prices(pushes, "prices-1")
+
+    assert [(r.sku, r.outcome, r.message) for r in results] == [
+        (p.sku, PushOutcome.PUSHED, "") for p in pushes
+    ]
+    assert recorder.bodies("/products/batch") == [
+        {
+            "update": [
+                {"id": simple[0].product_id, "regular_price": "12.5"},
+                {"id": simple[1].product_id, "regular_price": "0"},
+            ]
+        }
+    ]
+    assert recorder.bodies(f"/products/{parent}/variations/batch") == [
+        {
+            "update": [
+                {"id": variations[0].variation_id, "regular_price": "10"},
+                {"id": variations[1].variation_id, "regular_price": "19.99"},
+            ]
+        }
+    ]
+    current = client.read_variants([ref_for(v) for v in (simple[0], variations[0], simple[1], variations[1])])
+    assert [v.price if v else None for v in current] == [Decimal("12.5"), 10, 0, Decimal("19.99")]
+
+
+def test_push_statuses_publish_or_make_private_the_product_or_the_variation_itself(
+    client: WooCommerceClient, store: WooStore, recorder: Recorder
+) -> None:
+    simple = next(v for v in store.variants() if v.variation_id is None and v.status == "publish")
+    variation = next(v for v in store.variants() if v.variation_id is not None and v.status == "publish")
+    assert variation.variation_id is not None
+    refs = [ref_for(simple), ref_for(variation)]
+
+    hidden = client.push_statuses([status_for(v, VariantStatus.HIDDEN) for v in (simple, variation)], "s-1")
+    seen_hidden = [v.status if v else None for v in client.read_variants(refs)]
+    shown = client.push_statuses([status_for(v, VariantStatus.ACTIVE) for v in (simple, variation)], "s-2")
+    seen_shown = [v.status if v else None for v in client.read_variants(refs)]
+
+    assert {r.outcome for r in hidden + shown} == {PushOutcome.PUSHED}
+    assert seen_hidden == [VariantStatus.HIDDEN, VariantStatus.HIDDEN]
+    assert seen_shown == [VariantStatus.ACTIVE, VariantStatus.ACTIVE]
+    assert recorder.bodies("/products/batch") == [
+        {"update": [{"id": simple.product_id, "status": "private"}]},
+        {"update": [{"id": simple.product_id, "status": "publish"}]},
+    ]
+    assert recorder.bodies(f"/products/{variation.product_id}/variations/batch") == [
+        {"update": [{"id": variation.variation_id, "status": "private"}]},
+        {"update": [{"id": variation.variation_id, "status": "publish"}]},
+    ]
+    assert store.get_product(variation.product_id)["status"] == "publish"  # its product was left alone
+
+
+def test_prices_and_statuses_for_gone_items_fail_with_the_fix_and_the_rest_is_written(
+    client: WooCommerceClient, store: WooStore
+) -> None:
+    in_store = store.variants()
+    gone_product, fine = [v for v in in_store if v.variation_id is None][:2]
+    gone_variation = next(v for v in in_store if v.variation_id is not None)
+    foreign = PricePush(
+        sku="SKU-FOREIGN",
+        variant_id="gid://shopify/ProductVariant/1",
+        product_id="gid://shopify/Product/1",
+        price=1,
+    )
+    store.delete_by_hand(gone_product.sku)
+    store.delete_by_hand(gone_variation.sku)
+
+    prices = client.push_prices(
+        [price_for(gone_product, 1), price_for(gone_variation, 2), price_for(fine, 3), foreign], "p-errors"
+    )
+    statuses = client.push_statuses(
+        [status_for(gone_product, VariantStatus.HIDDEN), status_for(fine, VariantStatus.HIDDEN)], "s-errors"
+    )
+
+    assert [r.outcome for r in prices] == [
+        PushOutcome.FAILED,
+        PushOutcome.FAILED,
+        PushOutcome.PUSHED,
+        PushOutcome.FAILED,
+    ]
+    assert (
+        prices[0].message
+        == statuses[0].message
+        == (
+            f"{gone_product.sku}: product {gone_product.product_id} does not exist on WooCommerce any more: "
+            "link the listing again, or unlink it"
+        )
+    )
+    assert prices[1].message == (
+        f"{gone_variation.sku}: variation {gone_variation.variation_id} of product "
+        f"{gone_variation.product_id} does not exist on WooCommerce any more: link the listing again, or "
+        "unlink it"
+    )
+    assert prices[3].message == (
+        "SKU-FOREIGN: variant 'gid://shopify/ProductVariant/1' of product 'gid://shopify/Product/1' is not a "
+        "WooCommerce product or variation: link the listing again, or unlink it"
+    )
+    assert statuses[1].outcome is PushOutcome.PUSHED
+    assert store.get_product(fine.product_id)["regular_price"] == "3"
+    assert store.get_product(fine.product_id)["status"] == "private"
+
+
+def test_other_item_errors_are_named_with_their_fix(clock: FakeClock) -> None:
+    answer = {
+        "update": [
+            {
+                "id": 11,
+                "error": {
+                    "code": "product_invalid_sku",
+                    "message": "Invalid or duplicated SKU.",
+                    "data": {"status": 400, "resource_id": 12, "unique_sku": "A-1"},
+                },
+            },
+            {
+                "id": 13,
+                "error": {
+                    "code": "woocommerce_rest_cannot_edit",
+                    "message": "Sorry, you are not allowed to edit this resource.",
+                    "data": {"status": 401},
+                },
+            },
+            {
+                "id": 14,
+                "error": {"code": "price_locked", "message": "Prices are locked.", "data": {"status": 400}},
+            },
+        ]
+    }
+    pushes = [
+        PricePush(sku=sku, variant_id=i, product_id=i, price=1)
+        for sku, i in (("A", "11"), ("B", "13"), ("C", "14"))
+    ]
+    with httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=answer))) as http:
+        woo = WooCommerceClient(
+            "https://shop.example.com", KEY, SECRET, http=http, sleep=clock.sleep, clock=clock
+        )
+        results = woo.push_prices(pushes, "k")
+
+    assert [r.message for r in results] == [
+        "A: WooCommerce would not save product 11: its SKU is also used by item 12 (product_invalid_sku: "
+        "Invalid or duplicated SKU.); make the SKUs unique on WooCommerce, then push again",
+        "B: the key's user may not edit product 13 on WooCommerce: give the user the shop manager role, or "
+        "use a key of an administrator",
+        "C: WooCommerce refused the price for product 14 (price_locked: Prices are locked.); check the item "
+        "on WooCommerce",
+    ]
+
+
+def test_price_and_status_batches_hold_at_most_100(client: WooCommerceClient, store: WooStore) -> None:
+    variant = store.variants()[0]
+
+    assert (client.price_batch_size, client.status_batch_size) == (100, 100)
+    with pytest.raises(ValueError, match="at most 100 prices"):
+        client.push_prices([price_for(variant, 1)] * 101, "k")
+    with pytest.raises(ValueError, match="at most 100 statuses"):
+        client.push_statuses([status_for(variant, VariantStatus.ACTIVE)] * 101, "k")
 
 
 # -- throttling and failures --------------------------------------------------------------------
@@ -527,6 +788,91 @@ def test_close_leaves_an_injected_http_client_open(server: RunningServer) -> Non
     own = WooCommerceClient(server.url, KEY, SECRET)
     own.close()
     assert own._http.is_closed
+
+
+# -- faults the sandbox injects ------------------------------------------------------------------
+
+
+def test_the_client_rides_out_a_share_of_5xx(
+    client: WooCommerceClient, store: WooStore, recorder: Recorder
+) -> None:
+    store.faults.configure(FaultRates(server_error=0.3))
+    simple = [v for v in store.variants() if v.variation_id is None][:50]
+
+    variants, _ = read_all(client)
+    quantities = client.push_quantities([push_for(v, 40) for v in simple], "q-5xx")
+    prices = client.push_prices([price_for(v, 5) for v in simple], "p-5xx")
+
+    assert [v.sku for v in variants] == [v.sku for v in store.variants()]
+    assert {r.outcome for r in quantities + prices} == {PushOutcome.PUSHED}
+    assert {(store.quantity(v.sku), store.get_product(v.product_id)["regular_price"]) for v in simple} == {
+        (40, "5")
+    }
+    errors = [status for status in recorder.statuses if status >= 500]
+    assert len(errors) == store.faults.counts()["server_error"] > 0
+
+
+def test_a_burst_of_429s_is_waited_out_with_its_retry_after(
+    client: WooCommerceClient, store: WooStore, recorder: Recorder, clock: FakeClock
+) -> None:
+    store.faults.configure(FaultRates(throttle_burst=0.2, burst_length=3, retry_after_seconds=2))
+    simple = [v for v in store.variants() if v.variation_id is None][:50]
+
+    variants, _ = read_all(client)
+    results = client.push_quantities([push_for(v, 21) for v in simple], "q-429")
+
+    assert len(variants) == len(store.variants()) and {r.outcome for r in results} == {PushOutcome.PUSHED}
+    assert {store.quantity(v.sku) for v in simple} == {21}
+    throttled = recorder.statuses.count(429)
+    assert throttled == store.faults.counts()["throttled"] and "429, 429, 429" in str(recorder.statuses)
+    assert clock.sleeps.count(2.0) >= throttled  # Retry-After: 2, after each
+    assert client.request_rate is not None  # and the client paces itself since
+
+
+def test_a_request_that_times_out_is_sent_again(
+    server: RunningServer, store: WooStore, clock: FakeClock
+) -> None:
+    store.faults.configure(FaultRates(timeout=0.5, timeout_seconds=1.0))
+    simple = [v for v in store.variants() if v.variation_id is None][:10]
+    recorder = Recorder()
+    with httpx.Client(transport=recorder, timeout=0.25) as http:
+        woo = WooCommerceClient(server.url, KEY, SECRET, http=http, sleep=clock.sleep, clock=clock)
+        quantities = woo.push_quantities([push_for(v, 12) for v in simple], "q-timeout")
+        prices = woo.push_prices([price_for(v, 8) for v in simple], "p-timeout")
+        statuses = woo.push_statuses([status_for(v, VariantStatus.HIDDEN) for v in simple], "s-timeout")
+
+    assert {r.outcome for r in quantities + prices + statuses} == {PushOutcome.PUSHED}
+    finals = {
+        (item["stock_quantity"], item["regular_price"], item["status"])
+        for item in (store.get_product(v.product_id) for v in simple)
+    }
+    assert finals == {(12, "8", "private")}
+    unanswered = len(recorder.requests) - len(recorder.statuses)  # the client gave up waiting on these
+    assert unanswered == store.faults.counts()["timeout"] > 0
+
+
+def test_lost_answers_are_sent_again_and_the_absolute_values_land_once(
+    client: WooCommerceClient, store: WooStore, recorder: Recorder
+) -> None:
+    store.faults.configure(FaultRates(lost_answer=0.5))
+    simple = [v for v in store.variants() if v.variation_id is None][:20]
+
+    quantities = client.push_quantities([push_for(v, 9) for v in simple], "q-lost")
+    prices = client.push_prices([price_for(v, Decimal("7.25")) for v in simple], "p-lost")
+    statuses = client.push_statuses([status_for(v, VariantStatus.HIDDEN) for v in simple], "s-lost")
+
+    lost = store.faults.counts()["lost_answer"]
+    assert lost >= 2 and recorder.statuses.count(502) == lost  # applied, then answered 502
+    assert {r.outcome for r in quantities + prices + statuses} == {PushOutcome.PUSHED}
+    bodies = recorder.bodies("/products/batch")
+    assert (
+        len(bodies) == 3 + lost and len({json.dumps(b) for b in bodies}) == 3
+    )  # each retry sent the same values
+    finals = {
+        (item["stock_quantity"], item["regular_price"], item["status"])
+        for item in (store.get_product(v.product_id) for v in simple)
+    }
+    assert finals == {(9, "7.25", "private")}
 
 
 # -- the official client ------------------------------------------------------------------------

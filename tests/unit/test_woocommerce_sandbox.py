@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -14,8 +25,17 @@ from oauthlib.oauth1 import (  # type: ignore[import-untyped]
     SIGNATURE_TYPE_QUERY,
     Client,
 )
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp
+from typer.testing import CliRunner
 
+from shared.domain.webhooks import signature_is_valid
+from tidemark.cli import app as cli
+from tidemark.sandbox.faults import FaultRates, Faults
+from tidemark.sandbox.server import serve_in_thread
 from tidemark.sandbox.woocommerce import WooError, WooStore, create_app
 
 pytestmark = pytest.mark.unit
@@ -23,6 +43,8 @@ pytestmark = pytest.mark.unit
 KEY = "ck_sandbox"
 SECRET = "cs_sandbox"
 API = "http://testserver/wp-json/wc/v3"
+ADMIN = "http://testserver/admin/sandbox"
+HOOK_SECRET = "whsec_sandbox"
 
 
 class FakeClock:
@@ -122,7 +144,7 @@ def test_quantity_by_hand_moves_date_modified() -> None:
     store = WooStore.generate(3)
     before = store.get_product(store.variants()[0].product_id)["date_modified_gmt"]
 
-    store.set_quantity_by_hand("SKU-00001", 0)
+    store.edit_by_hand("SKU-00001", {"quantity": 0})
 
     after = store.get_product(store.variants()[0].product_id)
     assert store.quantity("SKU-00001") == 0 and after["stock_status"] == "outofstock"
@@ -496,19 +518,386 @@ def test_the_rate_limit_answers_429_with_retry_after_until_time_passes() -> None
     assert after_waiting.status_code == 200
 
 
-def test_admin_routes_list_variants_and_set_a_quantity_by_hand() -> None:
+# -- the sandbox admin API ----------------------------------------------------------------------
+
+
+def test_admin_lists_the_variants_and_edits_them_by_hand() -> None:
     store = WooStore.generate(6, seed=2)
     with http(store) as client:
-        listed = client.get("http://testserver/admin/sandbox/variants").json()
+        listed = client.get(f"{ADMIN}/variants").json()
         changed = client.post(
-            "http://testserver/admin/sandbox/variants/SKU-00002/quantity", json={"quantity": 8}
+            f"{ADMIN}/variants/SKU-00002", json={"quantity": 8, "price": "12.50", "status": "hidden"}
         )
-        refused = client.post(
-            "http://testserver/admin/sandbox/variants/SKU-00002/quantity", json={"quantity": -1}
-        )
-        unknown = client.post("http://testserver/admin/sandbox/variants/NOPE/quantity", json={"quantity": 1})
+        renamed = client.post(f"{ADMIN}/variants/SKU-00003", json={"sku": "SKU-NEW"})
+        taken = client.post(f"{ADMIN}/variants/SKU-00004", json={"sku": "SKU-00001"})
+        refused = client.post(f"{ADMIN}/variants/SKU-00002", json={"quantity": -1})
+        unknown = client.post(f"{ADMIN}/variants/NOPE", json={"quantity": 1})
 
     assert [row["sku"] for row in listed] == [f"SKU-{i:05d}" for i in range(1, 7)]
-    assert set(listed[0]) == {"sku", "quantity", "product_id", "variation_id", "inventory_item_id"}
-    assert changed.json() == {"sku": "SKU-00002", "quantity": 8} and store.quantity("SKU-00002") == 8
+    assert set(listed[0]) == {
+        "sku",
+        "quantity",
+        "price",
+        "status",
+        "product_id",
+        "variation_id",
+        "inventory_item_id",
+    }
+    assert changed.json() == {**listed[1], "quantity": 8, "price": "12.50", "status": "hidden"}
+    second = store.variants()[1]
+    item = store.get_product(second.variation_id or second.product_id)
+    assert (item["stock_quantity"], item["regular_price"], item["status"]) == (8, "12.50", "private")
+    assert renamed.json()["sku"] == "SKU-NEW" and "SKU-00003" not in {v.sku for v in store.variants()}
+    assert taken.status_code == 400 and "product_invalid_sku" in taken.json()["error"]
+    assert store.variants()[3].sku == "SKU-00004"  # a refused edit changes nothing
     assert (refused.status_code, unknown.status_code) == (400, 404)
+
+
+def test_delete_by_hand_removes_the_item_with_that_sku() -> None:
+    store = WooStore.generate(12, seed=4)
+    variation = next(v for v in store.variants() if v.variation_id is not None)
+    with http(store) as client:
+        deleted = client.delete(f"{ADMIN}/variants/{variation.sku}")
+        again = client.delete(f"{ADMIN}/variants/{variation.sku}")
+
+    assert deleted.json() == {"deleted": variation.sku} and again.status_code == 404
+    assert variation.sku not in {v.sku for v in store.variants()}
+    assert variation.variation_id not in store.get_product(variation.product_id)["variations"]
+
+
+def test_an_order_takes_managed_stock_and_cancelling_it_gives_the_stock_back() -> None:
+    store = WooStore.generate(20, seed=3)
+    simple, unmanaged = [v for v in store.variants() if v.variation_id is None][:2]
+    variation = next(v for v in store.variants() if v.variation_id is not None)
+    store.update_product(unmanaged.product_id, {"manage_stock": False})
+    lines = [
+        {"sku": simple.sku, "quantity": 2},
+        {"sku": variation.sku, "quantity": 60},
+        {"sku": unmanaged.sku, "quantity": 1},
+    ]
+    with http(store) as client:
+        placed = client.post(f"{ADMIN}/orders", json={"lines": lines}).json()
+        after_order = [store.quantity(v.sku) for v in (simple, variation)]
+        cancelled = client.post(f"{ADMIN}/orders/{placed['id']}/cancel").json()
+        twice = client.post(f"{ADMIN}/orders/{placed['id']}/cancel")
+        no_order = client.post(f"{ADMIN}/orders/1/cancel")
+        no_sku = client.post(
+            f"{ADMIN}/orders",
+            json={"lines": [{"sku": simple.sku, "quantity": 1}, {"sku": "NOPE", "quantity": 1}]},
+        )
+        log = client.get(f"{ADMIN}/orders").json()
+
+    assert placed["status"] == "processing"
+    assert [(i["sku"], i["quantity"], i["product_id"], i["variation_id"]) for i in placed["line_items"]] == [
+        (simple.sku, 2, simple.product_id, 0),
+        (variation.sku, 60, variation.product_id, variation.variation_id),
+        (unmanaged.sku, 1, unmanaged.product_id, 0),
+    ]
+    total = 2 * Decimal(simple.price) + 60 * Decimal(variation.price) + Decimal(unmanaged.price)
+    assert placed["total"] == f"{total:.2f}"
+    # below zero, as for an order entered in wp-admin; nothing taken from the unmanaged item
+    assert after_order == [simple.quantity - 2, variation.quantity - 60]
+    assert store.get_product(unmanaged.product_id)["stock_quantity"] is None
+    assert cancelled["status"] == "cancelled"
+    assert [store.quantity(v.sku) for v in (simple, variation)] == [simple.quantity, variation.quantity]
+    assert (twice.status_code, no_order.status_code, no_sku.status_code) == (400, 404, 400)
+    assert "already cancelled" in twice.json()["error"] and "'NOPE'" in no_sku.json()["error"]
+    assert [order["id"] for order in log] == [placed["id"]] and log[0]["status"] == "cancelled"
+
+
+def test_include_limits_products_and_variations_to_those_ids() -> None:
+    store = WooStore.generate(30, seed=5)
+    simple = [v.product_id for v in store.variants() if v.variation_id is None][:3]
+    variation = next(v for v in store.variants() if v.variation_id is not None)
+    assert variation.variation_id is not None
+    include = ",".join(map(str, [*simple, variation.variation_id]))
+
+    products, total, _, _ = store.list_products({"include": include, "per_page": "100"})
+    variations, _, _, _ = store.list_variations(
+        variation.product_id, {"include": str(variation.variation_id)}
+    )
+
+    assert sorted(p["id"] for p in products) == sorted(simple) and total == 3  # a variation is not a product
+    assert [v["id"] for v in variations] == [variation.variation_id]
+    with pytest.raises(WooError) as raised:
+        store.list_products({"include": "12,abc"})
+    assert raised.value.code == "rest_invalid_param"
+    assert raised.value.data["params"] == {"include": "include[1] is not of type integer."}
+
+
+def test_faults_hit_the_rest_api_and_spare_the_admin_api() -> None:
+    store = WooStore.generate(3)
+    with http(store) as client:
+        configured = client.post(f"{ADMIN}/faults", json={"server_error": 1})
+        api = client.get(f"{API}/products", auth=(KEY, SECRET))
+        admin = client.get(f"{ADMIN}/variants")
+        seen = client.get(f"{ADMIN}/faults").json()
+        refused = client.post(f"{ADMIN}/faults", json={"server_error": 2})
+
+    assert configured.status_code == 200 and api.status_code in (500, 502, 503) and admin.status_code == 200
+    assert seen["rates"]["server_error"] == 1.0 and seen["injected"] == {"server_error": 1}
+    assert refused.status_code == 400 and "between 0 and 1" in refused.json()["error"]
+
+
+# -- webhooks -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def topic(self) -> str | None:
+        return self.headers.get("x-wc-webhook-topic")
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Receiver:
+    """A webhook endpoint on loopback that keeps every delivery."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[Delivery] = []
+        self.server = serve_in_thread(Starlette(routes=[Route("/hooks", self.receive, methods=["POST"])]))
+        self.url = f"{self.server.url}/hooks"
+
+    async def receive(self, request: Request) -> Response:
+        self.deliveries.append(Delivery(dict(request.headers), await request.body()))
+        return Response()
+
+    def signed(self) -> list[tuple[str | None, Any]]:
+        """(topic, payload) of each delivery but the ping."""
+        return [(d.topic, d.json()) for d in self.deliveries if d.topic is not None]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver()
+    yield running
+    running.server.stop()
+
+
+def hooked(receiver: Receiver, products: int = 30, **options: Any) -> WooStore:
+    return WooStore.generate(
+        products,
+        seed=2,
+        url="http://shop.test",
+        webhook_url=receiver.url,
+        webhook_secret=HOOK_SECRET,
+        webhook_id=7,
+        **options,
+    )
+
+
+def test_a_webhook_starts_with_an_unsigned_ping_then_every_delivery_is_signed(receiver: Receiver) -> None:
+    moment = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+    store = hooked(receiver, now=lambda: moment)
+    simple = next(v for v in store.variants() if v.variation_id is None)
+
+    store.edit_by_hand(simple.sku, {"quantity": 3})
+    store.edit_by_hand(simple.sku, {"price": Decimal("4.50")})
+    store.close()
+
+    ping, first, second = receiver.deliveries
+    assert (
+        ping.body == b"webhook_id=7" and ping.headers["content-type"] == "application/x-www-form-urlencoded"
+    )
+    assert not [name for name in ping.headers if name.startswith("x-wc-webhook")]
+    headers = first.headers
+    assert headers["x-wc-webhook-source"] == "http://shop.test/" and headers["x-wc-webhook-id"] == "7"
+    assert (
+        headers["x-wc-webhook-topic"],
+        headers["x-wc-webhook-resource"],
+        headers["x-wc-webhook-event"],
+    ) == (
+        "product.updated",
+        "product",
+        "updated",
+    )
+    assert headers["user-agent"].startswith("WooCommerce/") and "Hookshot" in headers["user-agent"]
+    # a hash of (webhook id, second): not unique within one second, as CHANNELS.md warns
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["x-wc-webhook-delivery-id"])
+    assert second.headers["x-wc-webhook-delivery-id"] == headers["x-wc-webhook-delivery-id"]
+    for delivery in (first, second):
+        assert signature_is_valid(HOOK_SECRET, delivery.body, delivery.headers["x-wc-webhook-signature"])
+        assert not signature_is_valid(
+            "whsec_other", delivery.body, delivery.headers["x-wc-webhook-signature"]
+        )
+    assert second.json() == store.get_product(simple.product_id, "http://shop.test")
+    assert (first.json()["stock_quantity"], second.json()["regular_price"]) == (3, "4.50")
+    assert second.json()["date_modified"] == "2026-03-01T12:00:00"
+
+
+def test_rest_writes_send_product_updated_once_an_item_and_deletions_product_deleted(
+    receiver: Receiver,
+) -> None:
+    store = hooked(receiver)
+    first, second = [v for v in store.variants() if v.variation_id is None][:2]
+    variation = next(v for v in store.variants() if v.variation_id is not None)
+    batch = {
+        "update": [
+            {"id": first.product_id, "stock_quantity": 5},
+            {"id": first.product_id, "regular_price": "9.99"},
+            {"id": 99_999, "stock_quantity": 1},
+        ],
+        "delete": [second.product_id],
+    }
+    with http(store) as client:
+        client.post(f"{API}/products/batch", json=batch, auth=(KEY, SECRET))
+        client.put(
+            f"{API}/products/{variation.product_id}/variations/{variation.variation_id}",
+            json={"stock_quantity": 4},
+            auth=(KEY, SECRET),
+        )
+    store.close()
+
+    hooks = receiver.signed()
+    assert [(topic, payload["id"]) for topic, payload in hooks] == [
+        ("product.updated", first.product_id),
+        ("product.deleted", second.product_id),
+        ("product.updated", variation.variation_id),
+    ]
+    assert (hooks[0][1]["stock_quantity"], hooks[0][1]["regular_price"]) == (
+        5,
+        "9.99",
+    )  # as the batch left it
+    assert hooks[1][1] == {"id": second.product_id}
+    updated_variation = hooks[2][1]
+    assert (
+        updated_variation["type"],
+        updated_variation["parent_id"],
+        updated_variation["stock_quantity"],
+    ) == (
+        "variation",
+        variation.product_id,
+        4,
+    )
+    assert updated_variation["_links"]["self"][0]["href"] == (
+        f"http://shop.test/wp-json/wc/v3/products/{variation.variation_id}"
+    )
+
+
+def test_orders_send_order_created_and_order_updated_then_the_stock_they_moved(receiver: Receiver) -> None:
+    store = hooked(receiver)
+    simple = next(v for v in store.variants() if v.variation_id is None)
+    variation = next(v for v in store.variants() if v.variation_id is not None)
+
+    order = store.place_order([(simple.sku, 1), (variation.sku, 2)])
+    store.cancel_order(order["id"])
+    store.delete_by_hand(simple.sku)
+    store.close()
+
+    hooks = receiver.signed()
+    assert [(topic, payload["id"]) for topic, payload in hooks] == [
+        ("order.created", order["id"]),
+        ("product.updated", simple.product_id),
+        ("product.updated", variation.variation_id),
+        ("order.updated", order["id"]),
+        ("product.updated", simple.product_id),
+        ("product.updated", variation.variation_id),
+        ("product.deleted", simple.product_id),
+    ]
+    created, cancelled = hooks[0][1], hooks[3][1]
+    assert [(i["sku"], i["quantity"], i["product_id"], i["variation_id"]) for i in created["line_items"]] == [
+        (simple.sku, 1, simple.product_id, 0),
+        (variation.sku, 2, variation.product_id, variation.variation_id),
+    ]
+    assert (created["status"], cancelled["status"]) == ("processing", "cancelled")
+    assert (
+        hooks[1][1]["stock_quantity"] == simple.quantity - 1
+        and hooks[4][1]["stock_quantity"] == simple.quantity
+    )
+    order_headers = next(d.headers for d in receiver.deliveries if d.topic == "order.updated")
+    assert (order_headers["x-wc-webhook-resource"], order_headers["x-wc-webhook-event"]) == (
+        "order",
+        "updated",
+    )
+
+
+def test_a_webhook_configured_later_needs_a_secret_and_pings_first(receiver: Receiver) -> None:
+    store = WooStore.generate(3)
+    store.edit_by_hand("SKU-00001", {"quantity": 1})  # no webhook yet: nothing is sent
+
+    with pytest.raises(ValueError, match="needs a secret"):
+        store.configure_webhook(receiver.url, "")
+    store.configure_webhook(receiver.url, HOOK_SECRET, webhook_id=3)
+    store.delete_by_hand("SKU-00002")
+    store.close()
+
+    assert receiver.deliveries[0].body == b"webhook_id=3"
+    assert [topic for topic, _ in receiver.signed()] == ["product.deleted"]
+
+
+def delivered_quantities(receiver: Receiver, seed: int) -> tuple[list[int], dict[str, int]]:
+    """200 quantities set by hand on one item, as the receiver got them, and the faults injected."""
+    faults = Faults(FaultRates(webhook_drop=0.1, webhook_duplicate=0.1, webhook_reorder=0.1), seed=seed)
+    store = WooStore.generate(3, webhook_url=receiver.url, webhook_secret=HOOK_SECRET, faults=faults)
+    start = len(receiver.deliveries)
+    for quantity in range(200):
+        store.edit_by_hand("SKU-00001", {"quantity": quantity})
+    store.close()
+    received = [d.json()["stock_quantity"] for d in receiver.deliveries[start:] if d.topic is not None]
+    return received, faults.counts()
+
+
+def test_webhooks_are_dropped_duplicated_and_reordered_at_their_share_under_a_seed(
+    receiver: Receiver,
+) -> None:
+    received, injected = delivered_quantities(receiver, seed=11)
+    again, _ = delivered_quantities(receiver, seed=11)
+
+    assert received == again
+    dropped, duplicated, reordered = (
+        injected[k] for k in ("webhook_drop", "webhook_duplicate", "webhook_reorder")
+    )
+    assert all(10 <= count <= 30 for count in (dropped, duplicated, reordered))  # a share of 0.1 of about 200
+    assert len(set(received)) == 200 - dropped
+    assert len(received) - len(set(received)) == duplicated
+    # each reordered delivery arrives right after a later one
+    assert sum(earlier > later for earlier, later in itertools.pairwise(received)) == reordered
+
+
+# -- the CLI ------------------------------------------------------------------------------------
+
+
+def test_the_cli_wants_a_webhook_url_and_its_secret_together() -> None:
+    result = CliRunner().invoke(cli, ["sandbox", "woocommerce", "--webhook-url", "http://127.0.0.1:9/hooks"])
+
+    assert result.exit_code == 1 and "--webhook-url and --webhook-secret together" in result.output
+
+
+def test_the_cli_serves_the_store_prints_its_url_and_credentials_and_sends_webhooks(
+    receiver: Receiver,
+) -> None:
+    command = [sys.executable, "-c", "from tidemark.cli import app; app()", "sandbox", "woocommerce"]
+    command += ["--port", "0", "--products", "5", "--key", "ck_cli", "--secret", "cs_cli", "--seed", "3"]
+    command += ["--webhook-url", receiver.url, "--webhook-secret", HOOK_SECRET]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment
+    )
+    try:
+        assert process.stdout is not None
+        printed = [process.stdout.readline() for _ in range(3)]
+        found = re.search(r"http://127\.0\.0\.1:\d+", printed[0])
+        assert found is not None, printed
+        url = found[0]
+        with httpx.Client() as client:
+            products = client.get(f"{url}/wp-json/wc/v3/products", auth=("ck_cli", "cs_cli"))
+            client.post(f"{url}/admin/sandbox/variants/SKU-00001", json={"quantity": 4})
+        deadline = time.monotonic() + 5
+        while len(receiver.deliveries) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(10)
+
+    assert "key=ck_cli" in printed[0] and "secret=cs_cli" in printed[0] and "products=5" in printed[0]
+    assert f"{url}/admin/sandbox" in printed[1] and receiver.url in printed[2]
+    assert products.status_code == 200 and process.returncode == 0
+    ping, update = receiver.deliveries
+    assert ping.body == b"webhook_id=1" and update.headers["x-wc-webhook-source"] == f"{url}/"
+    assert signature_is_valid(HOOK_SECRET, update.body, update.headers["x-wc-webhook-signature"])
+    assert update.json()["stock_quantity"] == 4

@@ -18,8 +18,10 @@ from tidemark.sandbox.faults import Faults
 
 log = logging.getLogger(__name__)
 
-# The channel's own headers for one delivery: (topic, body, signature) -> headers.
+# The channel's own headers for one webhook: (topic, body, signature) -> headers.
 HeaderMaker = Callable[[str, bytes, str], Mapping[str, str]]
+# Headers that differ on each delivery of a webhook, duplicates included (Shopify's X-Shopify-Webhook-Id).
+DeliveryHeaderMaker = Callable[[], Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -40,12 +42,23 @@ class Sent:
 
 class WebhookSender:
     """Posts each webhook to `url` once (at least once when the faults duplicate it), in order
-    unless the faults reorder it. `flush()` waits until everything queued went out."""
+    unless the faults reorder it. `flush()` waits until everything queued went out.
 
-    def __init__(self, url: str, secret: str, make_headers: HeaderMaker, faults: Faults) -> None:
+    `make_headers` is called once per webhook, when it is sent, so that its duplicates carry the same
+    headers; `delivery_headers`, if given, once per delivery, and overrides them."""
+
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        make_headers: HeaderMaker,
+        faults: Faults,
+        delivery_headers: DeliveryHeaderMaker | None = None,
+    ) -> None:
         self.url = url
         self._secret = secret
         self._make_headers = make_headers
+        self._delivery_headers = delivery_headers
         self._faults = faults
         # a Delivery to post, an Event to set once everything before it went out, or None: stop
         self._queue: queue.Queue[Delivery | threading.Event | None] = queue.Queue()
@@ -94,10 +107,11 @@ class WebhookSender:
                 self._held = None
 
     def _post(self, delivery: Delivery, *, duplicate: bool = False) -> None:
+        headers = dict(delivery.headers)
+        if self._delivery_headers is not None:
+            headers.update(self._delivery_headers())
         try:
-            status: int | None = self._http.post(
-                self.url, content=delivery.body, headers=dict(delivery.headers)
-            ).status_code
+            status: int | None = self._http.post(self.url, content=delivery.body, headers=headers).status_code
         except httpx.HTTPError as error:
             log.warning("webhook %s to %s not delivered: %s", delivery.topic, self.url, error)
             status = None

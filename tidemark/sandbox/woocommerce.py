@@ -7,9 +7,9 @@ docs, see CHANNELS.md:
   the fields the docs list (sku, global_unique_id, regular_price as a string, manage_stock,
   stock_quantity, stock_status, status, date_modified/_gmt...).
 - Collections: `per_page` 1..100 (else 400 `rest_invalid_param`), `page`, `orderby` / `order`
-  (default date, desc), `status`, `type`, `sku` (comma separated, exact; it finds variations too),
-  the X-WP-Total / X-WP-TotalPages headers and a Link header with rel prev / next, as
-  WC_REST_CRUD_Controller::get_items builds it.
+  (default date, desc), `include` (ids, comma separated), `status`, `type`, `sku` (comma
+  separated, exact; it finds variations too), the X-WP-Total / X-WP-TotalPages headers and a Link
+  header with rel prev / next, as WC_REST_CRUD_Controller::get_items builds it.
 - Batches (WC_REST_Controller::batch_items): create / update / delete, at most 100 objects in all
   (else 413 `woocommerce_rest_request_entity_too_large`), HTTP 200 with one entry per item: the
   resource, or `{"id", "error": {"code", "message", "data"}}`.
@@ -21,15 +21,25 @@ docs, see CHANNELS.md:
   an HTTPS request; the sandbox serves plain HTTP and accepts them anyway.
 - An optional host rate limit (token bucket, `rate` requests a second): 429 with Retry-After, as
   hosts and WAFs answer; WooCommerce itself documents no limit.
+- The sandbox admin API (admin.py): a merchant's edits and deletions in wp-admin, a shopper's orders
+  (stock taken and given back as wc_reduce_stock_levels / wc_increase_stock_levels do for items
+  that manage stock), and the faults of faults.py on the REST API.
+- Webhooks as WC_Webhook::deliver sends them, signed with the webhook's secret: order.created,
+  order.updated, product.updated (variations too) and product.deleted, with the resource as
+  `GET /wc/v3/{orders,products}/{id}` answers it (`{"id"}` for a deletion), and the activation ping
+  (a form body `webhook_id=N`, unsigned) when the webhook is configured. Deviation: one webhook
+  delivers the four topics, where WooCommerce has one webhook (and id) per topic.
 """
 
 from __future__ import annotations
 
 import hmac
 import json
+import logging
 import math
 import random
 import re
+import secrets
 import threading
 import time
 from base64 import b64decode
@@ -37,18 +47,25 @@ from binascii import Error as BinasciiError
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import httpx
 from oauthlib.common import Request as OAuthRequest  # type: ignore[import-untyped]
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature  # type: ignore[import-untyped]
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tidemark.sandbox.admin import admin_routes
+from tidemark.sandbox.admin import VariantEdit, admin_routes
+from tidemark.sandbox.faults import FaultMiddleware, Faults
+from tidemark.sandbox.webhooks import WebhookSender
+
+log = logging.getLogger(__name__)
 
 API_NAMESPACE = "wc/v3"
 API_ROOT = f"/wp-json/{API_NAMESPACE}"
@@ -72,6 +89,10 @@ ORDERBY = (
 )
 NAMESPACES = ["oembed/1.0", "wc/v1", "wc/v2", "wc/v3", "wc/store/v1", "wp/v2"]
 SIZES = ("S", "M", "L", "XL")
+WC_VERSION = "9.9.5"
+USER_AGENT = f"WooCommerce/{WC_VERSION} Hookshot (WordPress/6.8.2)"
+# wp_hash's salt, which makes a Delivery-ID a hash of (webhook id, second) on a given site
+DELIVERY_SALT = b"tidemark-sandbox"
 OAUTH_REQUIRED = (
     "oauth_consumer_key",
     "oauth_timestamp",
@@ -150,42 +171,77 @@ class WooVariant:
         return f"{self.product_id}/{self.variation_id}"
 
 
+@dataclass
+class _OrderLine:
+    id: int
+    post_id: int  # the simple product or the variation sold
+    product_id: int
+    variation_id: int  # 0 for a simple product, as WooCommerce writes it
+    sku: str
+    name: str
+    quantity: int
+    price: Decimal
+    reduced: int  # the stock taken (WooCommerce's _reduced_stock): 0 when stock is not managed
+
+
+@dataclass
+class _Order:
+    id: int
+    key: str
+    status: str
+    lines: list[_OrderLine]
+    date_created: datetime
+    date_modified: datetime
+
+
 class WooStore:
-    """One WooCommerce store in memory. Thread-safe: every read and write holds the store's lock."""
+    """One WooCommerce store in memory. Thread-safe: every read and write holds the store's lock.
+
+    `url` is the store's home URL, as webhooks name it in X-WC-Webhook-Source and their resources'
+    links: set it once the store is served. With `webhook_url` and `webhook_secret` (or a later
+    `configure_webhook`), every change made through the REST API or the admin API is sent as the
+    webhooks WooCommerce sends for it."""
 
     def __init__(
         self,
         *,
         name: str = "Tidemark Sandbox",
+        url: str = "http://127.0.0.1",
         batch_limit: int = BATCH_LIMIT,
+        faults: Faults | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str = "",
+        webhook_id: int = 1,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.name = name
+        self.url = url
         self.batch_limit = batch_limit
+        self.faults = faults or Faults()
         self._now = now
         self._lock = threading.RLock()
         self._posts: dict[int, _Post] = {}
+        self._orders: dict[int, _Order] = {}
         self._next_id = 100
+        self._next_item_id = 0
+        self.webhooks: WebhookSender | None = None
+        self.webhook_id = webhook_id
+        if webhook_url:
+            self.configure_webhook(webhook_url, webhook_secret, webhook_id)
 
     # -- building a catalog -------------------------------------------------------------------
 
     @classmethod
     def generate(
-        cls,
-        products: int,
-        seed: int = 0,
-        duplicate_skus: int = 0,
-        blank_barcodes: int = 0,
-        *,
-        name: str = "Tidemark Sandbox",
-        batch_limit: int = BATCH_LIMIT,
+        cls, products: int, seed: int = 0, duplicate_skus: int = 0, blank_barcodes: int = 0, **options: Any
     ) -> WooStore:
         """A repeatable catalog of `products` sellable items (simple products and variations)
         with SKUs `SKU-00001` .. `SKU-{products:05d}` in id order, then `duplicate_skus` simple
         products reusing some of those SKUs. About a third of the products are variable, with 2-4
-        variations each; about one product in twenty is a draft."""
+        variations each; about one product in twenty is a draft. `options` go to the constructor;
+        building the catalog sends no webhooks."""
         rng = random.Random(seed)
-        store = cls(name=name, batch_limit=batch_limit)
+        store = cls(**options)
         skus = [f"SKU-{i:05d}" for i in range(1, products + 1)]
         skus += [rng.choice(skus) for _ in range(duplicate_skus)] if skus else []
         blank = set(rng.sample(range(len(skus)), min(blank_barcodes, len(skus))))
@@ -272,36 +328,136 @@ class WooStore:
         with self._lock:
             return self._first_sellable(sku).stock_quantity or 0
 
-    def set_quantity_by_hand(self, sku: str, quantity: int) -> None:
-        """A merchant edit in wp-admin, on the first sellable item with this SKU."""
-        with self._lock:
-            post = self._first_sellable(sku)
-            post.manage_stock = True
-            post.stock_quantity = quantity
-            post.stock_status = _stock_status(True, quantity)
-            post.date_modified = self._now()
-
     def variants(self) -> list[WooVariant]:
         """Every sellable item, in id order (the order of the SKUs `generate` numbers)."""
         with self._lock:
             return [
-                WooVariant(
-                    sku=post.sku,
-                    quantity=post.stock_quantity or 0,
-                    product_id=post.parent_id or post.id,
-                    variation_id=post.id if post.parent_id else None,
-                    barcode=post.global_unique_id,
-                    price=post.regular_price,
-                    status=self._effective_status(post),
-                )
+                self._variant(post)
                 for post in sorted(self._posts.values(), key=lambda p: p.id)
                 if post.is_sellable
             ]
 
-    def delete_by_hand(self, product_id: int) -> None:
-        """A merchant deleting a product (and its variations) or a variation in wp-admin."""
+    def configure_webhook(self, url: str, secret: str, webhook_id: int = 1) -> None:
+        """Deliver the webhooks to `url` from now on, signed with `secret`, after the activation
+        ping WooCommerce sends when a webhook is saved."""
+        if not secret:
+            raise ValueError("a WooCommerce webhook needs a secret: every delivery is signed with it")
+        _ping(url, webhook_id)
+        sender = WebhookSender(url, secret, self._webhook_headers, self.faults)
         with self._lock:
-            self._delete(self._posts[product_id])
+            previous, self.webhooks, self.webhook_id = self.webhooks, sender, webhook_id
+        _stop(previous)
+
+    def close(self) -> None:
+        """Stop sending webhooks, once those queued went out."""
+        with self._lock:
+            previous, self.webhooks = self.webhooks, None
+        _stop(previous)
+
+    # -- the sandbox admin API (admin.SandboxAdmin) --------------------------------------------
+
+    def variant_rows(self) -> list[dict[str, Any]]:
+        return [_row(variant) for variant in self.variants()]
+
+    def edit_by_hand(self, sku: str, edit: VariantEdit) -> dict[str, Any]:
+        """A merchant's edit in wp-admin of the first sellable item with this SKU. Showing or hiding
+        sets the item's own status, publish or private (for a variation, its "Enabled" box)."""
+        fields: dict[str, Any] = {}
+        if "quantity" in edit:
+            fields.update(manage_stock=True, stock_quantity=edit["quantity"])
+        if "sku" in edit:
+            fields["sku"] = edit["sku"]
+        if "price" in edit:
+            fields["regular_price"] = format(edit["price"], "f")
+        if "status" in edit:
+            fields["status"] = "publish" if edit["status"] == "active" else "private"
+        with self._lock:
+            post = self._first_sellable(sku)
+            try:
+                self._apply(post, fields)
+            except WooError as error:
+                holder = error.data.get("resource_id")
+                raise ValueError(
+                    f"sku: {edit.get('sku')!r} is taken by item {holder} ({error.code}: {error.message}); "
+                    "choose another"
+                ) from error
+            self._product_updated(post)
+            return _row(self._variant(post))
+
+    def delete_by_hand(self, sku: str) -> None:
+        """A merchant deleting the first sellable item with this SKU in wp-admin."""
+        with self._lock:
+            post = self._first_sellable(sku)
+            self._delete(post)
+            self._send("product.deleted", {"id": post.id})
+
+    def place_order(self, lines: list[tuple[str, int]]) -> dict[str, Any]:
+        """A shopper's paid order (processing) for the first sellable item of each SKU. Its stock is
+        taken as wc_reduce_stock_levels takes it: only from items that manage stock, and below zero
+        too, as for an order entered in wp-admin (the storefront would refuse to oversell)."""
+        with self._lock:
+            posts = []
+            for sku, _ in lines:
+                try:
+                    posts.append(self._first_sellable(sku))
+                except KeyError:
+                    raise ValueError(
+                        f"no product or variation has SKU {sku!r}: order one of GET /admin/sandbox/variants"
+                    ) from None
+            now = self._now()
+            order = _Order(self._take_id(), f"wc_order_{secrets.token_hex(6)}", "processing", [], now, now)
+            taken: dict[int, _Post] = {}
+            for post, (sku, quantity) in zip(posts, lines, strict=True):
+                self._next_item_id += 1
+                line = _OrderLine(
+                    id=self._next_item_id,
+                    post_id=post.id,
+                    product_id=post.parent_id or post.id,
+                    variation_id=post.id if post.parent_id else 0,
+                    sku=sku,
+                    name=post.name,
+                    quantity=quantity,
+                    price=Decimal(post.sale_price or post.regular_price or "0"),
+                    reduced=quantity if post.manage_stock else 0,
+                )
+                order.lines.append(line)
+                if line.reduced:
+                    self._move_stock(post, -line.reduced)
+                    taken[post.id] = post
+            self._orders[order.id] = order
+            self._send("order.created", self._order_view(order))
+            for post in taken.values():
+                self._product_updated(post)
+            return self._order_view(order)
+
+    def cancel_order(self, order_id: int) -> dict[str, Any]:
+        """The merchant cancelling an order: the stock it took comes back to the items that still
+        exist, as wc_maybe_increase_stock_levels gives it back."""
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None:
+                raise KeyError(f"no order {order_id}: see GET /admin/sandbox/orders")
+            if order.status == "cancelled":
+                raise ValueError(f"order {order_id} is already cancelled")
+            order.status = "cancelled"
+            order.date_modified = self._now()
+            restocked: dict[int, _Post] = {}
+            for line in order.lines:
+                post = self._posts.get(line.post_id)
+                if post is not None and line.reduced:
+                    self._move_stock(post, line.reduced)
+                    restocked[post.id] = post
+                line.reduced = 0
+            self._send("order.updated", self._order_view(order))
+            for post in restocked.values():
+                self._product_updated(post)
+            return self._order_view(order)
+
+    def orders(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [self._order_view(order) for order in self._orders.values()]
+
+    # -- items ----------------------------------------------------------------------------------
 
     def _first_sellable(self, sku: str) -> _Post:
         for post in sorted(self._posts.values(), key=lambda p: p.id):
@@ -309,10 +465,52 @@ class WooStore:
                 return post
         raise KeyError(f"no product or variation with SKU {sku!r} in the sandbox store")
 
+    def _variant(self, post: _Post) -> WooVariant:
+        return WooVariant(
+            sku=post.sku,
+            quantity=post.stock_quantity or 0,
+            product_id=post.parent_id or post.id,
+            variation_id=post.id if post.parent_id else None,
+            barcode=post.global_unique_id,
+            price=post.regular_price,
+            status=self._effective_status(post),
+        )
+
     def _effective_status(self, post: _Post) -> str:
         if post.parent_id and post.status == "publish":
             return self._posts[post.parent_id].status
         return post.status
+
+    def _move_stock(self, post: _Post, delta: int) -> None:
+        post.stock_quantity = (post.stock_quantity or 0) + delta
+        post.stock_status = _stock_status(True, post.stock_quantity)
+        post.date_modified = self._now()
+
+    # -- webhooks -----------------------------------------------------------------------------
+
+    def _send(self, topic: str, payload: Mapping[str, Any]) -> None:
+        if self.webhooks is not None:
+            self.webhooks.send(topic, payload)
+
+    def _product_updated(self, post: _Post) -> None:
+        """product.updated, with the item as GET /products/{id} answers it (a variation too)."""
+        if self.webhooks is not None:
+            self.webhooks.send("product.updated", self._product_view(post, self.url.rstrip("/")))
+
+    def _webhook_headers(self, topic: str, body: bytes, signature: str) -> dict[str, str]:
+        resource, _, event = topic.partition(".")
+        # wp_hash(webhook id . current second): two deliveries in one second share it
+        second = f"{self.webhook_id}{int(self._now().timestamp())}".encode()
+        return {
+            "User-Agent": USER_AGENT,
+            "X-WC-Webhook-Source": f"{self.url.rstrip('/')}/",
+            "X-WC-Webhook-Topic": topic,
+            "X-WC-Webhook-Resource": resource,
+            "X-WC-Webhook-Event": event,
+            "X-WC-Webhook-Signature": signature,
+            "X-WC-Webhook-ID": str(self.webhook_id),
+            "X-WC-Webhook-Delivery-ID": hmac.new(DELIVERY_SALT, second, "md5").hexdigest(),
+        }
 
     # -- the REST API, one call each ----------------------------------------------------------
 
@@ -329,6 +527,7 @@ class WooStore:
             product_type = params.get("type")
             if product_type is not None and product_type not in PRODUCT_TYPES:
                 errors["type"] = _not_in_enum("type", PRODUCT_TYPES)
+            include = _id_list(params, "include", errors)
             if errors:
                 raise _invalid_params(errors)
             skus = {sku for sku in params.get("sku", "").split(",") if sku}
@@ -341,6 +540,7 @@ class WooStore:
                 and (post.sku in skus if skus else True)
                 and (post.status != "trash" if status == "any" else post.status == status)
                 and (product_type is None or post.type == product_type)
+                and (not include or post.id in include)
             ]
             window, total, pages = _paginate(_sorted(posts, orderby, order), per_page, page)
             return [self._product_view(post, root) for post in window], total, pages, page
@@ -359,6 +559,7 @@ class WooStore:
             if post is None:
                 raise _invalid_id("product", 400)
             self._apply(post, fields)
+            self._product_updated(post)
             return self._product_view(post, root)
 
     def list_variations(
@@ -367,7 +568,15 @@ class WooStore:
         """GET /products/{id}/variations. An unknown product has no variations (an empty list)."""
         with self._lock:
             per_page, page, orderby, order = _collection_args(params)
-            posts = [p for p in self._posts.values() if p.parent_id == product_id and p.status != "trash"]
+            errors: dict[str, tuple[str, str]] = {}
+            include = _id_list(params, "include", errors)
+            if errors:
+                raise _invalid_params(errors)
+            posts = [
+                p
+                for p in self._posts.values()
+                if p.parent_id == product_id and p.status != "trash" and (not include or p.id in include)
+            ]
             window, total, pages = _paginate(_sorted(posts, orderby, order), per_page, page)
             return [self._variation_view(post, root) for post in window], total, pages, page
 
@@ -384,6 +593,7 @@ class WooStore:
         with self._lock:
             post = self._variation_of(product_id, variation_id)
             self._apply(post, fields)
+            self._product_updated(post)
             return self._variation_view(post, root)
 
     def batch(self, product_id: int | None, body: Mapping[str, Any], root: str = "") -> dict[str, Any]:
@@ -418,6 +628,14 @@ class WooStore:
                 answer.setdefault("delete", []).append(
                     self._batch_one(item_id, partial(self._delete_in_batch, product_id, item_id, root))
                 )
+            # one webhook per item and request, with the item as the request left it
+            updated = [entry["id"] for entry in answer.get("update", []) if "error" not in entry]
+            for item_id in dict.fromkeys(updated):
+                if (post := self._posts.get(item_id)) is not None:  # not deleted by the same batch
+                    self._product_updated(post)
+            for entry in answer.get("delete", []):
+                if "error" not in entry:
+                    self._send("product.deleted", {"id": entry["id"]})
             return answer
 
     # -- writing ------------------------------------------------------------------------------
@@ -666,9 +884,122 @@ class WooStore:
             {"id": 0, "name": "Size", "position": 0, "visible": True, "variation": True, "options": options}
         ]
 
+    def _order_view(self, order: _Order) -> dict[str, Any]:
+        """An order as GET /wc/v3/orders/{id} answers it: a guest's, paid cash on delivery, no tax."""
+        root = self.url.rstrip("/")
+        total = sum((line.price * line.quantity for line in order.lines), Decimal(0))
+        created, modified = _local(order.date_created), _local(order.date_modified)
+        address = {
+            "first_name": "Sandbox",
+            "last_name": "Shopper",
+            "company": "",
+            "address_1": "1 Harbour Road",
+            "address_2": "",
+            "city": "Portsmouth",
+            "state": "",
+            "postcode": "PO1 1AA",
+            "country": "GB",
+        }
+        return {
+            "id": order.id,
+            "parent_id": 0,
+            "number": str(order.id),
+            "order_key": order.key,
+            "created_via": "checkout",
+            "version": WC_VERSION,
+            "status": order.status,
+            "currency": "USD",
+            "date_created": created,
+            "date_created_gmt": created,
+            "date_modified": modified,
+            "date_modified_gmt": modified,
+            "discount_total": "0.00",
+            "discount_tax": "0.00",
+            "shipping_total": "0.00",
+            "shipping_tax": "0.00",
+            "cart_tax": "0.00",
+            "total": f"{total:.2f}",
+            "total_tax": "0.00",
+            "prices_include_tax": False,
+            "customer_id": 0,
+            "customer_note": "",
+            "billing": {**address, "email": "shopper@example.com", "phone": ""},
+            "shipping": address,
+            "payment_method": "cod",
+            "payment_method_title": "Cash on delivery",
+            "transaction_id": "",
+            "date_paid": created,
+            "date_paid_gmt": created,
+            "date_completed": None,
+            "date_completed_gmt": None,
+            "meta_data": [],
+            "line_items": [
+                {
+                    "id": line.id,
+                    "name": line.name,
+                    "product_id": line.product_id,
+                    "variation_id": line.variation_id,
+                    "quantity": line.quantity,
+                    "tax_class": "",
+                    "subtotal": f"{line.price * line.quantity:.2f}",
+                    "subtotal_tax": "0.00",
+                    "total": f"{line.price * line.quantity:.2f}",
+                    "total_tax": "0.00",
+                    "taxes": [],
+                    "meta_data": [],
+                    "sku": line.sku,
+                    "price": float(line.price),
+                }
+                for line in order.lines
+            ],
+            "tax_lines": [],
+            "shipping_lines": [],
+            "fee_lines": [],
+            "coupon_lines": [],
+            "refunds": [],
+            "_links": {
+                "self": [{"href": f"{root}{API_ROOT}/orders/{order.id}"}],
+                "collection": [{"href": f"{root}{API_ROOT}/orders"}],
+            },
+        }
+
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _row(variant: WooVariant) -> dict[str, Any]:
+    """One variant as the sandbox admin API lists it."""
+    return {
+        "sku": variant.sku,
+        "quantity": variant.quantity,
+        "price": variant.price,
+        "status": "active" if variant.status == "publish" else "hidden",
+        "product_id": variant.product_id,
+        "variation_id": variant.variation_id,
+        "inventory_item_id": variant.inventory_item_id,
+    }
+
+
+def _stop(sender: WebhookSender | None) -> None:
+    if sender is not None:
+        sender.flush()
+        sender.close()
+
+
+def _ping(url: str, webhook_id: int) -> None:
+    """WC_Webhook::deliver_ping: a form body, no signature. WooCommerce shows an error for an answer
+    other than 200 and saves the webhook anyway."""
+    headers = {"User-Agent": USER_AGENT, "Content-Type": "application/x-www-form-urlencoded"}
+    try:
+        status = httpx.post(url, content=f"webhook_id={webhook_id}", headers=headers, timeout=5.0).status_code
+    except httpx.HTTPError as error:
+        log.warning("webhook ping: the delivery URL %s cannot be reached (%s); check it is up", url, error)
+        return
+    if status != 200:
+        log.warning(
+            "webhook ping: the delivery URL %s answered HTTP %d; it must answer a ping 200", url, status
+        )
 
 
 def _price(rng: random.Random) -> str:
@@ -722,6 +1053,16 @@ def _paginate(posts: list[_Post], per_page: int, page: int) -> tuple[list[_Post]
     total = len(posts)
     start = (page - 1) * per_page
     return posts[start : start + per_page], total, math.ceil(total / per_page)
+
+
+def _id_list(params: Mapping[str, str], name: str, errors: dict[str, tuple[str, str]]) -> set[int]:
+    """An array of ids, given as a comma separated list (wp_parse_id_list)."""
+    values = [value for value in re.split(r"[\s,]+", params.get(name, "")) if value]
+    for position, value in enumerate(values):
+        if not value.isdigit():
+            errors[name] = ("rest_invalid_type", f"{name}[{position}] is not of type integer.")
+            return set()
+    return {int(value) for value in values}
 
 
 def _collection_args(params: Mapping[str, str]) -> tuple[int, int, str, str]:
@@ -1106,33 +1447,22 @@ def create_app(
     clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] = time.time,
 ) -> Starlette:
-    """The store over HTTP: the wc/v3 routes under /wp-json, the site index at /wp-json/, and a
-    small sandbox admin API. `rate` (requests a second, measured with `clock`) turns on a host
-    rate limit; `permissions` is the API key's (read, write or read_write); OAuth timestamps are
-    checked against `wall_clock`."""
+    """The store over HTTP: the wc/v3 routes under /wp-json, the site index at /wp-json/, and the
+    sandbox admin API; the store's faults apply to all but the admin API. `rate` (requests a
+    second, measured with `clock`) turns on a host rate limit; `permissions` is the API key's
+    (read, write or read_write); OAuth timestamps are checked against `wall_clock`."""
     if permissions not in ("read", "write", "read_write"):
         raise ValueError(f"unknown key permissions {permissions!r}: use read, write or read_write")
     rest = _RestApi(
         store, _Credentials(key, secret, permissions, wall_clock), _TokenBucket(rate, clock) if rate else None
     )
 
-    def variants() -> list[dict[str, Any]]:
-        return [
-            {
-                "sku": v.sku,
-                "quantity": v.quantity,
-                "product_id": v.product_id,
-                "variation_id": v.variation_id,
-                "inventory_item_id": v.inventory_item_id,
-            }
-            for v in store.variants()
-        ]
-
     every_method = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     return Starlette(
         routes=[
             Route("/wp-json", rest.handle, methods=every_method),
             Route("/wp-json/{route:path}", rest.handle, methods=every_method),
-            *admin_routes(variants, store.set_quantity_by_hand),
-        ]
+            *admin_routes(store),
+        ],
+        middleware=[Middleware(FaultMiddleware, faults=store.faults)],
     )

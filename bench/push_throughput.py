@@ -1,0 +1,163 @@
+"""Push throughput against the sandbox stores: how close each client gets to its channel's ceiling.
+
+Shopify, on the standard and the advanced plan: ShopifyClient.push_quantities in batches of 250
+(inventorySetQuantities, 10 points a call) over a 20,000-variant catalog, round after round (each
+round sets new quantities, compare-and-set on the previous ones). The ceiling is what the plan's
+bucket allows over the same window, the full bucket at the start included:
+(bucket + restore rate x elapsed) / 10 points x 250 listings.
+
+WooCommerce: WooCommerceClient.push_quantities in batches of 100 simple products (products/batch; a
+variation goes in its own product's variations/batch, a few a call) against a sandbox limited to 10
+requests a second; the ceiling is rate x elapsed x 100 listings.
+
+Plus and enterprise are left out: their buckets alone hold 2,000 and 4,000 calls, and they restore
+100 and 200 calls a second, more than one sandbox process serves (about 60 calls a second of 250).
+
+Prints, per channel, achieved / ceiling, the share of throttled calls (THROTTLED or HTTP 429) and
+the channel calls per pushed listing against 1 / batch size, and merges them into
+bench/results.json as push.<channel>.ceiling_ratio, .throttled_share and .calls_per_listing.
+Goals: ratio >= 0.95, throttled < 1 %, calls per listing <= 1.05 / batch size.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import httpx
+from results import merge  # bench/ is on the path: scripts run as `python bench/NAME.py`
+
+from shared.channels.base import PushOutcome, PushResult, QuantityPush
+from shared.channels.shopify import MUTATION_COST, ShopifyClient
+from shared.channels.woocommerce import WooCommerceClient
+from tidemark.sandbox.server import serve_in_thread
+from tidemark.sandbox.shopify import BUCKET_SECONDS, PLAN_RESTORE_RATES, ShopifyStore
+from tidemark.sandbox.shopify import create_app as shopify_app
+from tidemark.sandbox.woocommerce import WooStore
+from tidemark.sandbox.woocommerce import create_app as woo_app
+
+SHOPIFY_VARIANTS = 20_000
+SHOPIFY_ROUNDS = {"standard": 5, "advanced": 12}  # 100,000 and 240,000 pushes: well past the bucket
+WOO_RATE = 10.0
+WOO_PUSHES = 20_000
+TOKEN = "shpat_bench"
+KEY, SECRET = "ck_bench", "cs_bench"
+
+
+class Counting(httpx.HTTPTransport):
+    """The real transport, counting the calls and the throttled answers."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.throttled = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        response.read()
+        self.calls += 1
+        if response.status_code == 429 or b'"THROTTLED"' in response.content:
+            self.throttled += 1
+        return response
+
+
+@dataclass
+class Run:
+    pushed: int
+    elapsed: float
+    calls: int
+    throttled: int
+
+
+def push_all(
+    push: Callable[[Sequence[QuantityPush], str], list[PushResult]],
+    batches: list[list[QuantityPush]],
+    transport: Counting,
+) -> Run:
+    start = time.monotonic()
+    pushed = 0
+    for number, batch in enumerate(batches):
+        results = push(batch, f"bench-{number}")
+        pushed += sum(result.outcome is PushOutcome.PUSHED for result in results)
+    return Run(pushed, time.monotonic() - start, transport.calls, transport.throttled)
+
+
+def shopify(plan: str) -> tuple[Run, float]:
+    store = ShopifyStore.generate(SHOPIFY_VARIANTS, seed=1, plan=plan)
+    variants = store.variants()
+    held = [variant.quantity for variant in variants]
+    batches = []
+    for round_number in range(SHOPIFY_ROUNDS[plan]):
+        pushes = []
+        for index, variant in enumerate(variants):
+            quantity = (index + round_number * 7) % 60
+            pushes.append(
+                QuantityPush(
+                    sku=variant.sku,
+                    inventory_item_id=variant.inventory_item_id,
+                    location_id=variant.location_id,
+                    quantity=quantity,
+                    expected=held[index],
+                )
+            )
+            held[index] = quantity
+        batches += [pushes[i : i + ShopifyClient.quantity_batch_size] for i in range(0, len(pushes), 250)]
+    transport = Counting()
+    with serve_in_thread(shopify_app(store, TOKEN)) as server, httpx.Client(transport=transport) as http:
+        client = ShopifyClient(server.url, TOKEN, http=http)
+        run = push_all(client.push_quantities, batches, transport)
+    restore_rate = PLAN_RESTORE_RATES[plan]
+    bucket = restore_rate * BUCKET_SECONDS  # a fresh store starts with a full bucket
+    ceiling = (bucket + restore_rate * run.elapsed) / MUTATION_COST * ShopifyClient.quantity_batch_size
+    return run, ceiling
+
+
+def woocommerce() -> tuple[Run, float]:
+    store = WooStore.generate(WOO_PUSHES * 3, seed=1)  # about 40 % of the items are simple products
+    simple = [variant for variant in store.variants() if variant.variation_id is None]
+    assert len(simple) >= WOO_PUSHES, "generate a larger WooCommerce catalog"
+    pushes = [
+        QuantityPush(sku=v.sku, inventory_item_id=v.inventory_item_id, location_id="", quantity=index % 60)
+        for index, v in enumerate(simple[:WOO_PUSHES])
+    ]
+    size = WooCommerceClient.quantity_batch_size
+    batches = [pushes[i : i + size] for i in range(0, len(pushes), size)]
+    transport = Counting()
+    with (
+        serve_in_thread(woo_app(store, KEY, SECRET, WOO_RATE)) as server,
+        httpx.Client(transport=transport) as http,
+    ):
+        client = WooCommerceClient(server.url, KEY, SECRET, http=http)
+        run = push_all(client.push_quantities, batches, transport)
+    return run, WOO_RATE * run.elapsed * size
+
+
+def report(name: str, run: Run, ceiling: float, batch_size: int) -> dict[str, float]:
+    ratio = run.pushed / ceiling
+    throttled = run.throttled / run.calls
+    per_listing = run.calls / run.pushed
+    print(
+        f"{name:18} {run.pushed:7d} pushed in {run.elapsed:6.1f} s, {run.calls} calls   "
+        f"achieved/ceiling {ratio:5.3f} (goal >= 0.95)   throttled {throttled:6.2%} (goal < 1 %)   "
+        f"calls/listing {per_listing * batch_size:.3f} / {batch_size} (goal <= 1.05 / {batch_size})"
+    )
+    return {
+        f"push.{name}.ceiling_ratio": round(ratio, 4),
+        f"push.{name}.throttled_share": round(throttled, 4),
+        f"push.{name}.calls_per_listing": round(per_listing, 6),
+    }
+
+
+def main() -> None:
+    figures: dict[str, float] = {}
+    for plan in SHOPIFY_ROUNDS:
+        run, ceiling = shopify(plan)
+        figures |= report(f"shopify_{plan}", run, ceiling, ShopifyClient.quantity_batch_size)
+    run, ceiling = woocommerce()
+    figures |= report("woocommerce", run, ceiling, WooCommerceClient.quantity_batch_size)
+    merge(figures)
+
+
+if __name__ == "__main__":
+    main()

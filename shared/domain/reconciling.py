@@ -1,0 +1,31 @@
+"""Reconciling: is what the channel holds for a linked variant what master says it should?"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shared.channels.base import ChannelVariant
+from shared.domain.link import Link, SyncState
+from shared.domain.linking import refresh
+from shared.domain.listing import Listing
+
+
+def differences(listing: Listing, variant: ChannelVariant) -> list[str]:
+    """Each value the channel holds that differs from master, as 'field: channel X, master Y'."""
+    found = []
+    if variant.quantity != listing.syncable_balance:
+        found.append(f"quantity: channel {variant.quantity}, master {listing.syncable_balance}")
+    if listing.price is not None and variant.price != listing.price:
+        found.append(f"price: channel {variant.price}, master {listing.price}")
+    if variant.status is not listing.channel_status:
+        found.append(f"status: channel {variant.status.value}, master {listing.channel_status.value}")
+    return found
+
+
+def reconciled(link: Link, listing: Listing, variant: ChannelVariant, at: datetime) -> Link:
+    """The link with what the channel holds now, out of sync when any value differs from master."""
+    state = SyncState.OUT_OF_SYNC if differences(listing, variant) else SyncState.IN_SYNC
+    observed = refresh(link, variant, at)
+    if observed.sync_state is state:
+        return observed
+    return observed.model_copy(update={"sync_state": state, "updated_at": at})

@@ -1,0 +1,66 @@
+"""The reconcile job: read what the channel holds for every linked variant, one shard of SKUs at a
+time, and mark each link whose channel values differ from master out of sync (what partial sync
+then pushes)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+from shared.channels.base import VariantRef
+from shared.channels.factory import client_for
+from shared.domain.job import JobFailure
+from shared.domain.link import LinkStatus, SyncState
+from shared.domain.reconciling import reconciled
+from shared.services.linking import ShardMatched, running
+from shared.storage import jobs, links, listings, secrets
+
+LINKS_PER_STEP = 500
+
+
+def reconcile_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
+    found = running(job_id)
+    if found is None:
+        return ShardMatched(job_id, shard, None)
+    job, channel = found
+    page, more_after = links.shard_page(channel.name, shard, after, LINKS_PER_STEP)
+    linked = [link for link in page if link.status is LinkStatus.LINKED]
+    masters = listings.get_many(link.sku for link in linked)
+    refs = [
+        VariantRef(
+            sku=link.sku,
+            variant_id=link.variant_id,
+            product_id=link.product_id,
+            inventory_item_id=link.inventory_item_id,
+            location_id=link.location_id,
+        )
+        for link in linked
+    ]
+    held = client_for(channel, secrets.read(channel.name)).read_variants(refs) if refs else []
+    now = datetime.now(UTC)
+    counts: Counter[str] = Counter(checked=len(linked))
+    failures = []
+    changed = []
+    for link, variant in zip(linked, held, strict=True):
+        listing = masters.get(link.sku)
+        if variant is None:
+            reason = f"variant {link.variant_id} is gone from '{channel.name}'"
+            changed.append(
+                link.model_copy(
+                    update={"status": LinkStatus.UNLINKED, "unlinked_reason": reason, "updated_at": now}
+                )
+            )
+            counts["variant_gone"] += 1
+            failures.append(JobFailure(sku=link.sku, message=f"{reason}: re-link once the variant is back"))
+            continue
+        if listing is None:
+            continue  # the listing was removed from master meanwhile
+        after_check = reconciled(link, listing, variant, now)
+        if after_check.sync_state is SyncState.OUT_OF_SYNC:
+            counts["out_of_sync"] += 1
+        if after_check != link:
+            changed.append(after_check)
+    links.put_many(changed)
+    if jobs.record_batch(job.id, f"reconcile:{shard}:{after or ''}", counts, now):
+        jobs.add_failures(job.id, failures)
+    return ShardMatched(job_id, shard, more_after)
