@@ -74,9 +74,14 @@ MAX_RETRY_AFTER_SECONDS = 120.0  # a host asking for a longer wait fails the cal
 # The AIMD limiter: requests a second.
 MIN_RATE = 0.2
 MAX_RATE = 50.0  # above this the client stops pacing itself
-# Additive increase: each success adds RATE_GROWTH / rate, so the rate grows by about
-# RATE_GROWTH requests a second every second, whatever the rate (as TCP grows its window).
-RATE_GROWTH = 0.05
+# A host's limit is a token bucket: any steady rate above it is throttled sooner or later, any
+# rate under it never is. So the first 429 paces the client a little under what it was sending
+# (which the host's burst inflates), each later 429 cuts that by THROTTLE_BACKOFF, and between
+# throttles the rate creeps up by about RATE_GROWTH requests a second every second, to find room
+# the host made since. Every 429 costs a Retry-After of a second or more: they must stay rare.
+FIRST_THROTTLE_SHARE = 0.9
+THROTTLE_BACKOFF = 0.85
+RATE_GROWTH = 0.01
 RATE_WINDOW_SECONDS = 10.0
 TIMEOUT = httpx.Timeout(60.0, connect=5.0)  # a batch of 100 saves can take a while on small hosts
 KEY_FIX = "check the key and secret, and that the key has read/write permission"
@@ -90,7 +95,8 @@ _T = TypeVar("_T")
 
 
 class _AdaptiveRate:
-    """How fast the client sends requests: unpaced until a host answers 429, then AIMD."""
+    """How fast the client sends requests: unpaced until a host answers 429, then paced just under
+    the host's limit as the 429s reveal it."""
 
     def __init__(self, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
         self.rate: float | None = None  # requests a second; None: not pacing
@@ -108,9 +114,12 @@ class _AdaptiveRate:
         self._starts.append(now)
 
     def throttled(self) -> None:
-        """Multiplicative decrease: half the rate we were going at."""
-        current = self.rate if self.rate is not None else self._observed_rate()
-        self.rate = max(MIN_RATE, min(current, MAX_RATE) / 2)
+        """Pace a little under the rate that was throttled."""
+        if self.rate is None:
+            slower = self._observed_rate() * FIRST_THROTTLE_SHARE
+        else:
+            slower = self.rate * THROTTLE_BACKOFF
+        self.rate = max(MIN_RATE, min(slower, MAX_RATE))
         logger.info("WooCommerce's host throttled the client; pacing at %.2f requests a second", self.rate)
 
     def succeeded(self) -> None:
