@@ -13,12 +13,13 @@ class Settings:
     push_queue_url: str
     webhook_queue_url: str
     push_shards: int
+    smart_overlap_seconds: int
     history_retention_days: int
     secrets_prefix: str
-    link_state_machine_arn: str
-    sync_state_machine_arn: str
+    job_state_machine_arn: str
     schedule_group: str
     scheduler_role_arn: str
+    schedule_function_arn: str
 
 
 @cache
@@ -29,10 +30,11 @@ def settings() -> Settings:
         push_queue_url=env["PUSH_QUEUE_URL"],
         webhook_queue_url=env["WEBHOOK_QUEUE_URL"],
         push_shards=int(env["PUSH_SHARDS"]),
+        smart_overlap_seconds=int(env["SMART_OVERLAP_SECONDS"]),
         history_retention_days=int(env["HISTORY_RETENTION_DAYS"]),
         secrets_prefix=env["SECRETS_PREFIX"],
-        link_state_machine_arn=env["LINK_STATE_MACHINE_ARN"],
-        sync_state_machine_arn=env["SYNC_STATE_MACHINE_ARN"],
+        job_state_machine_arn=env["JOB_STATE_MACHINE_ARN"],
         schedule_group=env["SCHEDULE_GROUP"],
         scheduler_role_arn=env["SCHEDULER_ROLE_ARN"],
+        schedule_function_arn=env["SCHEDULE_FUNCTION_ARN"],
     )

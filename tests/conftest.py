@@ -1,7 +1,16 @@
+import os
+
 import pytest
+from hypothesis import settings
 
 from tidemark.api_client import ConsoleApi
 from tidemark.local.runtime import LocalRuntime
+
+# CI runs the property tests on fixed examples, so a gate passes or fails the same way on every run;
+# a local run explores new examples each time (and prints the blob that replays a failure).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture(scope="module")

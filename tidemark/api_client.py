@@ -87,8 +87,8 @@ class ConsoleApi:
             raise ApiError(response.status_code, message, errors)
         return body
 
-    def import_listings(self, csv_text: str) -> dict[str, int]:
-        result: dict[str, int] = self._call(
+    def import_listings(self, csv_text: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
             "POST", "/v1/listings/import", content=csv_text.encode(), headers={"content-type": "text/csv"}
         )
         return result
@@ -109,13 +109,25 @@ class ConsoleApi:
         result: dict[str, Any] = self._call("GET", f"/v1/channels/{name}")
         return result
 
+    def edit_channel(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("PATCH", f"/v1/channels/{name}", json=body)
+        return result
+
+    def set_schedule(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Change the channel's sync schedule (rate, mode, enabled); returns the channel."""
+        result: dict[str, Any] = self._call("PUT", f"/v1/channels/{name}/schedule", json=body)
+        return result
+
     def start_job(self, body: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/v1/jobs", json=body)
         return result
 
-    def jobs(self, channel: str, limit: int = 50) -> list[dict[str, Any]]:
+    def jobs(
+        self, channel: str | None = None, status: str | None = None, kind: str | None = None, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        given = {"channel": channel, "status": status, "kind": kind, "limit": limit}
         result: list[dict[str, Any]] = self._call(
-            "GET", "/v1/jobs", params={"channel": channel, "limit": limit}
+            "GET", "/v1/jobs", params={k: v for k, v in given.items() if v is not None}
         )
         return result
 
@@ -123,11 +135,23 @@ class ConsoleApi:
         result: dict[str, Any] = self._call("GET", f"/v1/jobs/{job_id}")
         return result
 
-    def history(self, sku: str, channel: str | None = None, limit: int = 50) -> dict[str, Any]:
-        params: dict[str, Any] = {"limit": limit}
-        if channel:
-            params["channel"] = channel
-        result: dict[str, Any] = self._call("GET", f"/v1/history/{sku}", params=params)
+    def plan(self, job_id: str, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        result: dict[str, Any] = self._call("GET", f"/v1/jobs/{job_id}/plan", params=params)
+        return result
+
+    def job_action(self, job_id: str, action: str) -> dict[str, Any]:
+        """prioritize, cancel or rerun."""
+        result: dict[str, Any] = self._call("POST", f"/v1/jobs/{job_id}/{action}")
+        return result
+
+    def history(
+        self, sku: str, channel: str | None = None, limit: int = 50, cursor: str | None = None
+    ) -> dict[str, Any]:
+        given = {"channel": channel, "limit": limit, "cursor": cursor}
+        result: dict[str, Any] = self._call(
+            "GET", f"/v1/history/{sku}", params={k: v for k, v in given.items() if v is not None}
+        )
         return result
 
     def wait_for_job(

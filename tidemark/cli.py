@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from tidemark.api_client import DEFAULT_API, ApiError, ConsoleApi
-from tidemark.render import console, job_table, jobs_table, wait_with_progress
+from tidemark.render import console, job_table, jobs_table, plan_table, wait_with_progress
 
 app = typer.Typer(help="Tidemark: one master inventory, pushed to every sales channel.", no_args_is_help=True)
 local_app = typer.Typer(help="The whole stack on this machine (moto, handlers, console API, sandboxes).")
@@ -24,6 +24,8 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(listings_app, name="listings")
 app.add_typer(channels_app, name="channels")
 app.add_typer(jobs_app, name="jobs")
+
+PLAN_SHOWN = 50
 
 ApiOption = Annotated[str, typer.Option("--api", envvar="TIDEMARK_API", help="console API base URL")]
 
@@ -188,6 +190,8 @@ def listings_import(
     """Create or update listings from a CSV file (columns: sku, upc, mpn, title, on_hand, ...)."""
     result = _run(lambda: _api(api).import_listings(file.read_text()))
     console.print(f"created {result['created']}, updated {result['updated']}")
+    for job_id in result["link_jobs"]:
+        console.print(f"link after build: re-link job {job_id} queued")
 
 
 @listings_app.command("show")
@@ -230,13 +234,55 @@ def channels_add(
         }
     )
     if priority:
-        pairs = [p.split("=", 1) for p in priority]
-        if any(len(p) != 2 for p in pairs):
-            console.print("[red]error[/] --priority takes listing_field=channel_field, like sku=sku")
-            raise typer.Exit(1)
-        body["priorities"] = [{"listing_field": a, "channel_field": b} for a, b in pairs]
+        body["priorities"] = _priorities(priority)
     channel = _run(lambda: _api(api).add_channel(body))
     console.print(f"connected [bold]{channel['name']}[/] ({channel['store_name']})")
+
+
+def _priorities(given: list[str]) -> list[dict[str, str]]:
+    pairs = [p.split("=", 1) for p in given]
+    if any(len(p) != 2 for p in pairs):
+        console.print("[red]error[/] --priority takes listing_field=channel_field: sku=sku, upc=barcode")
+        raise typer.Exit(1)
+    return [{"listing_field": a.strip(), "channel_field": b.strip()} for a, b in pairs]
+
+
+@channels_app.command("edit")
+def channels_edit(
+    name: str,
+    store_url: Annotated[str | None, typer.Option(help="the store's base URL")] = None,
+    token: Annotated[str | None, typer.Option(help="Shopify Admin API access token")] = None,
+    key: Annotated[str | None, typer.Option(help="WooCommerce consumer key")] = None,
+    secret: Annotated[str | None, typer.Option(help="WooCommerce consumer secret")] = None,
+    webhook_secret: Annotated[str | None, typer.Option(help="secret the store signs webhooks with")] = None,
+    priority: Annotated[
+        list[str] | None, typer.Option(help="listing_field=channel_field, in order; replaces the list")
+    ] = None,
+    link_after_build: Annotated[
+        bool | None, typer.Option("--link-after-build/--no-link-after-build", show_default=False)
+    ] = None,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """Change a channel; only what is given changes (new credentials are checked first)."""
+    body: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "store_url": store_url,
+            "token": token,
+            "key": key,
+            "secret": secret,
+            "webhook_secret": webhook_secret,
+            "link_after_build": link_after_build,
+        }.items()
+        if v is not None
+    }
+    if priority:
+        body["priorities"] = _priorities(priority)
+    if not body:
+        console.print("[red]error[/] nothing to change: give at least one option (see --help)")
+        raise typer.Exit(1)
+    channel = _run(lambda: _api(api).edit_channel(name, body))
+    console.print(f"edited [bold]{channel['name']}[/] ({channel['store_name']})")
 
 
 @channels_app.command("list")
@@ -259,15 +305,48 @@ def channels_show(name: str, api: ApiOption = DEFAULT_API) -> None:
     console.print_json(data=_run(lambda: _api(api).channel(name)))
 
 
+@channels_app.command("schedule")
+def channels_schedule(
+    name: str,
+    rate: Annotated[
+        str | None, typer.Option(help="how often: 30m, 1h, 2d, '90 minutes', '1 hour' (1 minute to 365 days)")
+    ] = None,
+    mode: Annotated[str | None, typer.Option(help="the sync it starts: full, partial or smart")] = None,
+    enabled: Annotated[
+        bool | None, typer.Option("--on/--off", help="start or stop the schedule", show_default=False)
+    ] = None,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """Set the channel's sync schedule; what is not given stays as it is (no option: show it)."""
+    body = {k: v for k, v in {"rate": rate, "mode": mode, "enabled": enabled}.items() if v is not None}
+    client = _api(api)
+    channel = _run(lambda: client.set_schedule(name, body) if body else client.channel(name))
+    schedule = channel.get("schedule")
+    if schedule is None:
+        console.print(f"[bold]{name}[/] has no schedule: set one with --rate, --mode or --on")
+        return
+    state = "[green]on[/]" if schedule["enabled"] else "[yellow]off[/]"
+    console.print(f"[bold]{name}[/] schedule {state}: {schedule['mode']} sync every {schedule['rate']}")
+
+
 def _start(api: str, body: dict[str, Any], wait: bool) -> None:
     client = _api(api)
     job = _run(lambda: client.start_job(body))
-    console.print(f"job {job['id']} queued")
+    console.print(f"job {job['id']} {job['status']}")
     if wait:
-        finished = _run(lambda: wait_with_progress(client, job))
-        console.print(job_table(finished))
-        if finished["status"] == "failed":
-            raise typer.Exit(1)
+        _follow(client, job)
+
+
+def _follow(client: ConsoleApi, job: dict[str, Any]) -> None:
+    finished = _run(lambda: wait_with_progress(client, job))
+    console.print(job_table(finished))
+    if finished.get("dry_run"):
+        plan = _run(lambda: client.plan(finished["id"], limit=PLAN_SHOWN))
+        console.print(plan_table(plan))
+        if plan["next"]:
+            console.print(f"more: tidemark jobs plan {finished['id']}")
+    if finished["status"] == "failed":
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -282,26 +361,55 @@ def link(
 
 
 @app.command()
+def reconcile(
+    channel: str,
+    wait: Annotated[bool, typer.Option(help="follow the job to its end")] = False,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """Read the channel's values of every linked variant; mark what differs from master out of sync."""
+    _start(api, {"channel": channel, "kind": "reconcile"}, wait)
+
+
+@app.command()
 def sync(
     channel: str,
     mode: Annotated[str, typer.Option(help="full, partial, smart or selected")] = "full",
     sku: Annotated[list[str] | None, typer.Option(help="selected syncs: a SKU (repeat)")] = None,
-    dry_run: Annotated[bool, typer.Option(help="plan only, push nothing")] = False,
+    sku_file: Annotated[Path | None, typer.Option(help="selected syncs: a file of SKUs, one a line")] = None,
+    dry_run: Annotated[bool, typer.Option(help="plan what would change, push nothing")] = False,
+    relink: Annotated[
+        bool, typer.Option(help="re-link the unlinked listings first, in the same job")
+    ] = False,
+    priority: Annotated[int, typer.Option(help="higher runs first in the channel's queue")] = 0,
     wait: Annotated[bool, typer.Option(help="follow the job to its end")] = False,
     api: ApiOption = DEFAULT_API,
 ) -> None:
-    """Push master quantities to the channel."""
-    _start(
-        api, {"channel": channel, "kind": "sync", "mode": mode, "skus": sku or [], "dry_run": dry_run}, wait
-    )
+    """Push master quantities, prices and statuses to the channel."""
+    skus = list(sku or [])
+    if sku_file:
+        skus += [line.strip() for line in sku_file.read_text().splitlines() if line.strip()]
+    body = {
+        "channel": channel,
+        "kind": "sync",
+        "mode": mode,
+        "skus": skus,
+        "dry_run": dry_run,
+        "relink": relink,
+        "priority": priority,
+    }
+    _start(api, body, wait)
 
 
 @jobs_app.command("list")
 def jobs_list(
-    channel: Annotated[str, typer.Option(help="the channel")], api: ApiOption = DEFAULT_API
+    channel: Annotated[str | None, typer.Option(help="only this channel")] = None,
+    status: Annotated[str | None, typer.Option(help="queued, running, completed, ...")] = None,
+    kind: Annotated[str | None, typer.Option(help="link, relink, reconcile or sync")] = None,
+    limit: Annotated[int, typer.Option(help="jobs to show")] = 50,
+    api: ApiOption = DEFAULT_API,
 ) -> None:
-    """A channel's jobs, newest first."""
-    console.print(jobs_table(_run(lambda: _api(api).jobs(channel))))
+    """Jobs, newest first."""
+    console.print(jobs_table(_run(lambda: _api(api).jobs(channel, status, kind, limit))))
 
 
 @jobs_app.command("show")
@@ -310,20 +418,68 @@ def jobs_show(job_id: str, api: ApiOption = DEFAULT_API) -> None:
     console.print(job_table(_run(lambda: _api(api).job(job_id))))
 
 
+@jobs_app.command("plan")
+def jobs_plan(
+    job_id: str,
+    limit: Annotated[int, typer.Option(help="changes a page")] = PLAN_SHOWN,
+    cursor: Annotated[str | None, typer.Option(help="the page after this one")] = None,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """What a dry run would change, from what to what."""
+    plan = _run(lambda: _api(api).plan(job_id, limit, cursor))
+    console.print(plan_table(plan))
+    if plan["next"]:
+        console.print(f"more: --cursor {plan['next']}")
+
+
+@jobs_app.command("prioritize")
+def jobs_prioritize(job_id: str, api: ApiOption = DEFAULT_API) -> None:
+    """Move a queued job to the top of its channel's queue."""
+    job = _run(lambda: _api(api).job_action(job_id, "prioritize"))
+    console.print(f"job {job_id} is {job['status']}, priority {job['priority']}")
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: str, api: ApiOption = DEFAULT_API) -> None:
+    """Cancel a queued or running job: no push leaves once this answers."""
+    job = _run(lambda: _api(api).job_action(job_id, "cancel"))
+    console.print(f"job {job_id} cancelled")
+    if job["pushes_in_flight"]:
+        console.print(f"{job['pushes_in_flight']} push batches sent before the cancel are still finishing")
+
+
+@jobs_app.command("rerun")
+def jobs_rerun(
+    job_id: str,
+    wait: Annotated[bool, typer.Option(help="follow the new job to its end")] = False,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """Run a failed or partly failed job again, on current data."""
+    client = _api(api)
+    job = _run(lambda: client.job_action(job_id, "rerun"))
+    console.print(f"job {job['id']} {job['status']} (re-run of {job_id})")
+    if wait:
+        _follow(client, job)
+
+
 @app.command()
 def history(
     sku: str,
     channel: Annotated[str | None, typer.Option(help="only this channel")] = None,
-    limit: Annotated[int, typer.Option(help="entries to show")] = 50,
+    limit: Annotated[int, typer.Option(help="entries a page")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="the page after this one")] = None,
     api: ApiOption = DEFAULT_API,
 ) -> None:
     """A listing's sync history, newest first."""
+    page = _run(lambda: _api(api).history(sku, channel, limit, cursor))
     table = Table(title=f"history of {sku}")
     for column in ("when", "channel", "job", "field", "from", "to", "result"):
         table.add_column(column)
-    for e in _run(lambda: _api(api).history(sku, channel, limit))["entries"]:
+    for e in page["entries"]:
         result = e["outcome"] + (f": {e['message']}" if e["message"] else "")
         table.add_row(
             e["at"], e["channel"], e["job_id"], e["field"], e["from_value"] or "-", e["to_value"], result
         )
     console.print(table)
+    if page["next"]:
+        console.print(f"more: --cursor {page['next']}")

@@ -28,6 +28,9 @@ COUNT_NAMES = (
     "value_changed",
     "checked",
     "out_of_sync",
+    "compared",
+    "changes",
+    "unchanged",
 )
 
 
@@ -44,8 +47,11 @@ def job_table(job: dict[str, Any]) -> Table:
         job["status"], "cyan"
     )
     table.add_row("channel", job["channel"])
-    table.add_row("job", what)
+    table.add_row("job", what + (" after a re-link" if job.get("relink") else ""))
     table.add_row("status", f"[{colour}]{job['status']}[/]")
+    for name in ("note", "rerun_of"):
+        if job.get(name):
+            table.add_row(name.replace("_", " "), job[name])
     for stamp in ("created_at", "started_at", "finished_at"):
         table.add_row(stamp.replace("_at", ""), job.get(stamp) or "-")
     for name in COUNT_NAMES:
@@ -60,14 +66,27 @@ def job_table(job: dict[str, Any]) -> Table:
 
 def jobs_table(jobs: list[dict[str, Any]]) -> Table:
     table = Table(title="jobs")
-    for column in ("id", "kind", "status", "created", "planned", "pushed", "skipped", "failed"):
+    for column in (
+        "id",
+        "channel",
+        "kind",
+        "status",
+        "priority",
+        "created",
+        "planned",
+        "pushed",
+        "skipped",
+        "failed",
+    ):
         table.add_column(column)
     for job in jobs:
         counts = job["counts"]
         table.add_row(
             job["id"],
+            job["channel"],
             job["kind"] + (f" {job['mode']}" if job.get("mode") else ""),
             job["status"],
+            str(job["priority"]),
             job["created_at"],
             *(str(counts[n]) for n in ("planned", "pushed", "skipped", "failed")),
         )
@@ -83,7 +102,7 @@ def wait_with_progress(api: ConsoleApi, job: dict[str, Any]) -> dict[str, Any]:
         def show(current: dict[str, Any]) -> None:
             counts = current["counts"]
             if current["kind"] == "sync":
-                done = counts["pushed"] + counts["skipped"] + counts["failed"] + counts["conflicts"]
+                done = sum(counts[n] for n in ("pushed", "skipped", "failed", "conflicts", "compared"))
                 progress.update(
                     task,
                     total=counts["planned"] or None,
@@ -102,3 +121,12 @@ def wait_with_progress(api: ConsoleApi, job: dict[str, Any]) -> dict[str, Any]:
             task, total=progress.tasks[0].completed or 1, completed=progress.tasks[0].completed or 1
         )
     return finished
+
+
+def plan_table(plan: dict[str, Any]) -> Table:
+    table = Table(title=f"what job {plan['job_id']} would change")
+    for column in ("sku", "field", "from", "to"):
+        table.add_column(column)
+    for change in plan["changes"]:
+        table.add_row(change["sku"], change["field"], change["from_value"] or "-", change["to_value"])
+    return table

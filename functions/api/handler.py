@@ -1,5 +1,6 @@
 """Console API: API Gateway HTTP API (payload 2.0) -> one service function per route."""
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -10,14 +11,23 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.channels.base import ChannelAuthError, ChannelError
+from shared.channels.base import ChannelError
 from shared.domain.importing import ImportRejected
+from shared.domain.job import JobKind, JobStatus
 from shared.services import channels, jobs, listings
-from shared.services.channels import ChannelAlreadyExists, ChannelRequest
-from shared.services.jobs import JobRequest, NotAvailable, UnknownChannel
+from shared.services.channels import (
+    ChannelAlreadyExists,
+    ChannelEdit,
+    ChannelRequest,
+    InvalidEdit,
+    UnknownChannel,
+)
+from shared.services.jobs import JobConflict, JobRequest, UnknownSkus
+from shared.services.schedules import ScheduleRequest, set_schedule
 from shared.storage import channels as channel_store
 from shared.storage import history
 from shared.storage import jobs as job_store
+from shared.storage.items import BadCursor, decode_cursor, encode_cursor
 from shared.storage.jobs import JobNotFound
 
 logger = Logger()
@@ -49,11 +59,6 @@ def _import_rejected(error: ImportRejected) -> Response[Any]:
     return _error(400, str(error), errors)
 
 
-@app.exception_handler(ChannelAuthError)
-def _store_refused(error: ChannelAuthError) -> Response[Any]:
-    return _error(400, error.message)
-
-
 @app.exception_handler(ChannelError)
 def _store_failed(error: ChannelError) -> Response[Any]:
     return _error(502 if error.retryable else 400, error.message)
@@ -64,9 +69,20 @@ def _conflict(error: ChannelAlreadyExists) -> Response[Any]:
     return _error(409, str(error))
 
 
-@app.exception_handler(NotAvailable)
-def _not_available(error: NotAvailable) -> Response[Any]:
-    return _error(400, str(error))
+@app.exception_handler(JobConflict)
+def _job_conflict(error: JobConflict) -> Response[Any]:
+    return _field_error(409, str(error))
+
+
+@app.exception_handler([UnknownSkus, InvalidEdit, BadCursor])
+def _bad_field(error: ValueError) -> Response[Any]:
+    return _field_error(400, str(error))
+
+
+def _field_error(status: int, message: str) -> Response[Any]:
+    """An error whose message starts with the field at fault: "<field>: <what and the fix>"."""
+    field, _, detail = message.partition(": ")
+    return _error(status, message, [{"field": field, "message": detail}])
 
 
 @app.exception_handler(UnknownChannel)
@@ -88,9 +104,7 @@ def openapi() -> Response[str]:
 @app.post("/v1/listings/import", summary="Create or update listings from a CSV body (text/csv)")
 def import_listings() -> Response[Any]:
     summary = listings.import_listings(app.current_event.decoded_body or "")
-    return Response(
-        200, content_types.APPLICATION_JSON, {"created": summary.created, "updated": summary.updated}
-    )
+    return Response(200, content_types.APPLICATION_JSON, asdict(summary))
 
 
 @app.get("/v1/listings/<sku>", summary="One listing with its links")
@@ -124,20 +138,37 @@ def show_channel(name: str) -> dict[str, Any]:
     return channel.model_dump(mode="json")
 
 
-@app.post("/v1/jobs", summary="Start a link, re-link, reconcile or sync job")
+@app.patch("/v1/channels/<name>", summary="Edit a channel (new credentials are checked with a test call)")
+def edit_channel(name: str, edit: ChannelEdit) -> dict[str, Any]:
+    return channels.edit_channel(name, edit).model_dump(mode="json")
+
+
+@app.put("/v1/channels/<name>/schedule", summary="Set a channel's sync schedule: rate, mode, on or off")
+def put_schedule(name: str, request: ScheduleRequest) -> dict[str, Any]:
+    return set_schedule(name, request).model_dump(mode="json")
+
+
+@app.post("/v1/jobs", summary="Queue a link, re-link, reconcile or sync job on its channel")
 def start_job(request: JobRequest) -> Response[Any]:
     job = jobs.start_job(request)
     return Response(202, content_types.APPLICATION_JSON, job.model_dump(mode="json"))
 
 
-@app.get("/v1/jobs", summary="A channel's jobs, newest first")
+@app.get("/v1/jobs", summary="Jobs, newest first: of one channel or of all, by status and kind")
 def list_jobs(
-    channel: Annotated[str, Query(description="the channel's name")],
+    channel: Annotated[
+        str | None, Query(description="the channel's name; all channels when left out")
+    ] = None,
+    status: Annotated[JobStatus | None, Query()] = None,
+    kind: Annotated[JobKind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[dict[str, Any]]:
-    if channel_store.get(channel) is None:
+    if channel is not None and channel_store.get(channel) is None:
         raise UnknownChannel(channel)
-    return [j.model_dump(mode="json") for j in job_store.for_channel(channel, limit)]
+    names = [channel] if channel else [c.name for c in channel_store.list_all()]
+    found = [job for name in names for job in job_store.for_channel(name, limit, status, kind)]
+    found.sort(key=lambda job: job.created_at, reverse=True)
+    return [j.model_dump(mode="json") for j in found[:limit]]
 
 
 @app.get("/v1/jobs/<job_id>", summary="One job: status, timestamps, counts, failures with their fixes")
@@ -145,14 +176,44 @@ def show_job(job_id: str) -> dict[str, Any]:
     return job_store.get(job_id).model_dump(mode="json")
 
 
-@app.get("/v1/history/<sku>", summary="A listing's sync history, newest first")
+@app.get("/v1/jobs/<job_id>/plan", summary="A dry run's plan: what would change, from what to what")
+def show_plan(
+    job_id: str,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(description="`next` of the previous page")] = None,
+) -> dict[str, Any]:
+    job_store.get(job_id)
+    changes, after = job_store.plan_page(job_id, limit, decode_cursor(cursor))
+    return {"job_id": job_id, "changes": [asdict(c) for c in changes], "next": encode_cursor(after)}
+
+
+@app.post("/v1/jobs/<job_id>/prioritize", summary="Move a queued job to the top of its channel's queue")
+def prioritize_job(job_id: str) -> dict[str, Any]:
+    return jobs.prioritize(job_id).model_dump(mode="json")
+
+
+@app.post(
+    "/v1/jobs/<job_id>/cancel", summary="Cancel a queued or running job: no push leaves after the answer"
+)
+def cancel_job(job_id: str) -> dict[str, Any]:
+    cancelled = jobs.cancel(job_id)
+    return {**cancelled.job.model_dump(mode="json"), "pushes_in_flight": cancelled.pushes_in_flight}
+
+
+@app.post("/v1/jobs/<job_id>/rerun", summary="Run a failed or partly failed job again, on current data")
+def rerun_job(job_id: str) -> Response[Any]:
+    return Response(202, content_types.APPLICATION_JSON, jobs.rerun(job_id).model_dump(mode="json"))
+
+
+@app.get("/v1/history/<sku>", summary="A listing's sync history, newest first, a page at a time")
 def show_history(
     sku: str,
     channel: Annotated[str | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(description="`next` of the previous page")] = None,
 ) -> dict[str, Any]:
-    entries, _ = history.for_listing(sku, channel, limit)
-    return {"sku": sku, "entries": [e.model_dump(mode="json") for e in entries]}
+    entries, after = history.for_listing(sku, channel, limit, decode_cursor(cursor))
+    return {"sku": sku, "entries": [e.model_dump(mode="json") for e in entries], "next": encode_cursor(after)}
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

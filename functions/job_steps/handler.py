@@ -1,4 +1,4 @@
-"""The steps every job's state machine shares: start, planned, progress, finish, fail."""
+"""The job state machine's own steps: start, planned, progress, finish, fail."""
 
 import contextlib
 import json
@@ -18,7 +18,6 @@ tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patc
 class Start(BaseModel):
     step: Literal["start"]
     input: StartInput
-    execution_name: str
 
 
 class Planned(BaseModel):
@@ -60,7 +59,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     step = Step.validate_python(event)
     match step:
         case Start():
-            return jobs.begin(step.input, step.execution_name)
+            return jobs.begin(step.input)
         case Planned():
             jobs.mark_planned(step.job_id)
             return {"job_id": step.job_id}

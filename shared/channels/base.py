@@ -155,4 +155,9 @@ class ChannelClient(Protocol):
         """Push at most `status_batch_size` statuses; one result per push, in order."""
         ...
 
+    def product_skus(self, product_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Where the channel shows or hides whole products (Shopify), the SKUs of every variant of
+        each product; {} where each variant has a status of its own (WooCommerce)."""
+        ...
+
     def close(self) -> None: ...

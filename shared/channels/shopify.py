@@ -143,6 +143,15 @@ mutation TidemarkSetStatus($product: ProductUpdateInput!) {
 }
 """
 
+# Shopify allows at most 2,048 variants a product; the first 250 are what one page holds.
+PRODUCT_SKUS_QUERY = """
+query TidemarkProductSkus($ids: [ID!]!) {
+  nodes(ids: $ids) { ... on Product { id variants(first: 250) { nodes { sku } } } }
+}
+"""
+PRODUCT_SKUS_COST = 252  # the product and a page of 250 variants: Shopify's requested cost
+PRODUCT_SKUS_CHUNK = MAX_QUERY_COST // 2 // PRODUCT_SKUS_COST
+
 VARIANT_COUNT_QUERY = """
 query TidemarkVariantCount($limit: Int) {
   productVariantsCount(limit: $limit) { count precision }
@@ -377,6 +386,17 @@ class ShopifyClient:
                 else:
                     results[index] = _pushed_value(push)
         return [results[index] for index in range(len(pushes))]
+
+    def product_skus(self, product_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Shopify shows or hides whole products: the SKUs of every variant of each product."""
+        skus: dict[str, list[str]] = {}
+        for start in range(0, len(product_ids), PRODUCT_SKUS_CHUNK):
+            ids = list(product_ids[start : start + PRODUCT_SKUS_CHUNK])
+            data = self._call(PRODUCT_SKUS_QUERY, {"ids": ids}, cost=len(ids) * PRODUCT_SKUS_COST)
+            for node in data["nodes"]:
+                if node:
+                    skus[str(node["id"])] = [v["sku"] or "" for v in node["variants"]["nodes"]]
+        return skus
 
     def push_quantities(self, pushes: Sequence[QuantityPush], idempotency_key: str) -> list[PushResult]:
         """Set the quantities with one inventorySetQuantities call. Shopify writes nothing when it

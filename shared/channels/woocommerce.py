@@ -354,16 +354,47 @@ class WooCommerceClient:
 
     def push_statuses(self, pushes: Sequence[StatusPush], idempotency_key: str) -> list[PushResult]:
         """Publish or make private the product, or the variation itself: a variation has its own
-        status (the "Enabled" box in wp-admin); it sells while its product is published too."""
+        status (the "Enabled" box in wp-admin), and it sells only while its product is published, so
+        showing a variation publishes its product too (as Shopify keeps a product active while any
+        pushed variant of it is)."""
         _check_size(len(pushes), self.status_batch_size, "statuses")
         logger.debug("pushing %d statuses to WooCommerce (push %s)", len(pushes), idempotency_key)
-        return self._push(
-            [
-                _target(index, push.sku, push.product_id, push.variant_id, {"status": STATUSES[push.status]})
-                for index, push in enumerate(pushes)
-            ],
-            "status",
-        )
+        targets = [
+            _target(index, push.sku, push.product_id, push.variant_id, {"status": STATUSES[push.status]})
+            for index, push in enumerate(pushes)
+        ]
+        shown = [t for t in targets if isinstance(t, _Target) and t.variation_id is not None]
+        parents = sorted({t.product_id for t in shown if t.fields["status"] == "publish"})
+        refused = self._publish(parents)
+        results = self._push(targets, "status")
+        for target in shown:
+            if target.product_id in refused and results[target.index].outcome is PushOutcome.PUSHED:
+                results[target.index] = _failed(target.sku, refused[target.product_id])
+        return results
+
+    def product_skus(self, product_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Each WooCommerce variation has a status of its own: nothing hides a sibling."""
+        return {}
+
+    def _publish(self, product_ids: Sequence[int]) -> dict[int, str]:
+        """Publish these products; the ones WooCommerce refused, with why and the fix."""
+        refused: dict[int, str] = {}
+        for chunk in _chunks(product_ids, BATCH_LIMIT):
+            body = {"update": [{"id": product_id, "status": "publish"} for product_id in chunk]}
+            answer = _json_of(self._call("POST", "/products/batch", body=body, batch_size=len(chunk)))
+            entries = answer.get("update") if isinstance(answer, dict) else None
+            answered = {
+                entry.get("id"): entry
+                for entry in entries or []
+                if isinstance(entry, dict) and "error" not in entry
+            }
+            for product_id in chunk:
+                if product_id not in answered:
+                    refused[product_id] = (
+                        f"WooCommerce did not publish product {product_id}, so its variation stays hidden: "
+                        "publish the product in wp-admin, or check the store's error log"
+                    )
+        return refused
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.domain.job import SyncMode
 
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
@@ -40,6 +43,72 @@ class LinkPriority(BaseModel):
 DEFAULT_PRIORITIES = (LinkPriority(listing_field="sku", channel_field="sku"),)
 
 
+MAX_RATE_MINUTES = 365 * 24 * 60
+RATE_FORMS = (
+    "a whole number of minutes, hours or days, from 1 minute to 365 days: 30m, 1h, 2d, '90 minutes', '1 hour'"
+)
+_RATE = re.compile(r"\s*([0-9]+)\s*([a-z]+)\s*")
+_UNIT_MINUTES = {
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 1),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 60),
+    **dict.fromkeys(("d", "day", "days"), 24 * 60),
+}
+# Largest unit first: a rate is written in the largest unit that divides it (90m, 2h, 1d).
+_UNITS = (("d", "day", 24 * 60), ("h", "hour", 60), ("m", "minute", 1))
+
+
+def rate_minutes(text: str) -> int:
+    """The minutes between syncs of a rate like '30m', '1h', '2d', '90 minutes' or '1 hour'."""
+    match = _RATE.fullmatch(text.lower())
+    if match is None or match.group(2) not in _UNIT_MINUTES:
+        raise ValueError(f"'{text}' is not a rate: give {RATE_FORMS}")
+    minutes = int(match.group(1)) * _UNIT_MINUTES[match.group(2)]
+    if minutes < 1:
+        raise ValueError(f"'{text}' is too often: give {RATE_FORMS}")
+    if minutes > MAX_RATE_MINUTES:
+        raise ValueError(f"'{text}' is too seldom: give {RATE_FORMS}")
+    return minutes
+
+
+def _in_largest_unit(minutes: int) -> tuple[int, str, str]:
+    for short, word, size in _UNITS:
+        if minutes % size == 0:
+            return minutes // size, short, word
+    raise AssertionError("every whole number of minutes divides by 1")
+
+
+def normalize_rate(text: str) -> str:
+    """A rate in its one written form: '90 minutes' -> '90m', '60m' -> '1h', '1 day' -> '1d'."""
+    count, short, _ = _in_largest_unit(rate_minutes(text))
+    return f"{count}{short}"
+
+
+def rate_expression(rate: str) -> str:
+    """EventBridge Scheduler's form of a rate: '1h' -> 'rate(1 hour)', '30m' -> 'rate(30 minutes)'."""
+    count, _, word = _in_largest_unit(rate_minutes(rate))
+    return f"rate({count} {word}{'' if count == 1 else 's'})"
+
+
+def _not_selected(mode: SyncMode) -> SyncMode:
+    if mode is SyncMode.SELECTED:
+        raise ValueError("a schedule syncs full, partial or smart: a selected sync needs its SKUs")
+    return mode
+
+
+Rate = Annotated[str, AfterValidator(normalize_rate)]
+ScheduleMode = Annotated[SyncMode, AfterValidator(_not_selected)]
+
+
+class Schedule(BaseModel):
+    """A channel's sync schedule (one EventBridge Scheduler schedule named after the channel)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    enabled: bool = True
+    rate: Rate = "1h"
+    mode: ScheduleMode = SyncMode.SMART
+
+
 class Channel(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -51,3 +120,5 @@ class Channel(BaseModel):
     link_after_build: bool = True
     created_at: datetime
     synced_full_at: datetime | None = None
+    # None: added before channels had schedules (there is none in EventBridge Scheduler yet).
+    schedule: Schedule | None = None

@@ -61,7 +61,9 @@ class ListingRow(BaseModel):
         given = self.model_dump(exclude_unset=True, exclude_none=True)
         if current is None:
             return Listing(**given, created_by=created_by, updated_at=at)
-        return current.model_copy(update={**given, "updated_at": at})
+        updated = current.model_copy(update=given)
+        # an unchanged row keeps its time: the change index (smart sync) holds real changes only
+        return current if updated == current else updated.model_copy(update={"updated_at": at})
 
 
 @dataclass(frozen=True)

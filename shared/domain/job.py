@@ -66,6 +66,11 @@ class JobCounts(BaseModel):
     # reconcile jobs: links checked against the channel, and those found out of sync
     checked: int = 0
     out_of_sync: int = 0
+    # dry runs: the linked listings compared with master, the values a push would change, and the
+    # listings it would leave as they are
+    compared: int = 0
+    changes: int = 0
+    unchanged: int = 0
 
 
 class JobFailure(BaseModel):
@@ -74,6 +79,8 @@ class JobFailure(BaseModel):
     sku: str
     message: str
 
+
+MAX_PRIORITY = 1_000_000
 
 # A job keeps its first failures; the rest are counted and are in each listing's history.
 MAX_RECORDED_FAILURES = 100
@@ -87,9 +94,18 @@ class Job(BaseModel):
     kind: JobKind
     mode: SyncMode | None = None
     status: JobStatus = JobStatus.QUEUED
-    priority: int = 0
+    priority: int = Field(default=0, ge=0, le=MAX_PRIORITY)
     dry_run: bool = False
-    skus: tuple[str, ...] = ()
+    # sync jobs: re-link the unlinked listings first; the SKUs of a selected sync (kept as items
+    # of their own, so any number fit); the mode the job ran as (a first smart sync runs full)
+    relink: bool = False
+    selected: int = 0
+    ran_as: SyncMode | None = None
+    # smart syncs: changes from this moment on are planned; as_of: when planning began
+    changes_since: datetime | None = None
+    as_of: datetime | None = None
+    rerun_of: str = ""
+    note: str = ""
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -106,6 +122,14 @@ class Job(BaseModel):
         elif wanted in FINISHED:
             changes["finished_at"] = at
         return self.model_copy(update=changes)
+
+    @property
+    def effective_mode(self) -> SyncMode | None:
+        return self.ran_as or self.mode
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
 
     def outcome(self) -> JobStatus:
         """How a job whose work is done ends: with errors when any item failed or stayed in conflict."""

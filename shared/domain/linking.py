@@ -84,13 +84,13 @@ class Catalog:
 
     def __init__(
         self,
-        holders: Mapping[tuple[str, str], Sequence[ChannelVariant]],
+        holders: Mapping[tuple[str, str], Sequence[str]],
         variants_by_id: Mapping[str, ChannelVariant],
     ) -> None:
-        self._holders = holders  # (channel field, value) -> every variant that carries it
-        self._variants = variants_by_id  # variant id -> variant, for the listing's current link
+        self._holders = holders  # (channel field, value) -> the id of every variant that carries it
+        self._variants = variants_by_id  # at least the sole holders and the currently linked variants
 
-    def holders(self, channel_field: str, value: str) -> Sequence[ChannelVariant]:
+    def holders(self, channel_field: str, value: str) -> Sequence[str]:
         return self._holders.get((channel_field, value), ())
 
     def variant(self, variant_id: str) -> ChannelVariant | None:
@@ -141,12 +141,12 @@ def match(
             continue
         any_value = True
         holders = catalog.holders(priority.channel_field, value)
-        if len(holders) == 1:
-            link = new_link(channel, listing.sku, holders[0], priority.channel_field, value, at)
+        variant = catalog.variant(holders[0]) if len(holders) == 1 else None
+        if variant is not None:
+            link = new_link(channel, listing.sku, variant, priority.channel_field, value, at)
             return Decision(LinkOutcome.LINKED, link, tuple(duplicates))
         if len(holders) > 1:
-            ids = tuple(sorted(v.variant_id for v in holders))
-            duplicates.append(Duplicate(channel, priority.channel_field, value, ids))
+            duplicates.append(Duplicate(channel, priority.channel_field, value, tuple(sorted(holders))))
     if duplicates:
         return Decision(LinkOutcome.DUPLICATE, duplicates=tuple(duplicates), reason=duplicates[0].fix)
     if not any_value:

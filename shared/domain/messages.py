@@ -17,6 +17,6 @@ class PushMessage(BaseModel):
     batch_id: str
     skus: list[str] = Field(min_length=1)
 
-    def idempotency_key(self) -> str:
-        """The same for every delivery of this batch, so a retried channel call is applied once."""
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tidemark:{self.job_id}:{self.batch_id}"))
+    def idempotency_key(self, call: str = "") -> str:
+        """The same for every delivery of this batch's `call`, so a retried channel call is applied once."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tidemark:{self.job_id}:{self.batch_id}:{call}"))

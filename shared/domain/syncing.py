@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from shared.channels.base import PushOutcome, PushResult, QuantityPush
+from shared.channels.base import PricePush, PushOutcome, PushResult, QuantityPush, StatusPush, VariantStatus
 from shared.domain.history import HistoryEntry
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
@@ -34,16 +34,25 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 @dataclass
-class QuantityPlan:
-    pushes: list[QuantityPush] = field(default_factory=list)
+class SyncPlan:
+    """What one batch pushes, built from master as it is at send time.
+
+    Quantity is pushed for every linked listing: an absolute value, harmless twice, and the one
+    thing a sale changes. Price and status are pushed only where master differs from what the
+    channel was last seen to hold (a reconcile refreshes that), since they cost a call per product.
+    """
+
+    quantities: list[QuantityPush] = field(default_factory=list)
+    prices: list[PricePush] = field(default_factory=list)
+    statuses: list[StatusPush] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def plan_quantity_pushes(
+def plan_pushes(
     channel: str, skus: Sequence[str], listings: Mapping[str, Listing], links: Mapping[str, Link]
-) -> QuantityPlan:
-    """What to push now, from master as it is at send time; unlinked listings are skipped with the reason."""
-    plan = QuantityPlan()
+) -> SyncPlan:
+    """What to push now; unlinked listings are skipped with the reason."""
+    plan = SyncPlan()
     for sku in skus:
         listing = listings.get(sku)
         link = links.get(sku)
@@ -53,7 +62,7 @@ def plan_quantity_pushes(
             reason = f" ({link.unlinked_reason})" if link and link.unlinked_reason else ""
             plan.skipped[sku] = f"SKU '{sku}' is not linked to channel '{channel}'{reason}: run a re-link"
         else:
-            plan.pushes.append(
+            plan.quantities.append(
                 QuantityPush(
                     sku=sku,
                     inventory_item_id=link.inventory_item_id,
@@ -62,32 +71,153 @@ def plan_quantity_pushes(
                     expected=link.last_observed_quantity,
                 )
             )
+            if listing.price is not None and listing.price != link.last_observed_price:
+                plan.prices.append(
+                    PricePush(
+                        sku=sku, variant_id=link.variant_id, product_id=link.product_id, price=listing.price
+                    )
+                )
+            if listing.channel_status is not link.channel_status:
+                plan.statuses.append(
+                    StatusPush(
+                        sku=sku,
+                        variant_id=link.variant_id,
+                        product_id=link.product_id,
+                        status=listing.channel_status,
+                    )
+                )
     return plan
 
 
-def record_quantity_result(
-    link: Link, push: QuantityPush, result: PushResult, job_id: str, at: datetime
-) -> tuple[Link, HistoryEntry]:
-    """The link and the history entry after one push's result."""
-    if result.outcome is PushOutcome.PUSHED:
-        changes: dict[str, object] = {
-            "last_pushed_quantity": push.quantity,
-            "last_observed_quantity": push.quantity if result.observed is None else result.observed,
-            "sync_state": SyncState.IN_SYNC,
-        }
-    elif result.outcome is PushOutcome.CONFLICT:
-        changes = {"last_observed_quantity": result.observed, "sync_state": SyncState.OUT_OF_SYNC}
-    else:
-        changes = {"sync_state": SyncState.ERROR}
-    entry = HistoryEntry(
-        sku=link.sku,
-        channel=link.channel,
-        at=at,
-        job_id=job_id,
-        field="quantity",
-        from_value=None if link.last_observed_quantity is None else str(link.last_observed_quantity),
-        to_value=str(push.quantity),
-        outcome=result.outcome,
-        message=result.message,
+def blocked_hides(
+    statuses: Sequence[StatusPush], product_skus: Mapping[str, list[str]], listings: Mapping[str, Listing]
+) -> dict[str, PushResult]:
+    """Hides that would hide a whole product (where the channel shows or hides whole products)
+    while master keeps another variant of it active: failed, with the fix, and not sent."""
+    blocked = {}
+    for push in statuses:
+        if push.status is not VariantStatus.HIDDEN or push.product_id not in product_skus:
+            continue
+        active = [
+            sku
+            for sku in product_skus[push.product_id]
+            if sku != push.sku and sku in listings and listings[sku].channel_status is VariantStatus.ACTIVE
+        ]
+        if active:
+            blocked[push.sku] = PushResult(
+                sku=push.sku,
+                outcome=PushOutcome.FAILED,
+                message=(
+                    f"{push.sku}: not hidden, because the channel shows or hides whole products and "
+                    f"{', '.join(active[:3])} on product {push.product_id} is active in master: set them "
+                    f"inactive too to hide the product, or move {push.sku} to a product of its own there"
+                ),
+            )
+    return blocked
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """One value a dry run would change on the channel."""
+
+    sku: str
+    field: str
+    from_value: str | None
+    to_value: str
+
+
+def planned_changes(plan: SyncPlan, links: Mapping[str, Link]) -> list[PlannedChange]:
+    """The plan's pushes that would change what the channel was last seen to hold."""
+    changes = [
+        PlannedChange(p.sku, "quantity", _text(links[p.sku].last_observed_quantity), str(p.quantity))
+        for p in plan.quantities
+        if p.quantity != links[p.sku].last_observed_quantity
+    ]
+    changes += [
+        PlannedChange(p.sku, "price", _text(links[p.sku].last_observed_price), str(p.price))
+        for p in plan.prices
+    ]
+    changes += [
+        PlannedChange(p.sku, "status", links[p.sku].channel_status.value, p.status.value)
+        for p in plan.statuses
+    ]
+    return changes
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+Push = QuantityPush | PricePush | StatusPush
+
+# How bad an outcome is for the link's sync state: the worst of a batch's results decides it.
+_STATE = {
+    PushOutcome.PUSHED: SyncState.IN_SYNC,
+    PushOutcome.CONFLICT: SyncState.OUT_OF_SYNC,
+    PushOutcome.FAILED: SyncState.ERROR,
+}
+_SEVERITY = {SyncState.IN_SYNC: 0, SyncState.OUT_OF_SYNC: 1, SyncState.ERROR: 2}
+
+
+def record_results(
+    links: Mapping[str, Link],
+    results: Sequence[tuple[Push, PushResult]],
+    job_id: str,
+    at: datetime,
+) -> tuple[list[Link], list[HistoryEntry]]:
+    """The links after a batch's results (quantities, then prices, then statuses) and one history
+    entry per push. A link is in sync only when everything pushed to it landed."""
+    updated: dict[str, Link] = {}
+    states: dict[str, SyncState] = {}
+    entries = []
+    for push, result in results:
+        link = updated.get(push.sku, links[push.sku])
+        field_name, before, after, changes = _applied(link, push, result)
+        updated[push.sku] = link.model_copy(update={**changes, "updated_at": at})
+        state = _STATE[result.outcome]
+        if _SEVERITY[state] >= _SEVERITY[states.get(push.sku, SyncState.IN_SYNC)]:
+            states[push.sku] = state
+        entries.append(
+            HistoryEntry(
+                sku=link.sku,
+                channel=link.channel,
+                at=at,
+                job_id=job_id,
+                field=field_name,
+                from_value=before,
+                to_value=after,
+                outcome=result.outcome,
+                message=result.message,
+            )
+        )
+    return [link.model_copy(update={"sync_state": states[sku]}) for sku, link in updated.items()], entries
+
+
+def _applied(link: Link, push: Push, result: PushResult) -> tuple[str, str | None, str, dict[str, object]]:
+    """(field, from, to, the link's changes) for one push's result."""
+    pushed = result.outcome is PushOutcome.PUSHED
+    if isinstance(push, QuantityPush):
+        if pushed:
+            observed = push.quantity if result.observed is None else result.observed
+            changes: dict[str, object] = {
+                "last_pushed_quantity": push.quantity,
+                "last_observed_quantity": observed,
+            }
+        elif result.outcome is PushOutcome.CONFLICT:
+            changes = {"last_observed_quantity": result.observed}
+        else:
+            changes = {}
+        return "quantity", _text(link.last_observed_quantity), str(push.quantity), changes
+    if isinstance(push, PricePush):
+        return (
+            "price",
+            _text(link.last_observed_price),
+            str(push.price),
+            {"last_observed_price": push.price} if pushed else {},
+        )
+    return (
+        "status",
+        link.channel_status.value,
+        push.status.value,
+        {"channel_status": push.status} if pushed else {},
     )
-    return link.model_copy(update={**changes, "updated_at": at}), entry

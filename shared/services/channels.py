@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,8 +16,9 @@ from shared.domain.channel import (
     ChannelName,
     ChannelType,
     LinkPriority,
+    Schedule,
 )
-from shared.storage import channels, secrets
+from shared.storage import channels, schedules, secrets
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
@@ -36,13 +38,7 @@ class ChannelRequest(BaseModel):
 
     @model_validator(mode="after")
     def _priorities_fit_the_channel(self) -> ChannelRequest:
-        allowed = CHANNEL_FIELDS_BY_TYPE[self.type]
-        for priority in self.priorities:
-            if priority.channel_field not in allowed:
-                raise ValueError(
-                    f"priorities: '{priority.channel_field}' is not a {self.type.value} field: "
-                    f"use one of {', '.join(allowed)}"
-                )
+        check_priorities(self.type, self.priorities)
         return self
 
     def credentials(self) -> dict[str, str]:
@@ -55,23 +51,65 @@ class ChannelRequest(BaseModel):
         return {name: value.get_secret_value() for name, value in given.items() if value is not None}
 
 
+class ChannelEdit(BaseModel):
+    """What to change on a channel; what is left out stays as it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    store_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(:\d+)?(/.*)?$")] | None = None
+    token: SecretStr | None = Field(default=None, description="Shopify Admin API access token")
+    key: SecretStr | None = Field(default=None, description="WooCommerce consumer key")
+    secret: SecretStr | None = Field(default=None, description="WooCommerce consumer secret")
+    webhook_secret: SecretStr | None = None
+    priorities: list[LinkPriority] | None = Field(
+        default=None, min_length=1, description="replaces the whole list, in order"
+    )
+    link_after_build: bool | None = None
+
+    def credentials(self) -> dict[str, str]:
+        given = {
+            "token": self.token,
+            "key": self.key,
+            "secret": self.secret,
+            "webhook_secret": self.webhook_secret,
+        }
+        return {name: value.get_secret_value() for name, value in given.items() if value is not None}
+
+
+def check_priorities(channel_type: ChannelType, priorities: Sequence[LinkPriority]) -> None:
+    allowed = CHANNEL_FIELDS_BY_TYPE[channel_type]
+    for priority in priorities:
+        if priority.channel_field not in allowed:
+            raise ValueError(
+                f"priorities: '{priority.channel_field}' is not a {channel_type.value} field: "
+                f"use one of {', '.join(allowed)}"
+            )
+
+
 class ChannelAlreadyExists(ValueError):
     pass
 
 
+class UnknownChannel(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no channel named '{name}': see `tidemark channels list`")
+
+
+class InvalidEdit(ValueError):
+    pass
+
+
 def add_channel(request: ChannelRequest) -> Channel:
-    """Check the store accepts the credentials, keep them in Secrets Manager, save the channel."""
+    """Check the store accepts the credentials, keep them in Secrets Manager, give the channel its
+    default sync schedule (hourly, smart), save the channel."""
     if channels.get(request.name) is not None:
         raise ChannelAlreadyExists(
             f"a channel named '{request.name}' already exists: pick another name or edit that one"
         )
     store_url = request.store_url.rstrip("/")
     credentials = request.credentials()
-    client = connect(request.type, store_url, credentials)
-    try:
-        store_name = client.check_access()
-    finally:
-        client.close()
+    store_name = _check_access(request.type, store_url, credentials)
+    schedule = Schedule()
     channel = Channel(
         name=request.name,
         type=request.type,
@@ -80,7 +118,48 @@ def add_channel(request: ChannelRequest) -> Channel:
         priorities=tuple(request.priorities),
         link_after_build=request.link_after_build,
         created_at=datetime.now(UTC),
+        schedule=schedule,
     )
     secrets.store(channel.name, credentials)
+    # The schedule before the channel: a channel never shows a schedule that does not exist.
+    schedules.put(channel.name, schedule, exists=False)
     channels.create(channel)
     return channel
+
+
+def edit_channel(name: str, edit: ChannelEdit) -> Channel:
+    """Change a channel. New credentials or a new store URL are checked with a test call first;
+    anything refused changes nothing."""
+    channel = channels.get(name)
+    if channel is None:
+        raise UnknownChannel(name)
+    if edit.priorities is not None:
+        try:
+            check_priorities(channel.type, edit.priorities)
+        except ValueError as error:
+            raise InvalidEdit(str(error)) from error
+    changes: dict[str, object] = {}
+    credentials = secrets.read(name, fresh=True)
+    given = edit.credentials()
+    if edit.store_url is not None or set(given) - {"webhook_secret"}:
+        store_url = (edit.store_url or channel.store_url).rstrip("/")
+        changes["store_name"] = _check_access(channel.type, store_url, {**credentials, **given})
+        changes["store_url"] = store_url
+    if edit.priorities is not None:
+        changes["priorities"] = tuple(edit.priorities)
+    if edit.link_after_build is not None:
+        changes["link_after_build"] = edit.link_after_build
+    if given:
+        secrets.store(name, {**credentials, **given})
+        secrets.read(name, fresh=True)  # this container's cache; others refresh within minutes
+    edited = channel.model_copy(update=changes)
+    channels.put(edited)
+    return edited
+
+
+def _check_access(channel_type: ChannelType, store_url: str, credentials: dict[str, str]) -> str:
+    client = connect(channel_type, store_url, credentials)
+    try:
+        return client.check_access()
+    finally:
+        client.close()

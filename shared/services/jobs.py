@@ -1,17 +1,32 @@
-"""Starting jobs and the steps every job's state machine shares."""
+"""The job queue: every job joins its channel's queue, one runs at a time per channel (highest
+priority, then oldest), and the steps every job's state machine shares."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.domain.job import Job, JobKind, JobStatus, SyncMode
+from shared.domain.job import MAX_PRIORITY, Job, JobKind, JobStatus, SyncMode
+from shared.domain.syncing import shard_of
+from shared.services.channels import UnknownChannel
 from shared.settings import settings
-from shared.storage import channels, jobs
+from shared.storage import channels, jobs, listings, watermarks
 from shared.storage.aws import client
+
+# A push holds its lease this long at most (the push function's timeout is well inside it).
+PUSH_LEASE = timedelta(seconds=90)
+# How long a cancel waits for the pushes already in flight before it answers.
+CANCEL_WAIT_S = 20.0
+# A running job that records nothing for this long has stalled (its pushes went to the DLQ).
+STALL_AFTER = timedelta(minutes=20)
+# Unknown SKUs named in an error, at most.
+SHOWN_UNKNOWN = 10
 
 
 class JobRequest(BaseModel):
@@ -20,118 +35,275 @@ class JobRequest(BaseModel):
     channel: str
     kind: JobKind
     mode: SyncMode | None = Field(default=None, description="sync jobs: full, partial, smart or selected")
-    dry_run: bool = False
+    dry_run: bool = Field(default=False, description="sync jobs: plan what would change, push nothing")
+    relink: bool = Field(default=False, description="sync jobs: re-link the unlinked listings first")
     skus: list[str] = Field(default_factory=list, description="selected syncs: the SKUs to push")
-    priority: int = 0
+    priority: int = Field(default=0, ge=0, le=MAX_PRIORITY, description="higher runs first")
 
     @model_validator(mode="after")
-    def _mode_fits_kind(self) -> JobRequest:
+    def _fits_kind(self) -> JobRequest:
         if self.kind is JobKind.SYNC and self.mode is None:
             raise ValueError("mode: a sync needs a mode: full, partial, smart or selected")
-        if self.kind is not JobKind.SYNC and self.mode is not None:
-            raise ValueError(f"mode: only sync jobs take a mode, not {self.kind.value} jobs")
+        if self.kind is not JobKind.SYNC and (self.mode or self.dry_run or self.relink or self.skus):
+            raise ValueError(
+                f"mode: only sync jobs take a mode, dry_run, relink or skus, not {self.kind} jobs"
+            )
         if self.mode is SyncMode.SELECTED and not self.skus:
             raise ValueError("skus: a selected sync needs at least one SKU")
+        if self.skus and self.mode is not SyncMode.SELECTED:
+            raise ValueError("skus: only a selected sync takes SKUs: add --mode selected")
         return self
 
 
-class UnknownChannel(LookupError):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"no channel named '{name}': see `tidemark channels list`")
+class UnknownSkus(ValueError):
+    def __init__(self, unknown: list[str]) -> None:
+        shown = ", ".join(f"'{sku}'" for sku in unknown[:SHOWN_UNKNOWN])
+        more = f" and {len(unknown) - SHOWN_UNKNOWN} more" if len(unknown) > SHOWN_UNKNOWN else ""
+        super().__init__(f"skus: no listing with SKU {shown}{more}: import them first, or leave them out")
 
 
-class NotAvailable(ValueError):
-    """A valid request this release cannot carry out yet."""
-
-
-AVAILABLE = {
-    (JobKind.LINK, None),
-    (JobKind.RELINK, None),
-    (JobKind.RECONCILE, None),
-    (JobKind.SYNC, SyncMode.FULL),
-}
+class JobConflict(ValueError):
+    """The job is not in a status that allows this."""
 
 
 def start_job(request: JobRequest) -> Job:
-    """Queue the job and start its state machine, named by the job id (a retry starts nothing twice)."""
-    if (request.kind, request.mode) not in AVAILABLE:
-        wanted = f"{request.mode.value} {request.kind.value}" if request.mode else request.kind.value
-        raise NotAvailable(f"kind: {wanted} jobs are not available yet: start a link or a full sync")
+    """Queue the job on its channel and start the channel's next job if none runs."""
     if channels.get(request.channel) is None:
         raise UnknownChannel(request.channel)
+    selected = _selected_by_shard(request.skus)
     job = Job(
         id=uuid.uuid4().hex,
         channel=request.channel,
         kind=request.kind,
         mode=request.mode,
         dry_run=request.dry_run,
-        skus=tuple(request.skus),
+        relink=request.relink,
+        selected=sum(len(skus) for skus in selected.values()),
         priority=request.priority,
         created_at=datetime.now(UTC),
     )
+    return _enqueue(job, selected)
+
+
+def _selected_by_shard(skus: list[str]) -> dict[int, list[str]]:
+    wanted = list(dict.fromkeys(sku.strip() for sku in skus))
+    if not wanted:
+        return {}
+    known = listings.get_many(wanted)
+    unknown = [sku for sku in wanted if sku not in known]
+    if unknown:
+        raise UnknownSkus(unknown)
+    by_shard: dict[int, list[str]] = {}
+    for sku in wanted:
+        by_shard.setdefault(shard_of(sku, settings().push_shards), []).append(sku)
+    return by_shard
+
+
+def _enqueue(job: Job, selected: dict[int, list[str]]) -> Job:
+    jobs.put_selected(job.id, selected)  # before the job: once it is queued, its SKUs are there
     jobs.create(job)
-    machine = (
-        settings().sync_state_machine_arn if job.kind is JobKind.SYNC else settings().link_state_machine_arn
+    dispatch(job.channel)
+    return jobs.get(job.id)
+
+
+def dispatch(channel: str) -> str | None:
+    """Start the channel's next queued job unless one holds the channel; returns the one started.
+
+    Safe to call any time and from anywhere: the channel is claimed with a conditional write, and a
+    job's execution is named by its id, so a start lost between the claim and the execution is
+    made again by the next call, never twice."""
+    for _ in range(5):
+        holder_id = jobs.running(channel)
+        if holder_id is not None:
+            holder = jobs.find(holder_id)
+            if holder is None or holder.finished:
+                jobs.release(channel, holder_id)
+                continue
+            if holder.status is JobStatus.QUEUED:
+                _execute(holder)
+            return None
+        head = jobs.queue_head(channel)
+        if not head:
+            return None
+        if jobs.claim(channel, head[0]):
+            _execute(jobs.get(head[0]))
+            return head[0]
+    return None
+
+
+def _execute(job: Job) -> None:
+    try:
+        client("stepfunctions").start_execution(
+            stateMachineArn=settings().job_state_machine_arn,
+            name=job.id,
+            input=json.dumps({"job_id": job.id}),
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+
+
+def prioritize(job_id: str) -> Job:
+    """Move a queued job to the top of its channel's queue."""
+    job = jobs.get(job_id)
+    if job.status is not JobStatus.QUEUED:
+        raise JobConflict(f"job_id: job {job_id} is {job.status}: only a queued job can be prioritized")
+    head = jobs.queue_head(job.channel)
+    top = jobs.get(head[0]).priority if head else 0
+    if head and head[0] != job_id:
+        try:
+            jobs.set_priority(job, min(MAX_PRIORITY, top + 1))
+        except jobs.JobChanged:
+            raise JobConflict(
+                f"job_id: job {job_id} started meanwhile: it can no longer be prioritized"
+            ) from None
+    dispatch(job.channel)
+    return jobs.get(job_id)
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    job: Job
+    pushes_in_flight: int  # pushes sent before the cancel that had not finished when it answered
+
+
+def cancel(job_id: str) -> Cancelled:
+    """Cancel a queued or running job. No push is sent once this returns; a push already on its
+    way is waited for (up to CANCEL_WAIT_S) and counted if it is still going."""
+    job = jobs.get(job_id)
+    if job.finished:
+        raise JobConflict(
+            f"job_id: job {job_id} is already {job.status}: only a queued or running job can be cancelled"
+        )
+    try:
+        jobs.save_status(job.transition(JobStatus.CANCELLED, datetime.now(UTC)), expected=job.status)
+    except jobs.JobChanged:
+        return cancel(job_id)  # it started or ended meanwhile: decide again on its new status
+    in_flight = _wait_for_leases(job_id)
+    jobs.release(job.channel, job_id)
+    dispatch(job.channel)
+    return Cancelled(jobs.get(job_id), in_flight)
+
+
+def _wait_for_leases(job_id: str) -> int:
+    deadline = time.monotonic() + CANCEL_WAIT_S
+    while True:
+        now = datetime.now(UTC)
+        held = [until for until in jobs.leases(job_id) if until > now]
+        if not held or time.monotonic() >= deadline:
+            return len(held)
+        time.sleep(0.05)
+
+
+def rerun(job_id: str) -> Job:
+    """Run a failed or partly failed job again, as a new job on current data."""
+    job = jobs.get(job_id)
+    if job.status not in (JobStatus.FAILED, JobStatus.COMPLETED_WITH_ERRORS):
+        raise JobConflict(
+            f"job_id: job {job_id} is {job.status}: only a failed or completed_with_errors job can be re-run"
+        )
+    again = Job(
+        id=uuid.uuid4().hex,
+        channel=job.channel,
+        kind=job.kind,
+        mode=job.mode,
+        dry_run=job.dry_run,
+        relink=job.relink,
+        selected=job.selected,
+        priority=job.priority,
+        rerun_of=job.id,
+        created_at=datetime.now(UTC),
     )
-    client("stepfunctions").start_execution(
-        stateMachineArn=machine, name=job.id, input=json.dumps({"job_id": job.id})
-    )
-    return job
+    return _enqueue(again, jobs.all_selected(job.id))
 
 
 class StartInput(BaseModel):
-    """What a job's state machine was started with: a job id, or (from a schedule) channel and mode."""
+    """What a job's state machine was started with."""
 
-    job_id: str | None = None
-    channel: str | None = None
-    mode: SyncMode = SyncMode.SMART
+    job_id: str
 
 
-def begin(start: StartInput, execution_name: str) -> dict[str, object]:
-    """Mark the job running; a scheduled start creates its job first. Returns the shards to plan."""
-    if start.job_id is None:
-        if start.channel is None:
-            raise ValueError("a scheduled sync names its channel")
-        job = Job(
-            id=execution_name,
-            channel=start.channel,
-            kind=JobKind.SYNC,
-            mode=start.mode,
-            created_at=datetime.now(UTC),
-        )
-        jobs.create(job)
-    else:
-        job = jobs.get(start.job_id)
+def begin(start: StartInput) -> dict[str, object]:
+    """Mark the job running and settle what it does; returns what its state machine branches on.
+    A job cancelled before it began runs no step."""
+    job = jobs.get(start.job_id)
+    shards = list(range(settings().push_shards))
     if job.status is JobStatus.QUEUED:
-        jobs.save_status(job.transition(JobStatus.RUNNING, datetime.now(UTC)), expected=JobStatus.QUEUED)
-    return {"job_id": job.id, "kind": job.kind.value, "shards": list(range(settings().push_shards))}
+        now = datetime.now(UTC)
+        changes = _sync_start(job, now) if job.kind is JobKind.SYNC else {}
+        job = job.model_copy(update=changes).transition(JobStatus.RUNNING, now)
+        jobs.save_status(job, expected=JobStatus.QUEUED)
+    if job.status is not JobStatus.RUNNING:
+        shards = []
+    relink = job.kind in (JobKind.LINK, JobKind.RELINK) or job.relink
+    return {"job_id": job.id, "kind": job.kind.value, "relink": relink, "shards": shards}
+
+
+def _sync_start(job: Job, now: datetime) -> dict[str, object]:
+    """A channel's first sync is full: a smart or partial sync before any full one runs as full.
+    A smart sync plans the changes since the watermark, less the overlap window (SmartOverlapSeconds
+    in template.yaml): a write stamped before the watermark but committed or indexed after it is
+    still pushed."""
+    mark = watermarks.get(job.channel)
+    changes: dict[str, object] = {"as_of": now}
+    if job.mode in (SyncMode.SMART, SyncMode.PARTIAL) and mark.full_sync_at is None:
+        changes.update(ran_as=SyncMode.FULL, note=f"ran as full: the channel's first sync ({job.mode} asked)")
+    elif job.mode is SyncMode.SMART and mark.changes_until is not None:
+        changes["changes_since"] = mark.changes_until - timedelta(seconds=settings().smart_overlap_seconds)
+    return changes
 
 
 def mark_planned(job_id: str) -> None:
-    jobs.complete_plan(job_id)
+    jobs.complete_plan(job_id, datetime.now(UTC))
 
 
 def pushes_done(job_id: str) -> bool:
-    planned_all, planned, recorded = jobs.progress(job_id)
-    if planned_all and recorded >= planned:
+    """Every planned push batch recorded, or the job ended, or it stalled."""
+    progress = jobs.progress(job_id)
+    if progress.planned_all and progress.done >= progress.planned:
         return True
-    job = jobs.get(job_id)
-    return job.status is not JobStatus.RUNNING
+    if progress.moved_at and datetime.now(UTC) - progress.moved_at > STALL_AFTER:
+        return True
+    return jobs.get(job_id).status is not JobStatus.RUNNING
 
 
 def finish(job_id: str) -> Job:
+    """End the job by its counts, move the watermark over what it pushed, start the next job."""
     job = jobs.get(job_id)
-    if job.status is not JobStatus.RUNNING:
-        return job
-    done = job.transition(job.outcome(), datetime.now(UTC))
-    jobs.save_status(done, expected=JobStatus.RUNNING)
-    return done
+    if job.status is JobStatus.RUNNING:
+        progress = jobs.progress(job_id)
+        if progress.done < progress.planned:
+            missing = progress.planned - progress.done
+            error = (
+                f"stalled: {missing} of {progress.planned} push batches never finished; "
+                "see `tidemark dlq list`, then re-run the job"
+            )
+            done = job.transition(JobStatus.FAILED, datetime.now(UTC)).model_copy(update={"error": error})
+        else:
+            done = job.transition(job.outcome(), datetime.now(UTC))
+            _advance_watermark(done)
+        jobs.save_status(done, expected=JobStatus.RUNNING)
+        job = done
+    jobs.release(job.channel, job_id)
+    dispatch(job.channel)
+    return job
+
+
+def _advance_watermark(job: Job) -> None:
+    """A full or smart sync whose every batch was recorded covers every change before it began
+    planning: each one was pushed, or its link was marked out of sync or in error, which the
+    sparse index keeps for a partial sync."""
+    covers_changes = job.effective_mode in (SyncMode.FULL, SyncMode.SMART)
+    if job.kind is JobKind.SYNC and covers_changes and not job.dry_run and job.as_of is not None:
+        watermarks.advance(job.channel, job.as_of, full=job.effective_mode is SyncMode.FULL)
 
 
 def fail(job_id: str, error: str) -> Job:
     job = jobs.get(job_id)
-    if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
-        return job
-    failed = job.transition(JobStatus.FAILED, datetime.now(UTC)).model_copy(update={"error": error})
-    jobs.save_status(failed, expected=job.status)
-    return failed
+    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING):
+        failed = job.transition(JobStatus.FAILED, datetime.now(UTC)).model_copy(update={"error": error})
+        jobs.save_status(failed, expected=job.status)
+        job = failed
+    jobs.release(job.channel, job_id)
+    dispatch(job.channel)
+    return job

@@ -88,7 +88,8 @@ def match_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
     skus, more_after = listings.shard_page(shard, after, LISTINGS_PER_STEP)
     masters = listings.get_many(skus)
     current = links.get_many(channel.name, skus)
-    if job.kind is JobKind.RELINK:  # re-link touches only the unlinked listings
+    relinking = job.kind is JobKind.RELINK or job.relink
+    if relinking:  # re-link touches only the unlinked listings
         linked = {sku for sku, link in current.items() if link.status is LinkStatus.LINKED}
         masters = {sku: listing for sku, listing in masters.items() if sku not in linked}
     read = _catalog_for(job.id, channel, masters.values(), current)
@@ -99,7 +100,7 @@ def match_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
     }
     links.put_many(d.link for d in decisions.values() if d.link is not None)
     counts = Counter(d.outcome.value for d in decisions.values())
-    if job.kind is JobKind.RELINK:
+    if relinking:
         counts[LinkOutcome.ALREADY_LINKED.value] += len(skus) - len(masters)
     if jobs.record_batch(job.id, f"match:{shard}:{after or ''}", counts, now):
         jobs.add_failures(job.id, _reported(decisions))
@@ -109,8 +110,8 @@ def match_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
 def _catalog_for(
     job_id: str, channel: Channel, masters: Iterable[Listing], current: dict[str, Link]
 ) -> Catalog:
-    """The part of the catalog read these listings need: their linked variants, and the holders
-    of every value the listings that may need matching carry."""
+    """The part of the catalog read these listings need: their linked variants, the holders of
+    every value the listings that may need matching carry, and the sole holders themselves."""
     linked = [link for link in current.values() if link.status is LinkStatus.LINKED]
     by_id = catalog.variants(job_id, (link.variant_id for link in linked))
     still_linked = {
@@ -126,7 +127,9 @@ def _catalog_for(
         for priority in channel.priorities
         if (value := listing_value(listing, priority))
     ]
-    return Catalog(catalog.holders(job_id, wanted), by_id)
+    holders = catalog.holders(job_id, wanted)
+    sole = {ids[0] for ids in holders.values() if len(ids) == 1} - by_id.keys()
+    return Catalog(holders, {**by_id, **catalog.variants(job_id, sole)})
 
 
 def _reported(decisions: dict[str, Decision]) -> list[JobFailure]:

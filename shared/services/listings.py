@@ -6,23 +6,34 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shared.domain.importing import parse_listings_csv
+from shared.domain.job import JobKind
 from shared.domain.listing import CreatedBy, Listing
-from shared.storage import links, listings
+from shared.services.jobs import JobRequest, start_job
+from shared.storage import channels, links, listings
 
 
 @dataclass(frozen=True)
 class ImportSummary:
     created: int
     updated: int
+    link_jobs: list[str]  # the re-link jobs started for the new listings ("link after build")
 
 
 def import_listings(csv_text: str, created_by: CreatedBy = CreatedBy.FILE_IMPORT) -> ImportSummary:
-    """Create or update listings from CSV; links are kept. Raises ImportRejected, writing nothing."""
+    """Create or update listings from CSV; links are kept. Raises ImportRejected, writing nothing.
+    When listings were created, every channel with "link after build" on gets a re-link job."""
     rows = parse_listings_csv(csv_text)
     now = datetime.now(UTC)
     current = listings.get_many(row.sku for row in rows)
     listings.put_many(row.apply_to(current.get(row.sku), now, created_by) for row in rows)
-    return ImportSummary(created=len(rows) - len(current), updated=len(current))
+    created = len(rows) - len(current)
+    link_jobs = []
+    if created:
+        for channel in channels.list_all():
+            if channel.link_after_build:
+                job = start_job(JobRequest(channel=channel.name, kind=JobKind.RELINK))
+                link_jobs.append(job.id)
+    return ImportSummary(created=created, updated=len(current), link_jobs=link_jobs)
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,21 @@
-"""Planning one SKU shard of a sync: its push batches go to the FIFO queue, one group per shard."""
+"""Planning one SKU shard of a sync: its push batches go to the FIFO queue, one group per shard.
+
+Each mode reads only what it needs: full the channel's links, partial the sparse index of its
+out-of-sync links, smart the change index from the watermark on, selected the job's own SKUs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from shared.domain.channel import PUSH_BATCH_SIZE
-from shared.domain.job import JobStatus, SyncMode
+from shared.domain.job import Job, JobStatus, SyncMode
 from shared.domain.messages import PushMessage
 from shared.domain.syncing import chunked
 from shared.settings import settings
-from shared.storage import channels, jobs, links
+from shared.storage import channels, jobs, links, listings
 from shared.storage.aws import client
 
 
@@ -27,9 +33,7 @@ def plan_shard(job_id: str, shard: int) -> ShardPlan:
     channel = channels.get(job.channel)
     if channel is None or job.status is not JobStatus.RUNNING:
         return ShardPlan(job_id, shard, 0, 0)
-    if job.mode is not SyncMode.FULL:
-        raise ValueError(f"mode: {job.mode} syncs are not planned by this release: run a full sync")
-    skus = (sku for page in links.shard_skus(channel.name, shard) for sku in page)
+    skus = (sku for page in _planned_pages(job, shard) for sku in page)
     messages = (
         PushMessage(job_id=job_id, channel=channel.name, batch_id=f"{shard}-{n}", skus=batch)
         for n, batch in enumerate(chunked(skus, PUSH_BATCH_SIZE[channel.type]))
@@ -56,3 +60,16 @@ def plan_shard(job_id: str, shard: int) -> ShardPlan:
         listings += sum(len(message.skus) for message in entries)
     jobs.record_shard_plan(job_id, shard, batches=batches, listings=listings)
     return ShardPlan(job_id, shard, listings, batches)
+
+
+def _planned_pages(job: Job, shard: int) -> Iterator[list[str]]:
+    match job.effective_mode:
+        case SyncMode.FULL:
+            return links.shard_skus(job.channel, shard)
+        case SyncMode.PARTIAL:
+            return links.out_of_sync_skus(job.channel, shard)
+        case SyncMode.SMART:
+            return listings.changed_skus(shard, job.changes_since or datetime.min.replace(tzinfo=UTC))
+        case SyncMode.SELECTED:
+            return jobs.selected_skus(job.id, shard)
+    raise ValueError(f"job {job.id} is not a sync job")

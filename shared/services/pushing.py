@@ -1,49 +1,127 @@
-"""Pushing one batch: master values read now, one channel call, each result recorded."""
+"""Pushing one batch: master values read now, the channel's batch calls, each result recorded.
+
+A push is sent only under a lease taken while its job runs: once a cancel is acknowledged, no
+push leaves. A dry run records what the push would change instead of sending it.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from shared.channels.base import PushOutcome
+from shared.channels.base import (
+    ChannelClient,
+    PricePush,
+    PushOutcome,
+    PushResult,
+    QuantityPush,
+    StatusPush,
+    VariantStatus,
+)
 from shared.channels.factory import client_for
-from shared.domain.job import JobFailure, JobStatus
+from shared.domain.job import Job, JobFailure, JobStatus
+from shared.domain.link import Link
 from shared.domain.messages import PushMessage
-from shared.domain.syncing import plan_quantity_pushes, record_quantity_result
+from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
+from shared.services.jobs import PUSH_LEASE
 from shared.storage import channels, history, jobs, links, listings, secrets
 
 
 def push_batch(message: PushMessage) -> Counter[str]:
-    """Push the batch unless its job was cancelled; returns the counts it added to the job."""
+    """Push the batch unless its job stopped running; returns the counts it added to the job."""
     job = jobs.get(message.job_id)
     channel = channels.get(message.channel)
     counts: Counter[str] = Counter()
-    if job.status is JobStatus.CANCELLED or channel is None:
+    if job.status is not JobStatus.RUNNING or channel is None:
         counts["skipped"] = len(message.skus)
-        jobs.record_batch(job.id, message.batch_id, counts, datetime.now(UTC))
+        jobs.record_batch(job.id, message.batch_id, counts, datetime.now(UTC), push=True)
         return counts
     master = listings.get_many(message.skus)
     current = links.get_many(channel.name, message.skus)
-    plan = plan_quantity_pushes(channel.name, message.skus, master, current)
+    plan = plan_pushes(channel.name, message.skus, master, current)
     counts["skipped"] = len(plan.skipped)
     failures = [JobFailure(sku=sku, message=reason) for sku, reason in plan.skipped.items()]
-    if plan.pushes and not job.dry_run:
-        client = client_for(channel, secrets.read(channel.name))
-        results = client.push_quantities(plan.pushes, message.idempotency_key())
-        now = datetime.now(UTC)
-        recorded = [
-            record_quantity_result(current[push.sku], push, result, job.id, now)
-            for push, result in zip(plan.pushes, results, strict=True)
-        ]
-        links.put_many(link for link, _ in recorded)
-        history.append_many(entry for _, entry in recorded)
-        for result in results:
-            counts[_COUNT[result.outcome]] += 1
-            if result.outcome is not PushOutcome.PUSHED:
-                failures.append(JobFailure(sku=result.sku, message=result.message))
-    if jobs.record_batch(job.id, message.batch_id, counts, datetime.now(UTC)):
+    if job.dry_run:
+        changes = planned_changes(plan, current)
+        jobs.put_plan(job.id, changes, datetime.now(UTC))
+        counts["compared"] = len(plan.quantities)
+        counts["changes"] = len(changes)
+        counts["unchanged"] = len(plan.quantities) - len({change.sku for change in changes})
+    elif plan.quantities:
+        if not jobs.lease(job.id, message.batch_id, datetime.now(UTC) + PUSH_LEASE):
+            counts = Counter(skipped=len(message.skus))  # cancelled: nothing leaves
+            failures = []
+        else:
+            try:
+                results = _send(client_for(channel, secrets.read(channel.name)), plan, message)
+            finally:
+                jobs.end_lease(job.id, message.batch_id)
+            failures += _record(job, current, results, counts)
+    if jobs.record_batch(job.id, message.batch_id, counts, datetime.now(UTC), push=True):
         jobs.add_failures(job.id, failures)
     return counts
 
 
+def _send(client: ChannelClient, plan: SyncPlan, message: PushMessage) -> list[tuple[Push, PushResult]]:
+    """Quantities, then prices, then statuses, each in the channel's batch sizes."""
+    blocked = _blocked_hides(client, plan)
+    statuses = [push for push in plan.statuses if push.sku not in blocked]
+    return [
+        *_in_batches(
+            plan.quantities, client.quantity_batch_size, client.push_quantities, message, "quantity"
+        ),
+        *_in_batches(plan.prices, client.price_batch_size, client.push_prices, message, "price"),
+        *_in_batches(statuses, client.status_batch_size, client.push_statuses, message, "status"),
+        *((push, blocked[push.sku]) for push in plan.statuses if push.sku in blocked),
+    ]
+
+
+def _blocked_hides(client: ChannelClient, plan: SyncPlan) -> dict[str, PushResult]:
+    hides = {push.product_id for push in plan.statuses if push.status is VariantStatus.HIDDEN}
+    if not hides:
+        return {}
+    product_skus = client.product_skus(sorted(hides))
+    siblings = listings.get_many(sku for skus in product_skus.values() for sku in skus)
+    return blocked_hides(plan.statuses, product_skus, siblings)
+
+
+P = TypeVar("P", QuantityPush, PricePush, StatusPush)
+
+
+def _in_batches(
+    pushes: list[P],
+    size: int,
+    call: Callable[[Sequence[P], str], list[PushResult]],
+    message: PushMessage,
+    name: str,
+) -> list[tuple[Push, PushResult]]:
+    sent: list[tuple[Push, PushResult]] = []
+    for start in range(0, len(pushes), size):
+        batch = pushes[start : start + size]
+        sent += zip(batch, call(batch, message.idempotency_key(f"{name}:{start}")), strict=True)
+    return sent
+
+
+def _record(
+    job: Job, current: dict[str, Link], results: list[tuple[Push, PushResult]], counts: Counter[str]
+) -> list[JobFailure]:
+    """Write the links and history; count each listing once, by its worst result."""
+    updated, entries = record_results(current, results, job.id, datetime.now(UTC))
+    links.put_many(updated)
+    history.append_many(entries)
+    worst: dict[str, PushResult] = {}
+    for _, result in results:
+        if result.sku not in worst or _RANK[result.outcome] > _RANK[worst[result.sku].outcome]:
+            worst[result.sku] = result
+    failures = []
+    for result in worst.values():
+        counts[_COUNT[result.outcome]] += 1
+        if result.outcome is not PushOutcome.PUSHED:
+            failures.append(JobFailure(sku=result.sku, message=result.message))
+    return failures
+
+
 _COUNT = {PushOutcome.PUSHED: "pushed", PushOutcome.CONFLICT: "conflicts", PushOutcome.FAILED: "failed"}
+_RANK = {PushOutcome.PUSHED: 0, PushOutcome.CONFLICT: 1, PushOutcome.FAILED: 2}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from functools import cache
 from typing import Any
 
 import boto3
+from boto3.dynamodb.conditions import Key
 from botocore.config import Config
 
 from shared.settings import settings
@@ -48,3 +50,23 @@ def batch_get(keys: list[dict[str, str]]) -> list[dict[str, Any]]:
         else:
             raise RuntimeError("DynamoDB left keys unprocessed after 10 attempts")
     return found
+
+
+def query_keys(index: str, partition: str, page_size: int, after: str | None = None) -> Iterator[list[str]]:
+    """The sort keys of one partition of a GSI named <index> (keys <index>PK / <index>SK), in
+    order after `after`, a page at a time: each index's key attributes only, nothing more is read."""
+    condition: Any = Key(f"{index}PK").eq(partition)
+    if after is not None:
+        condition &= Key(f"{index}SK").gt(after)
+    request: dict[str, Any] = {
+        "IndexName": index,
+        "KeyConditionExpression": condition,
+        "ProjectionExpression": f"{index}SK",
+        "Limit": page_size,
+    }
+    while True:
+        answer = table().query(**request)
+        yield [item[f"{index}SK"] for item in answer["Items"]]
+        if "LastEvaluatedKey" not in answer:
+            return
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

@@ -1,18 +1,19 @@
 """A link job's read of a channel's catalog, kept until the job has matched every listing.
 
 Access patterns (template.yaml, Table), every item expiring (TTL) a day after the read:
-- the variants that carry a value, over the whole read:  PK=CATALOG#<job>#<field>#<value>, SK=<variant_id>
-- one variant of the read by id (BatchGetItem):          PK=CATALOG#<job>#VARIANT#<variant_id>, SK=VARIANT
+- which variants of the read carry a value:  PK=CATALOG#<job>#<field>#<value>, SK=VALUE
+  (`variant_ids`, a string set each page adds to; BatchGetItem for a page of listings)
+- one variant of the read by id:             PK=CATALOG#<job>#VARIANT#<variant_id>, SK=VARIANT
 Pages are written as they are read, so no handler ever holds the whole catalog.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
-
-from boto3.dynamodb.conditions import Key
 
 from shared.channels.base import ChannelVariant
 from shared.domain.linking import channel_value
@@ -20,10 +21,11 @@ from shared.storage.aws import batch_get, table
 from shared.storage.items import from_item
 
 KEPT_FOR = timedelta(days=1)
+WRITERS = 8  # concurrent value updates within one page: DynamoDB takes them in parallel
 
 
-def _value_key(job_id: str, field: str, value: str) -> str:
-    return f"CATALOG#{job_id}#{field}#{value}"
+def _value_key(job_id: str, field: str, value: str) -> dict[str, str]:
+    return {"PK": f"CATALOG#{job_id}#{field}#{value}", "SK": "VALUE"}
 
 
 def _variant_key(job_id: str, variant_id: str) -> dict[str, str]:
@@ -31,37 +33,38 @@ def _variant_key(job_id: str, variant_id: str) -> dict[str, str]:
 
 
 def record_page(job_id: str, variants: Sequence[ChannelVariant], fields: Sequence[str], at: datetime) -> None:
-    """Write one page of the read: each variant by id, and under each value it carries."""
+    """Write one page of the read: each variant by id, and add it to each value it carries.
+    Writing a page twice changes nothing (the ids are a set)."""
     expires_at = int((at + KEPT_FOR).timestamp())
     with table().batch_writer(overwrite_by_pkeys=["PK", "SK"]) as writer:
         for variant in variants:
-            body = {"variant": variant.model_dump(mode="json"), "expires_at": expires_at}
-            writer.put_item(Item={**_variant_key(job_id, variant.variant_id), **body})
-            for field in fields:
-                value = channel_value(variant, field)
-                if value:
-                    writer.put_item(
-                        Item={"PK": _value_key(job_id, field, value), "SK": variant.variant_id, **body}
-                    )
+            item = {"variant": variant.model_dump(mode="json"), "expires_at": expires_at}
+            writer.put_item(Item={**_variant_key(job_id, variant.variant_id), **item})
+    holders: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for variant in variants:
+        for field in fields:
+            if value := channel_value(variant, field):
+                holders[(field, value)].add(variant.variant_id)
+    dynamodb = table().meta.client  # thread-safe, unlike the resource; it takes Python values too
+
+    def add(pair: tuple[str, str]) -> None:
+        dynamodb.update_item(
+            TableName=table().name,
+            Key=_value_key(job_id, *pair),
+            UpdateExpression="ADD variant_ids :ids SET expires_at = :expires",
+            ExpressionAttributeValues={":ids": holders[pair], ":expires": expires_at},
+        )
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        list(pool.map(add, holders))
 
 
-def holders(job_id: str, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[ChannelVariant]]:
-    """Every variant of the read that carries each (field, value); one query per pair."""
-    found: dict[tuple[str, str], list[ChannelVariant]] = {}
-    for field, value in dict.fromkeys(wanted):
-        request: dict[str, Any] = {
-            "KeyConditionExpression": Key("PK").eq(_value_key(job_id, field, value)),
-            "ConsistentRead": True,
-        }
-        variants: list[ChannelVariant] = []
-        while True:
-            answer = table().query(**request)
-            variants.extend(_variant(item) for item in answer["Items"])
-            if "LastEvaluatedKey" not in answer:
-                break
-            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-        found[(field, value)] = variants
-    return found
+def holders(job_id: str, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
+    """The ids of every variant of the read that carries each (field, value); absent when none."""
+    pairs = list(dict.fromkeys(wanted))
+    by_key = {_value_key(job_id, *pair)["PK"]: pair for pair in pairs}
+    items = batch_get([_value_key(job_id, *pair) for pair in pairs])
+    return {by_key[item["PK"]]: sorted(item["variant_ids"]) for item in items}
 
 
 def variants(job_id: str, variant_ids: Iterable[str]) -> dict[str, ChannelVariant]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from boto3.dynamodb.conditions import Key
 
-from shared.domain.channel import Channel
+from shared.domain.channel import Channel, Schedule
 from shared.storage.aws import table
 from shared.storage.items import from_item, to_item
 
@@ -44,3 +44,23 @@ def create(channel: Channel) -> None:
 
 def put(channel: Channel) -> None:
     table().put_item(Item=to_item(channel, PK=PK, SK=channel.name))
+
+
+def save_schedule(name: str, schedule: Schedule) -> bool:
+    """Set only the channel's schedule (an edit of its other fields is not overwritten).
+    False when there is no such channel."""
+    from botocore.exceptions import ClientError
+
+    try:
+        table().update_item(
+            Key={"PK": PK, "SK": name},
+            UpdateExpression="SET #schedule = :schedule",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames={"#schedule": "schedule"},
+            ExpressionAttributeValues={":schedule": schedule.model_dump(mode="json")},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

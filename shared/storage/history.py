@@ -37,14 +37,20 @@ def append_many(entries: Iterable[HistoryEntry]) -> None:
 def for_listing(
     sku: str, channel: str | None = None, limit: int = 50, cursor: dict[str, Any] | None = None
 ) -> tuple[list[HistoryEntry], dict[str, Any] | None]:
+    """Up to `limit` of a listing's pushes, newest first, and the key to continue after them."""
     request: dict[str, Any] = {
         "KeyConditionExpression": Key("PK").eq(f"HISTORY#{sku}"),
         "ScanIndexForward": False,
-        "Limit": limit,
     }
     if channel:
         request["FilterExpression"] = Attr("channel").eq(channel)
     if cursor:
         request["ExclusiveStartKey"] = cursor
-    answer = table().query(**request)
-    return [from_item(HistoryEntry, item) for item in answer["Items"]], answer.get("LastEvaluatedKey")
+    found: list[HistoryEntry] = []
+    while True:
+        answer = table().query(**request, Limit=limit - len(found))
+        found += [from_item(HistoryEntry, item) for item in answer["Items"]]
+        after = answer.get("LastEvaluatedKey")
+        if after is None or len(found) >= limit:
+            return found, after
+        request["ExclusiveStartKey"] = after

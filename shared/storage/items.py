@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -29,3 +32,27 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+class BadCursor(ValueError):
+    def __init__(self) -> None:
+        super().__init__("cursor: not a cursor this API gave out: pass the `next` of the previous page")
+
+
+def encode_cursor(key: dict[str, Any] | None) -> str | None:
+    """An opaque page cursor from DynamoDB's LastEvaluatedKey."""
+    if key is None:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(key, default=str).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (binascii.Error, ValueError):
+        raise BadCursor from None
+    if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
+        raise BadCursor
+    return key

@@ -1,8 +1,15 @@
-"""Jobs and their progress.
+"""Jobs, each channel's queue of them, and their progress.
 
 Access patterns (template.yaml, Table):
-- get one job:                      PK=JOB#<id>, SK=JOB
-- a channel's jobs, newest first:   GSI1PK=JOBS#<channel>, GSI1SK=<created_at>#<id>
+- get one job:                          PK=JOB#<id>, SK=JOB
+- a channel's jobs, newest first:       GSI1PK=JOBS#<channel>, GSI1SK=<created_at>#<id>
+- a channel's queue, next job first:    GSI2PK=QUEUE#<channel>, GSI2SK=<rank>#<created_at>#<id>, sparse:
+                                        only queued jobs carry it (rank: higher priority sorts first)
+- the job running on a channel:         PK=QUEUE#<channel>, SK=RUNNING (one at a time: a conditional put)
+- a selected sync's SKUs, by shard:     PK=JOB#<id>, SK=SKU#<shard>#<sku>
+- a dry run's planned changes:          PK=JOB#<id>, SK=PLAN#<sku>#<field>; TTL expires_at
+Pushes in flight are leases on the job item (`in_flight`, batch id -> until when), taken only
+while the job runs: a cancel waits for them, so no push leaves after it is acknowledged.
 Progress lives on the job item: planned push batches per shard (`plan_batches`), the batches
 already recorded (`done_batches`, a string set that makes recording a batch idempotent) and
 the counts, updated in place so concurrent push handlers never overwrite each other.
@@ -10,16 +17,20 @@ the counts, updated in place so concurrent push handlers never overwrite each ot
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from shared.domain.job import MAX_RECORDED_FAILURES, Job, JobFailure, JobStatus
+from shared.domain.job import MAX_PRIORITY, MAX_RECORDED_FAILURES, Job, JobFailure, JobStatus
+from shared.domain.syncing import PlannedChange
 from shared.storage.aws import table
 from shared.storage.items import from_item, to_item
+
+PLAN_ENTRY_DAYS = 7
 
 
 class JobNotFound(LookupError):
@@ -34,15 +45,29 @@ def key(job_id: str) -> dict[str, str]:
     return {"PK": f"JOB#{job_id}", "SK": "JOB"}
 
 
+def _queue_key(job: Job) -> dict[str, str]:
+    rank = MAX_PRIORITY - job.priority
+    return {"GSI2PK": f"QUEUE#{job.channel}", "GSI2SK": f"{rank:07d}#{job.created_at.isoformat()}#{job.id}"}
+
+
 def create(job: Job) -> None:
+    """Save a new job; a queued one joins its channel's queue."""
     item = to_item(
         job,
         **key(job.id),
         GSI1PK=f"JOBS#{job.channel}",
         GSI1SK=f"{job.created_at.isoformat()}#{job.id}",
+        **(_queue_key(job) if job.status is JobStatus.QUEUED else {}),
     )
-    item.update(plan_batches={}, plan_complete=False, batches_done=0)
+    item.update(plan_batches={}, plan_complete=False, batches_done=0, in_flight={})
     table().put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
+
+
+def find(job_id: str) -> Job | None:
+    try:
+        return get(job_id)
+    except JobNotFound:
+        return None
 
 
 def get(job_id: str) -> Job:
@@ -52,25 +77,25 @@ def get(job_id: str) -> Job:
     return from_item(Job, item)
 
 
+_LIFECYCLE = ("status", "started_at", "finished_at", "error", "ran_as", "as_of", "changes_since", "note")
+
+
 def save_status(job: Job, expected: JobStatus) -> None:
-    """Write the job's new status and timestamps if its status is still `expected`."""
-    names = {"#status": "status", "#started": "started_at", "#finished": "finished_at", "#error": "error"}
-    values = {
-        ":status": job.status.value,
-        ":started": job.started_at.isoformat() if job.started_at else None,
-        ":finished": job.finished_at.isoformat() if job.finished_at else None,
-        ":error": job.error,
-        ":expected": expected.value,
-    }
+    """Write the job's status, timestamps and what its start decided, if its status is still
+    `expected`. A job that is no longer queued leaves its channel's queue."""
+    data = job.model_dump(mode="json", include=set(_LIFECYCLE))
+    names = {f"#{name}": name for name in _LIFECYCLE}
+    values = {f":{name}": data[name] for name in _LIFECYCLE}
+    expression = "SET " + ", ".join(f"#{name} = :{name}" for name in _LIFECYCLE)
+    if job.status is not JobStatus.QUEUED:
+        expression += " REMOVE GSI2PK, GSI2SK"
     try:
         table().update_item(
             Key=key(job.id),
-            UpdateExpression=(
-                "SET #status = :status, #started = :started, #finished = :finished, #error = :error"
-            ),
+            UpdateExpression=expression,
             ConditionExpression="#status = :expected",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
+            ExpressionAttributeValues={**values, ":expected": expected.value},
         )
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -88,37 +113,58 @@ def record_shard_plan(job_id: str, shard: int, batches: int, listings: int) -> N
     )
 
 
-def complete_plan(job_id: str) -> int:
+def complete_plan(job_id: str, at: datetime) -> int:
     """Mark planning done and set the planned count; returns the number of planned batches."""
     item = table().get_item(Key=key(job_id), ConsistentRead=True)["Item"]
     plans = item.get("plan_batches", {}).values()
     table().update_item(
         Key=key(job_id),
-        UpdateExpression="SET plan_complete = :yes, counts.planned = :planned, planned_batches = :batches",
+        UpdateExpression=(
+            "SET plan_complete = :yes, counts.planned = :planned, planned_batches = :batches,"
+            " updated_at = :at"
+        ),
         ExpressionAttributeValues={
             ":yes": True,
             ":planned": sum(int(p["listings"]) for p in plans),
             ":batches": sum(int(p["batches"]) for p in plans),
+            ":at": at.isoformat(),
         },
     )
     return sum(int(p["batches"]) for p in plans)
 
 
-def progress(job_id: str) -> tuple[bool, int, int]:
-    """(planning done, batches planned, batches recorded)."""
+@dataclass(frozen=True)
+class Progress:
+    planned_all: bool
+    planned: int  # push batches
+    done: int
+    moved_at: datetime | None  # when the job last recorded anything
+
+
+def progress(job_id: str) -> Progress:
     item = table().get_item(Key=key(job_id), ConsistentRead=True)["Item"]
-    return bool(item.get("plan_complete")), int(item.get("planned_batches", 0)), int(item["batches_done"])
+    moved = item.get("updated_at")
+    return Progress(
+        planned_all=bool(item.get("plan_complete")),
+        planned=int(item.get("planned_batches", 0)),
+        done=int(item["batches_done"]),
+        moved_at=datetime.fromisoformat(moved) if moved else None,
+    )
 
 
-def record_batch(job_id: str, batch_id: str, counts: Mapping[str, int], at: datetime) -> bool:
-    """Add one push batch's counts once; a batch recorded before (a redelivery) changes nothing."""
+def record_batch(
+    job_id: str, batch_id: str, counts: Mapping[str, int], at: datetime, *, push: bool = False
+) -> bool:
+    """Add one step's counts once; a push batch also counts as done and ends its lease. A batch
+    recorded before (a redelivery) changes nothing."""
     sets, names, values = _count_updates(counts)
-    values.update({":one": 1, ":batch": {batch_id}, ":at": at.isoformat()})
+    values.update({":one": 1 if push else 0, ":batch": {batch_id}, ":at": at.isoformat()})
+    names["#batch"] = batch_id
     expression = "SET " + ", ".join([*sets, "batches_done = batches_done + :one", "updated_at = :at"])
     try:
         table().update_item(
             Key=key(job_id),
-            UpdateExpression=expression + " ADD done_batches :batch",
+            UpdateExpression=expression + " ADD done_batches :batch REMOVE in_flight.#batch",
             ConditionExpression="attribute_not_exists(done_batches) OR NOT contains(done_batches, :bid)",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues={**values, ":bid": batch_id},
@@ -160,11 +206,209 @@ def _count_updates(counts: Mapping[str, int]) -> tuple[list[str], dict[str, str]
     return sets, names, values
 
 
-def for_channel(channel: str, limit: int = 50) -> list[Job]:
+def for_channel(
+    channel: str, limit: int = 50, status: JobStatus | None = None, kind: str | None = None
+) -> list[Job]:
+    """A channel's newest jobs, optionally of one status and kind."""
+    request: dict[str, Any] = {
+        "IndexName": "GSI1",
+        "KeyConditionExpression": Key("GSI1PK").eq(f"JOBS#{channel}"),
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    wanted = [Attr(name).eq(value) for name, value in (("status", status), ("kind", kind)) if value]
+    if wanted:
+        request["FilterExpression"] = wanted[0] if len(wanted) == 1 else wanted[0] & wanted[1]
+    found: list[Job] = []
+    while len(found) < limit:
+        answer = table().query(**request)
+        found += [from_item(Job, item) for item in answer["Items"]]
+        if "LastEvaluatedKey" not in answer:
+            break
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    return found[:limit]
+
+
+# The channel's queue and the one job running on it.
+
+
+def queue_head(channel: str, count: int = 1) -> list[str]:
+    """The ids of the channel's next queued jobs: highest priority first, then oldest."""
     answer = table().query(
-        IndexName="GSI1",
-        KeyConditionExpression=Key("GSI1PK").eq(f"JOBS#{channel}"),
-        ScanIndexForward=False,
-        Limit=limit,
+        IndexName="GSI2", KeyConditionExpression=Key("GSI2PK").eq(f"QUEUE#{channel}"), Limit=count
     )
-    return [from_item(Job, item) for item in answer["Items"]]
+    return [item["PK"].removeprefix("JOB#") for item in answer["Items"]]
+
+
+def set_priority(job: Job, priority: int) -> None:
+    """Move a queued job to `priority` in its channel's queue; JobChanged if it left the queue."""
+    moved = job.model_copy(update={"priority": priority})
+    try:
+        table().update_item(
+            Key=key(job.id),
+            UpdateExpression="SET priority = :priority, GSI2SK = :rank",
+            ConditionExpression="#status = :queued",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":priority": priority,
+                ":rank": _queue_key(moved)["GSI2SK"],
+                ":queued": JobStatus.QUEUED.value,
+            },
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise JobChanged(job.id) from error
+        raise
+
+
+def _running_key(channel: str) -> dict[str, str]:
+    return {"PK": f"QUEUE#{channel}", "SK": "RUNNING"}
+
+
+def running(channel: str) -> str | None:
+    item = table().get_item(Key=_running_key(channel), ConsistentRead=True).get("Item")
+    return str(item["job_id"]) if item else None
+
+
+def claim(channel: str, job_id: str) -> bool:
+    """Make `job_id` the channel's running job, if none is."""
+    try:
+        table().put_item(
+            Item={**_running_key(channel), "job_id": job_id},
+            ConditionExpression="attribute_not_exists(PK) OR job_id = :job",
+            ExpressionAttributeValues={":job": job_id},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def release(channel: str, job_id: str) -> None:
+    """The channel is free again, if `job_id` was the one holding it."""
+    try:
+        table().delete_item(
+            Key=_running_key(channel),
+            ConditionExpression="job_id = :job",
+            ExpressionAttributeValues={":job": job_id},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+
+
+# Leases: a push in flight.
+
+
+def lease(job_id: str, batch_id: str, until: datetime) -> bool:
+    """Take a lease for one push batch, only while the job runs; False once it does not."""
+    try:
+        table().update_item(
+            Key=key(job_id),
+            UpdateExpression="SET in_flight.#batch = :until",
+            ConditionExpression="#status = :running",
+            ExpressionAttributeNames={"#batch": batch_id, "#status": "status"},
+            ExpressionAttributeValues={":until": until.isoformat(), ":running": JobStatus.RUNNING.value},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def end_lease(job_id: str, batch_id: str) -> None:
+    table().update_item(
+        Key=key(job_id),
+        UpdateExpression="REMOVE in_flight.#batch",
+        ExpressionAttributeNames={"#batch": batch_id},
+    )
+
+
+def leases(job_id: str) -> list[datetime]:
+    """Until when each push in flight holds its lease."""
+    item = table().get_item(Key=key(job_id), ConsistentRead=True, ProjectionExpression="in_flight")["Item"]
+    return [datetime.fromisoformat(until) for until in item.get("in_flight", {}).values()]
+
+
+# A selected sync's SKUs, and a dry run's plan.
+
+
+def _sku_key(job_id: str, shard: int, sku: str) -> dict[str, str]:
+    return {"PK": f"JOB#{job_id}", "SK": f"SKU#{shard:04d}#{sku}"}
+
+
+def put_selected(job_id: str, skus_by_shard: Mapping[int, Sequence[str]]) -> None:
+    with table().batch_writer() as writer:
+        for shard, skus in skus_by_shard.items():
+            for sku in skus:
+                writer.put_item(Item=_sku_key(job_id, shard, sku))
+
+
+def selected_skus(job_id: str, shard: int, page_size: int = 1000) -> Iterator[list[str]]:
+    """A selected sync's SKUs in one shard, a page at a time."""
+    prefix = f"SKU#{shard:04d}#"
+    request: dict[str, Any] = {
+        "KeyConditionExpression": Key("PK").eq(f"JOB#{job_id}") & Key("SK").begins_with(prefix),
+        "Limit": page_size,
+    }
+    while True:
+        answer = table().query(**request)
+        yield [item["SK"].removeprefix(prefix) for item in answer["Items"]]
+        if "LastEvaluatedKey" not in answer:
+            return
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def all_selected(job_id: str) -> dict[int, list[str]]:
+    answer_items: list[dict[str, Any]] = []
+    request: dict[str, Any] = {
+        "KeyConditionExpression": Key("PK").eq(f"JOB#{job_id}") & Key("SK").begins_with("SKU#")
+    }
+    while True:
+        answer = table().query(**request)
+        answer_items += answer["Items"]
+        if "LastEvaluatedKey" not in answer:
+            break
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    selected: dict[int, list[str]] = {}
+    for item in answer_items:
+        _, shard, sku = item["SK"].split("#", 2)
+        selected.setdefault(int(shard), []).append(sku)
+    return selected
+
+
+def put_plan(job_id: str, changes: Iterable[PlannedChange], at: datetime) -> None:
+    expires = int((at + timedelta(days=PLAN_ENTRY_DAYS)).timestamp())
+    with table().batch_writer(overwrite_by_pkeys=["PK", "SK"]) as writer:
+        for change in changes:
+            writer.put_item(
+                Item={
+                    "PK": f"JOB#{job_id}",
+                    "SK": f"PLAN#{change.sku}#{change.field}",
+                    "sku": change.sku,
+                    "field": change.field,
+                    "from_value": change.from_value,
+                    "to_value": change.to_value,
+                    "expires_at": expires,
+                }
+            )
+
+
+def plan_page(
+    job_id: str, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[PlannedChange], dict[str, Any] | None]:
+    """A dry run's planned changes in SKU order, a page at a time."""
+    request: dict[str, Any] = {
+        "KeyConditionExpression": Key("PK").eq(f"JOB#{job_id}") & Key("SK").begins_with("PLAN#"),
+        "Limit": limit,
+    }
+    if cursor:
+        request["ExclusiveStartKey"] = cursor
+    answer = table().query(**request)
+    changes = [
+        PlannedChange(item["sku"], item["field"], item.get("from_value"), item["to_value"])
+        for item in answer["Items"]
+    ]
+    return changes, answer.get("LastEvaluatedKey")

@@ -17,7 +17,7 @@ from boto3.dynamodb.conditions import Key
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.syncing import shard_of
 from shared.settings import settings
-from shared.storage.aws import batch_get, table
+from shared.storage.aws import batch_get, query_keys, table
 from shared.storage.items import from_item, to_item
 
 
@@ -50,19 +50,13 @@ def put_many(links: Iterable[Link]) -> None:
 
 
 def shard_skus(channel: str, shard: int, page_size: int = 1000) -> Iterator[list[str]]:
-    """The SKUs of a channel's links in one shard, a page at a time."""
-    request: dict[str, Any] = {
-        "IndexName": "GSI1",
-        "KeyConditionExpression": Key("GSI1PK").eq(f"LINKS#{channel}#{shard}"),
-        "ProjectionExpression": "GSI1SK",
-        "Limit": page_size,
-    }
-    while True:
-        answer = table().query(**request)
-        yield [item["GSI1SK"] for item in answer["Items"]]
-        if "LastEvaluatedKey" not in answer:
-            return
-        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+    """The SKUs of a channel's links in one shard, a page at a time (full sync)."""
+    return query_keys("GSI1", f"LINKS#{channel}#{shard}", page_size)
+
+
+def out_of_sync_skus(channel: str, shard: int, page_size: int = 1000) -> Iterator[list[str]]:
+    """The SKUs of a channel's out-of-sync links in one shard, from the sparse index (partial sync)."""
+    return query_keys("GSI2", f"OOS#{channel}#{shard}", page_size)
 
 
 def for_listing(sku: str) -> list[Link]:

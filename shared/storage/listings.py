@@ -9,7 +9,8 @@ Access patterns (template.yaml, Table):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -17,7 +18,7 @@ from boto3.dynamodb.conditions import Key
 from shared.domain.listing import Listing
 from shared.domain.syncing import shard_of
 from shared.settings import settings
-from shared.storage.aws import batch_get, table
+from shared.storage.aws import batch_get, query_keys, table
 from shared.storage.items import from_item, to_item
 
 
@@ -49,6 +50,14 @@ def put_many(listings: Iterable[Listing]) -> None:
                     GSI3SK=f"{listing.updated_at.isoformat()}#{listing.sku}",
                 )
             )
+
+
+def changed_skus(shard: int, since: datetime, page_size: int = 1000) -> Iterator[list[str]]:
+    """The SKUs of one shard's listings changed at or after `since`, oldest change first (smart sync).
+    A listing is in the change index once, at its latest change."""
+    after = since.isoformat()  # sorts before every "<since>#<sku>"
+    for page in query_keys("GSI3", f"CHANGES#{shard}", page_size, after=after):
+        yield [change.partition("#")[2] for change in page]
 
 
 def shard_page(shard: int, after: str | None, page_size: int) -> tuple[list[str], str | None]:

@@ -59,16 +59,22 @@ def test_every_table_index_queue_function_and_state_machine_is_deployed():
             r for r, spec in template["Resources"].items() if spec["Type"] == "AWS::Serverless::Function"
         }
         deployed = {
-            f["FunctionName"].removeprefix("tidemark-")
+            f["FunctionName"]
             for f in boto3.client("lambda", region_name="us-east-1").list_functions()["Functions"]
         }
-        assert deployed == functions
+        assert deployed == set(deployment.functions)
+        assert {f.logical_id for f in deployment.functions.values()} == functions
+        # An ARN built from a function's name in the template is the ARN the function got.
+        (scheduled,) = [f for f in deployment.functions.values() if f.logical_id == "ScheduleFunction"]
+        assert {f.environment["SCHEDULE_FUNCTION_ARN"] for f in deployment.functions.values()} == {
+            scheduled.arn
+        }
         machines = boto3.client("stepfunctions", region_name="us-east-1").list_state_machines()[
             "stateMachines"
         ]
-        assert {m["name"] for m in machines} == {"tidemark-link", "tidemark-sync"}
+        assert {m["name"] for m in machines} == {"tidemark-jobs"}
         definition = boto3.client("stepfunctions", region_name="us-east-1").describe_state_machine(
-            stateMachineArn=deployment.resources["SyncStateMachine"].ref
+            stateMachineArn=deployment.resources["JobStateMachine"].ref
         )["definition"]
         assert "${" not in definition and deployment.resources["PlanFunction"].attributes["Arn"] in definition
         assert {(r.method, r.path) for r in deployment.routes} >= {("POST", "/v1/webhooks/shopify/{channel}")}

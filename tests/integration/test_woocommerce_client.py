@@ -576,13 +576,30 @@ def test_push_statuses_publish_or_make_private_the_product_or_the_variation_itse
     assert seen_shown == [VariantStatus.ACTIVE, VariantStatus.ACTIVE]
     assert recorder.bodies("/products/batch") == [
         {"update": [{"id": simple.product_id, "status": "private"}]},
+        {"update": [{"id": variation.product_id, "status": "publish"}]},  # showing a variation
         {"update": [{"id": simple.product_id, "status": "publish"}]},
     ]
     assert recorder.bodies(f"/products/{variation.product_id}/variations/batch") == [
         {"update": [{"id": variation.variation_id, "status": "private"}]},
         {"update": [{"id": variation.variation_id, "status": "publish"}]},
     ]
-    assert store.get_product(variation.product_id)["status"] == "publish"  # its product was left alone
+    assert store.get_product(variation.product_id)["status"] == "publish"
+
+
+def test_showing_a_variation_of_a_draft_product_publishes_the_product(
+    client: WooCommerceClient, store: WooStore
+) -> None:
+    variation = next(v for v in store.variants() if v.variation_id is not None)
+    store.update_product(variation.product_id, {"status": "draft"})
+    (before,) = client.read_variants([ref_for(variation)])
+    assert before is not None and before.status is VariantStatus.HIDDEN
+
+    (result,) = client.push_statuses([status_for(variation, VariantStatus.ACTIVE)], "s-1")
+
+    (after,) = client.read_variants([ref_for(variation)])
+    assert result.outcome is PushOutcome.PUSHED
+    assert after is not None and after.status is VariantStatus.ACTIVE
+    assert store.get_product(variation.product_id)["status"] == "publish"
 
 
 def test_prices_and_statuses_for_gone_items_fail_with_the_fix_and_the_rest_is_written(

@@ -32,7 +32,7 @@ def catalog_of(variants, priorities=(SKU, UPC)) -> Catalog:
     for v in variants:
         for field in channel_fields(priorities):
             if value := channel_value(v, field):
-                holders[(field, value)].append(v)
+                holders[(field, value)].append(v.variant_id)
     return Catalog(holders, {v.variant_id: v for v in variants})
 
 

@@ -3,11 +3,14 @@
 moto applies an update as a read-modify-write in Python, so two threads updating one item
 lose a write (a counter added to twice grows once), and two receivers can take the same SQS
 message. Local mode runs handlers in parallel threads, so each request to these backends
-takes one lock per service for its duration: every request then acts alone, as on AWS.
+takes one lock per service for its duration: every request then acts alone, as on AWS. DynamoDB
+requests answer a copy: moto turns the items they return into JSON after the lock is released,
+while another thread's update may be changing them.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from collections.abc import Callable
@@ -40,11 +43,12 @@ _SERIALISED: dict[type, tuple[str, ...]] = {
 _originals: dict[tuple[type, str], Callable[..., Any]] = {}
 
 
-def _locked(method: Callable[..., Any], lock: threading.RLock) -> Callable[..., Any]:
+def _locked(method: Callable[..., Any], lock: threading.RLock, copied: bool) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
         with lock:
-            return method(*args, **kwargs)
+            answer = method(*args, **kwargs)
+            return copy.deepcopy(answer) if copied else answer
 
     return call
 
@@ -55,7 +59,8 @@ def make_atomic() -> None:
         for name in names:
             if (backend, name) not in _originals:
                 _originals[(backend, name)] = getattr(backend, name)
-                setattr(backend, name, _locked(_originals[(backend, name)], lock))
+                copied = backend is DynamoDBBackend
+                setattr(backend, name, _locked(_originals[(backend, name)], lock, copied))
 
 
 def undo() -> None:

@@ -146,6 +146,7 @@ class LocalRuntime:
         key, secret = f"ck_{secrets.token_hex(20)}", f"cs_{secrets.token_hex(20)}"
         woo = woocommerce.WooStore.generate(self.woocommerce_products, seed=self.seed)
         server = serve_in_thread(woocommerce.create_app(woo, key, secret))
+        woo.url = server.url
         self.sandboxes["woocommerce"] = SandboxStore(
             "woocommerce", server.url, {"key": key, "secret": secret}, woo, server
         )
@@ -172,6 +173,7 @@ class LocalRuntime:
 
         for sandbox in self.sandboxes.values():
             sandbox.server.stop()
+            sandbox.store.close()
         self.sandboxes.clear()
         if self._api_server is not None:
             self._api_server.stop()

@@ -35,7 +35,8 @@ class ScheduleRunner:
         self._states = boto3.client("stepfunctions", region_name=region)
         self._lambda = boto3.client("lambda", region_name=region)
         self._clock = clock
-        self._next_due: dict[tuple[str, str], float] = {}
+        # (group, name) -> the expression it was due by and when it is next due
+        self._next_due: dict[tuple[str, str], tuple[str, float]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="schedules", daemon=True)
@@ -61,7 +62,8 @@ class ScheduleRunner:
             return self._fire_due(later_by)
 
     def _fire_due(self, later_by: timedelta) -> list[str]:
-        now = self._clock() + later_by.total_seconds()
+        real = self._clock()  # one reading: a schedule seen first now is due `every` after it
+        now = real + later_by.total_seconds()
         fired = []
         seen = set()
         for group in self.groups:
@@ -69,14 +71,19 @@ class ScheduleRunner:
                 schedule = self._scheduler.get_schedule(GroupName=group, Name=summary["Name"])
                 key = (group, schedule["Name"])
                 seen.add(key)
-                every = rate_seconds(schedule["ScheduleExpression"])
+                expression = schedule["ScheduleExpression"]
+                every = rate_seconds(expression)
                 if schedule.get("State") == "DISABLED" or every is None:
                     self._next_due.pop(key, None)
                     continue
-                due = self._next_due.setdefault(key, self._clock() + every)
+                # A new schedule, one enabled again or given a new rate starts its period now.
+                known, due = self._next_due.get(key, ("", 0.0))
+                if known != expression:
+                    due = real + every
+                    self._next_due[key] = (expression, due)
                 if now >= due:
                     self._fire(schedule["Target"], schedule["Name"])
-                    self._next_due[key] = now + every
+                    self._next_due[key] = (expression, now + every)
                     fired.append(schedule["Name"])
         for gone in set(self._next_due) - seen:
             del self._next_due[gone]

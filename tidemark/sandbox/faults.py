@@ -33,6 +33,7 @@ class FaultRates:
     webhook_duplicate: float = 0.0
     webhook_reorder: float = 0.0  # held back and sent after the next webhook
     timeout_seconds: float = 2.0
+    latency_seconds: float = 0.0  # every API answer waits this long first: a slow store
     burst_length: int = 3
     retry_after_seconds: int = 1
 
@@ -120,6 +121,8 @@ class FaultMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
+        if self.faults.rates.latency_seconds:
+            await asyncio.sleep(self.faults.rates.latency_seconds)
         fault = self.faults.api_fault()
         if fault is None:
             await self.app(scope, receive, send)

@@ -183,6 +183,7 @@ type Product implements Node {
   title: String!
   status: ProductStatus!
   updatedAt: DateTime!
+  variants(first: Int, after: String, last: Int, before: String): ProductVariantConnection!
 }
 
 type ProductVariant implements Node {
@@ -1238,6 +1239,19 @@ class ShopifyStore:
             "title": product.title,
             "status": product.status,
             "updatedAt": product.updated_at,
+            "variants": lambda info, **arguments: _paginate(
+                sorted(
+                    (v for v in self._variants.values() if v.product_number == product.number),
+                    key=lambda variant: variant.number,
+                ),
+                key=lambda variant: variant.number,
+                view=self._variant_view,
+                first=arguments.get("first"),
+                after=arguments.get("after"),
+                last=arguments.get("last"),
+                before=arguments.get("before"),
+                everything=info.context is _BULK,
+            ),
         }
 
     def _location_view(self, location: _Location) -> dict[str, Any]:

@@ -1,0 +1,36 @@
+"""EventBridge Scheduler's target: a channel's scheduled sync joins the channel's job queue."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from shared.domain.job import JobKind, SyncMode
+from shared.services.channels import UnknownChannel
+from shared.services.jobs import JobRequest, start_job
+
+logger = Logger()
+tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patching would import it
+
+
+class ScheduledSync(BaseModel):
+    """The input each channel's schedule was given (shared.storage.schedules)."""
+
+    channel: str
+    mode: SyncMode
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    scheduled = ScheduledSync.model_validate(event)
+    logger.append_keys(channel=scheduled.channel, mode=scheduled.mode.value)
+    try:
+        job = start_job(JobRequest(channel=scheduled.channel, kind=JobKind.SYNC, mode=scheduled.mode))
+    except UnknownChannel:
+        # A retry cannot help: the schedule outlived its channel.
+        logger.warning("scheduled sync of a channel that no longer exists: ignored")
+        return {"job_id": None}
+    logger.info("scheduled sync queued", extra={"job_id": job.id})
+    return {"job_id": job.id}

@@ -1,0 +1,46 @@
+"""Channels' sync schedules in EventBridge Scheduler: one schedule per channel, named after the
+channel, in the stack's schedule group (template.yaml ScheduleGroup). Each invokes ScheduleFunction
+with {"channel": <name>, "mode": <sync mode>}; the settings (rate, mode, on/off) are also kept on
+the channel (shared.storage.channels), which is what the console shows.
+"""
+
+from __future__ import annotations
+
+import json
+
+from botocore.exceptions import ClientError
+
+from shared.domain.channel import Schedule, rate_expression
+from shared.settings import settings
+from shared.storage.aws import client
+
+
+def put(channel: str, schedule: Schedule, *, exists: bool) -> None:
+    """Create or replace the channel's schedule (`exists`: which call to try first)."""
+    config = settings()
+    request = {
+        "Name": channel,
+        "GroupName": config.schedule_group,
+        "Description": f"{schedule.mode} sync of channel {channel} every {schedule.rate}",
+        "ScheduleExpression": rate_expression(schedule.rate),
+        "FlexibleTimeWindow": {"Mode": "OFF"},
+        "State": "ENABLED" if schedule.enabled else "DISABLED",
+        "Target": {
+            "Arn": config.schedule_function_arn,
+            "RoleArn": config.scheduler_role_arn,
+            "Input": json.dumps({"channel": channel, "mode": schedule.mode.value}),
+        },
+    }
+    scheduler = client("scheduler")
+    first, then = (
+        (scheduler.update_schedule, scheduler.create_schedule)
+        if exists
+        else (scheduler.create_schedule, scheduler.update_schedule)
+    )
+    try:
+        first(**request)
+    except ClientError as error:
+        # UpdateSchedule of a schedule that is not there, or CreateSchedule of one that is.
+        if error.response["Error"]["Code"] not in ("ResourceNotFoundException", "ConflictException"):
+            raise
+        then(**request)
