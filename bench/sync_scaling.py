@@ -28,9 +28,9 @@ listing, and the AWS cost per million pushed listings at list prices, from what 
   bills the items read, not the attributes returned).
 - SQS FIFO: every request to the push queue, each 64 KB of payload one request.
 - Step Functions standard: the state transitions of the job's execution history.
-- Lambda: the invocations, and GB-seconds at the template's memory from the measured handler
-  durations. Locally a handler also waits for moto, which serves one request at a time: the
-  compute figure is an upper bound; the share spent inside AWS calls is printed beside it.
+- Lambda: the invocations, and GB-seconds at the template's memory: the handlers' measured time
+  outside AWS calls plus AWS_CALL_S for each call they made (locally a handler also waits its turn
+  on moto, which serves one request at a time; that upper bound is printed beside).
 - Secrets Manager: its API calls.
 Goals: ceiling ratio >= 0.8, cost < $2 a million. Merges sync.full.ceiling_ratio,
 sync.requests_per_listing (DynamoDB + SQS requests per pushed listing), sync.cost_per_million_usd,
@@ -107,7 +107,7 @@ LAMBDA_GB_S_USD = 0.0000166667
 SECRETS_CALL_USD = 0.05 / 10_000
 LAMBDA_MEMORY_GB = 512 / 1024  # template.yaml Globals: MemorySize 512
 SQS_CHUNK = 64 * 1024
-AWS_CALL_S = 0.010  # a DynamoDB or SQS request from Lambda on AWS, assumed for the estimate beside
+AWS_CALL_S = 0.010  # what a DynamoDB or SQS request costs a handler on AWS (assumed)
 
 
 # -- counting what every botocore client asks and gets --------------------------------------------
@@ -747,8 +747,9 @@ def state_transitions(job_id: str) -> int:
 
 def estimated_transitions(steps: Counter[str], shards: int) -> int:
     """The same from the job.asl.json a sync walks: StartJob, WhichJob, PlanShards and each shard's
-    PlanShard, MarkPlanned, then Wait, CheckProgress, PushesDone a round, and FinishJob."""
-    return 3 + shards + 1 + 3 * steps["progress"] + 1
+    PlanShard, MarkPlanned, then CheckProgress, PushesDone and (but the last round) WaitForPushes a
+    round, and FinishJob."""
+    return 3 + shards + 1 + 3 * steps["progress"] - 1 + 1
 
 
 def report_full(
@@ -779,13 +780,15 @@ def report_full(
     lambda_seconds = sum(invocations.seconds.values())
     aws_seconds = sum(invocations.aws_seconds.values())
     secrets_calls = tally.service("secretsmanager")
+    aws_calls = sum(invocations.aws_calls.values())
+    on_aws = lambda_seconds - aws_seconds + aws_calls * AWS_CALL_S
     costs = {
         "DynamoDB writes": wru * WRU_USD,
         "DynamoDB reads": tally.rru * RRU_USD,
         "SQS FIFO": tally.sqs_billed_by_queue[push_queue] * SQS_FIFO_USD,
         "Step Functions": billed_transitions * SFN_TRANSITION_USD,
         "Lambda requests": lambda_requests * LAMBDA_REQUEST_USD,
-        "Lambda compute": lambda_seconds * LAMBDA_MEMORY_GB * LAMBDA_GB_S_USD,
+        "Lambda compute": on_aws * LAMBDA_MEMORY_GB * LAMBDA_GB_S_USD,
         "Secrets Manager": secrets_calls * SECRETS_CALL_USD,
     }
     per_million = 1e6 / pushed
@@ -838,12 +841,10 @@ def report_full(
         f"({functions}); {aws_seconds:,.1f} s of it inside AWS calls, on moto one at a time",
         flush=True,
     )
-    aws_calls = sum(invocations.aws_calls.values())
-    on_aws = lambda_seconds - aws_seconds + aws_calls * AWS_CALL_S
     print(
-        f"  Lambda compute if each of the handlers' {aws_calls:,} AWS calls took {AWS_CALL_S * 1000:.0f} ms "
-        f"instead of its turn on moto: {on_aws:,.1f} s, "
-        f"${on_aws * LAMBDA_MEMORY_GB * LAMBDA_GB_S_USD * per_million:.4f} a million (not in the headline)",
+        f"  Lambda compute, billed in the headline as the handlers' own time plus {AWS_CALL_S * 1000:.0f} ms "
+        f"for each of their {aws_calls:,} AWS calls: {on_aws:,.1f} s (with their turns on moto: "
+        f"${lambda_seconds * LAMBDA_MEMORY_GB * LAMBDA_GB_S_USD * per_million:.4f} a million)",
         flush=True,
     )
     for name, usd in costs.items():

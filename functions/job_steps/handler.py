@@ -64,7 +64,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             jobs.mark_planned(step.job_id)
             return {"job_id": step.job_id}
         case Progress():
-            return {"job_id": step.job_id, "done": jobs.pushes_done(step.job_id)}
+            return {"job_id": step.job_id, **jobs.check_progress(step.job_id)}
         case Finish():
             return {"job_id": step.job_id, "status": jobs.finish(step.job_id).status.value}
         case Fail():

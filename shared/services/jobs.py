@@ -25,6 +25,8 @@ PUSH_LEASE = timedelta(seconds=90)
 CANCEL_WAIT_S = 20.0
 # A running job that records nothing for this long has stalled (its pushes went to the DLQ).
 STALL_AFTER = timedelta(minutes=20)
+MAX_CHECK_WAIT_S = 10
+BATCHES_A_SECOND = 10  # about a Shopify standard plan's pace: 2,500 quantities a second
 # Unknown SKUs named in an error, at most.
 SHOWN_UNKNOWN = 10
 
@@ -257,9 +259,22 @@ def mark_planned(job_id: str) -> None:
     jobs.complete_plan(job_id, datetime.now(UTC))
 
 
-def pushes_done(job_id: str) -> bool:
-    """Every planned push batch recorded, or the job ended, or it stalled."""
+def check_progress(job_id: str) -> dict[str, object]:
+    """Whether the pushes are done, and how long the state machine waits before it asks again:
+    a second while few batches are left, up to MAX_CHECK_WAIT_S for a long job (each check is
+    three billed state transitions)."""
     progress = jobs.progress(job_id)
+    remaining = max(0, progress.planned - progress.done)
+    wait = min(MAX_CHECK_WAIT_S, max(1, remaining // BATCHES_A_SECOND))
+    return {"done": _pushes_done(job_id, progress), "wait_seconds": wait}
+
+
+def pushes_done(job_id: str) -> bool:
+    return _pushes_done(job_id, jobs.progress(job_id))
+
+
+def _pushes_done(job_id: str, progress: jobs.Progress) -> bool:
+    """Every planned push batch recorded, or the job ended, or it stalled."""
     if progress.planned_all and progress.done >= progress.planned:
         return True
     if progress.moved_at and datetime.now(UTC) - progress.moved_at > STALL_AFTER:

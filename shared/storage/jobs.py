@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from shared.domain.job import MAX_PRIORITY, MAX_RECORDED_FAILURES, Job, JobFailure, JobStatus
 from shared.domain.syncing import PlannedChange
-from shared.storage.aws import table
+from shared.storage.aws import batch_get, table
 from shared.storage.items import from_item, to_item
 
 PLAN_ENTRY_DAYS = 7
@@ -209,20 +209,23 @@ def _count_updates(counts: Mapping[str, int]) -> tuple[list[str], dict[str, str]
 def for_channel(
     channel: str, limit: int = 50, status: JobStatus | None = None, kind: str | None = None
 ) -> list[Job]:
-    """A channel's newest jobs, optionally of one status and kind."""
+    """A channel's newest jobs, optionally of one status and kind: the index gives their keys
+    (GSI1 is KEYS_ONLY), the jobs are read by key a page at a time."""
     request: dict[str, Any] = {
         "IndexName": "GSI1",
         "KeyConditionExpression": Key("GSI1PK").eq(f"JOBS#{channel}"),
         "ScanIndexForward": False,
-        "Limit": limit,
+        "Limit": max(limit, 25),
     }
-    wanted = [Attr(name).eq(value) for name, value in (("status", status), ("kind", kind)) if value]
-    if wanted:
-        request["FilterExpression"] = wanted[0] if len(wanted) == 1 else wanted[0] & wanted[1]
     found: list[Job] = []
     while len(found) < limit:
         answer = table().query(**request)
-        found += [from_item(Job, item) for item in answer["Items"]]
+        keys = [{"PK": item["PK"], "SK": item["SK"]} for item in answer["Items"]]
+        by_id = {job.id: job for job in (from_item(Job, item) for item in batch_get(keys))}
+        for item in answer["Items"]:
+            job = by_id.get(item["PK"].removeprefix("JOB#"))
+            if job and (status is None or job.status is status) and (kind is None or job.kind == kind):
+                found.append(job)
         if "LastEvaluatedKey" not in answer:
             break
         request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

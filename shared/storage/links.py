@@ -4,6 +4,7 @@ Access patterns (template.yaml, Table):
 - a listing's links, with the listing, in one query:  PK=LISTING#<sku>, SK begins_with LINK#
 - one link / many links of a channel by SKU:          PK=LISTING#<sku>, SK=LINK#<channel> (BatchGetItem)
 - a channel's links, one SKU shard at a time (full):  GSI1PK=LINKS#<channel>#<shard>, GSI1SK=<sku>
+  (GSI1 is KEYS_ONLY: rewriting a link on every push writes no index entry)
 - a channel's out-of-sync links (partial), sparse:    GSI2PK=OOS#<channel>#<shard>, GSI2SK=<sku>
 """
 
@@ -69,10 +70,9 @@ def for_listing(sku: str) -> list[Link]:
 
 def shard_page(channel: str, shard: int, after: str | None, page_size: int) -> tuple[list[Link], str | None]:
     """Up to `page_size` of a channel's links in one shard, in SKU order after `after`; and the
-    last SKU when more may follow."""
-    condition: Any = Key("GSI1PK").eq(f"LINKS#{channel}#{shard}")
-    if after is not None:
-        condition &= Key("GSI1SK").gt(after)
-    answer = table().query(IndexName="GSI1", KeyConditionExpression=condition, Limit=page_size)
-    page = [from_item(Link, item) for item in answer["Items"]]
-    return page, (page[-1].sku if "LastEvaluatedKey" in answer and page else None)
+    last SKU when more may follow. GSI1 holds keys only (a push rewrites a link without writing
+    the index), so the links are read by key."""
+    skus = next(query_keys("GSI1", f"LINKS#{channel}#{shard}", page_size, after))
+    found = get_many(channel, skus)
+    page = [found[sku] for sku in skus if sku in found]
+    return page, (skus[-1] if len(skus) == page_size else None)
