@@ -12,6 +12,7 @@ class Settings:
     table_name: str
     push_queue_url: str
     webhook_queue_url: str
+    auto_push_queue_url: str
     push_shards: int
     smart_overlap_seconds: int
     history_retention_days: int
@@ -29,6 +30,7 @@ def settings() -> Settings:
         table_name=env["TABLE_NAME"],
         push_queue_url=env["PUSH_QUEUE_URL"],
         webhook_queue_url=env["WEBHOOK_QUEUE_URL"],
+        auto_push_queue_url=env["AUTO_PUSH_QUEUE_URL"],
         push_shards=int(env["PUSH_SHARDS"]),
         smart_overlap_seconds=int(env["SMART_OVERLAP_SECONDS"]),
         history_retention_days=int(env["HISTORY_RETENTION_DAYS"]),

@@ -42,3 +42,9 @@ class Link(BaseModel):
     sync_state: SyncState = SyncState.OUT_OF_SYNC
     unlinked_reason: str = ""
     updated_at: datetime
+
+
+def channel_number(channel_id: str) -> str:
+    """The number a channel's webhooks carry for one of its ids: the last segment of a Shopify gid
+    ("gid://shopify/InventoryItem/43" -> "43") or of a WooCommerce "<product>/<variation>" item."""
+    return channel_id.rsplit("/", 1)[-1]

@@ -26,6 +26,17 @@ class CreatedBy(StrEnum):
     FEED = "feed"
 
 
+class AdjustReason(StrEnum):
+    """Why a listing's quantity changed (`tidemark listings adjust --reason`)."""
+
+    SALES_ORDER = "sales_order"
+    PURCHASE_ORDER = "purchase_order"
+    WORK_ORDER = "work_order"
+    MANUAL = "manual"
+    FILE_UPLOAD = "file_upload"
+    FEED = "feed"
+
+
 class Listing(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -33,13 +44,14 @@ class Listing(BaseModel):
     upc: str = ""
     mpn: str = ""
     title: str = ""
-    on_hand: int = Field(default=0, ge=0)
+    on_hand: int = 0  # below zero when orders oversold it; an absolute value set is never negative
     committed: int = Field(default=0, ge=0)
     safety_buffer: int = Field(default=0, ge=0)
     price: Decimal | None = Field(default=None, ge=0, decimal_places=2)
     status: ListingStatus = ListingStatus.ACTIVE
     auto_sync: bool = False
     created_by: CreatedBy = CreatedBy.FILE_IMPORT
+    last_reason: AdjustReason | None = None  # why on hand or committed last changed by an adjustment
     updated_at: datetime
 
     @property
@@ -51,3 +63,18 @@ class Listing(BaseModel):
     def channel_status(self) -> VariantStatus:
         """How the listing shows on a channel: an inactive listing is hidden there."""
         return VariantStatus.ACTIVE if self.status is ListingStatus.ACTIVE else VariantStatus.HIDDEN
+
+
+class AutoSyncRules(BaseModel):
+    """The auto-sync flag a new listing starts with, by how it was created (a row's own auto_sync
+    wins). Every rule starts off: auto sync is switched on by choice."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    manual: bool = False
+    file_import: bool = False
+    order_import: bool = False
+    feed: bool = False
+
+    def default_for(self, created_by: CreatedBy) -> bool:
+        return bool(getattr(self, created_by.value))

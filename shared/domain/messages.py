@@ -1,10 +1,13 @@
-"""The messages that cross the push queue."""
+"""The messages that cross the push queues."""
 
 from __future__ import annotations
 
 import uuid
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from shared.domain.channel import ChannelType
 
 
 class PushMessage(BaseModel):
@@ -20,3 +23,38 @@ class PushMessage(BaseModel):
     def idempotency_key(self, call: str = "") -> str:
         """The same for every delivery of this batch's `call`, so a retried channel call is applied once."""
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tidemark:{self.job_id}:{self.batch_id}:{call}"))
+
+
+class PushOrigin(StrEnum):
+    """Why a listing is pushed outside a job (its history's job column shows it)."""
+
+    AUTO_SYNC = "auto-sync"  # its balance changed and its auto-sync flag is on
+    SYNC_NOW = "sync-now"  # an operator's `listings sync-now`
+    CHANNEL_EDIT = "channel-edit"  # the channel holds another quantity than was pushed: master wins
+
+
+class AutoPushMessage(BaseModel):
+    """Listings pushed to one channel at once, ahead of the jobs (the auto-push queue; group:
+    channel and SKU shard, so one listing's pushes never race)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    channel: str
+    origin: PushOrigin
+    skus: list[str] = Field(min_length=1)
+
+    def idempotency_key(self, call: str = "") -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tidemark:{self.origin}:{self.id}:{call}"))
+
+
+class WebhookMessage(BaseModel):
+    """A verified channel webhook on the webhook queue (group: the channel), as it was signed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: str
+    type: ChannelType
+    topic: str
+    delivery: str  # the key duplicates share (Shopify event id, WooCommerce body hash)
+    body: str

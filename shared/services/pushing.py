@@ -1,7 +1,8 @@
 """Pushing one batch: master values read now, the channel's batch calls, each result recorded.
 
-A push is sent only under a lease taken while its job runs: once a cancel is acknowledged, no
-push leaves. A dry run records what the push would change instead of sending it.
+A job's push is sent only under a lease taken while its job runs: once a cancel is acknowledged,
+no push leaves. A dry run records what the push would change instead of sending it. Pushes at
+once (auto sync, sync now, a channel edit overwritten) belong to no job.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from shared.channels.base import (
     VariantStatus,
 )
 from shared.channels.factory import client_for
-from shared.domain.job import Job, JobFailure, JobStatus
+from shared.domain.job import JobFailure, JobStatus
 from shared.domain.link import Link
-from shared.domain.messages import PushMessage
+from shared.domain.messages import AutoPushMessage, PushMessage
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
 from shared.services.jobs import PUSH_LEASE
 from shared.storage import channels, history, jobs, links, listings, secrets
@@ -58,13 +59,31 @@ def push_batch(message: PushMessage) -> Counter[str]:
                 results = _send(client_for(channel, secrets.read(channel.name)), plan, message)
             finally:
                 jobs.end_lease(job.id, message.batch_id)
-            failures += _record(job, current, results, counts)
+            failures += _record(job.id, current, results, counts)
     if jobs.record_batch(job.id, message.batch_id, counts, datetime.now(UTC), push=True):
         jobs.add_failures(job.id, failures)
     return counts
 
 
-def _send(client: ChannelClient, plan: SyncPlan, message: PushMessage) -> list[tuple[Push, PushResult]]:
+def push_at_once(message: AutoPushMessage) -> Counter[str]:
+    """Push listings outside any job (auto sync, sync now, a channel edit overwritten): master's
+    values as they are now, recorded on the links and in history under the push's origin."""
+    channel = channels.get(message.channel)
+    if channel is None:
+        return Counter(skipped=len(message.skus))
+    master = listings.get_many(message.skus)
+    current = links.get_many(channel.name, message.skus)
+    plan = plan_pushes(channel.name, message.skus, master, current)
+    counts: Counter[str] = Counter(skipped=len(plan.skipped))
+    if plan.quantities:
+        results = _send(client_for(channel, secrets.read(channel.name)), plan, message)
+        _record(message.origin.value, current, results, counts)
+    return counts
+
+
+def _send(
+    client: ChannelClient, plan: SyncPlan, message: PushMessage | AutoPushMessage
+) -> list[tuple[Push, PushResult]]:
     """Quantities, then prices, then statuses, each in the channel's batch sizes."""
     blocked = _blocked_hides(client, plan)
     statuses = [push for push in plan.statuses if push.sku not in blocked]
@@ -94,7 +113,7 @@ def _in_batches(
     pushes: list[P],
     size: int,
     call: Callable[[Sequence[P], str], list[PushResult]],
-    message: PushMessage,
+    message: PushMessage | AutoPushMessage,
     name: str,
 ) -> list[tuple[Push, PushResult]]:
     sent: list[tuple[Push, PushResult]] = []
@@ -105,10 +124,10 @@ def _in_batches(
 
 
 def _record(
-    job: Job, current: dict[str, Link], results: list[tuple[Push, PushResult]], counts: Counter[str]
+    job_id: str, current: dict[str, Link], results: list[tuple[Push, PushResult]], counts: Counter[str]
 ) -> list[JobFailure]:
     """Write the links and history; count each listing once, by its worst result."""
-    updated, entries = record_results(current, results, job.id, datetime.now(UTC))
+    updated, entries = record_results(current, results, job_id, datetime.now(UTC))
     links.put_many(updated)
     history.append_many(entries)
     worst: dict[str, PushResult] = {}

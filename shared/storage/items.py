@@ -12,7 +12,19 @@ from pydantic import BaseModel
 
 M = TypeVar("M", bound=BaseModel)
 
-KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "expires_at")
+KEY_ATTRIBUTES = (
+    "PK",
+    "SK",
+    "GSI1PK",
+    "GSI1SK",
+    "GSI2PK",
+    "GSI2SK",
+    "GSI3PK",
+    "GSI3SK",
+    "GSI4PK",
+    "GSI4SK",
+    "expires_at",
+)
 
 
 def to_item(model: BaseModel, **keys: Any) -> dict[str, Any]:

@@ -6,6 +6,9 @@ Access patterns (template.yaml, Table):
 - a channel's links, one SKU shard at a time (full):  GSI1PK=LINKS#<channel>#<shard>, GSI1SK=<sku>
   (GSI1 is KEYS_ONLY: rewriting a link on every push writes no index entry)
 - a channel's out-of-sync links (partial), sparse:    GSI2PK=OOS#<channel>#<shard>, GSI2SK=<sku>
+- a channel product's links (product webhooks):        GSI3PK=PRODUCT#<channel>#<product number>, GSI3SK=<sku>
+- the link a quantity webhook names:                   GSI4PK=ITEM#<channel>#<item number>, GSI4SK=<sku>
+  (GSI3 and GSI4 hold linked links only)
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from shared.domain.link import Link, LinkStatus, SyncState
+from shared.domain.link import Link, LinkStatus, SyncState, channel_number
 from shared.domain.syncing import shard_of
 from shared.settings import settings
 from shared.storage.aws import batch_get, query_keys, table
@@ -28,7 +31,10 @@ def key(sku: str, channel: str) -> dict[str, str]:
 
 def _item(link: Link) -> dict[str, Any]:
     shard = shard_of(link.sku, settings().push_shards)
-    out_of_sync = link.status is LinkStatus.LINKED and link.sync_state is not SyncState.IN_SYNC
+    linked = link.status is LinkStatus.LINKED
+    out_of_sync = linked and link.sync_state is not SyncState.IN_SYNC
+    product = linked and bool(link.product_id)
+    inventory_item = linked and bool(link.inventory_item_id)
     return to_item(
         link,
         **key(link.sku, link.channel),
@@ -36,7 +42,34 @@ def _item(link: Link) -> dict[str, Any]:
         GSI1SK=link.sku,
         GSI2PK=f"OOS#{link.channel}#{shard}" if out_of_sync else None,
         GSI2SK=link.sku if out_of_sync else None,
+        GSI3PK=_product_key(link.channel, channel_number(link.product_id)) if product else None,
+        GSI3SK=link.sku if product else None,
+        GSI4PK=_inventory_item_key(link.channel, channel_number(link.inventory_item_id))
+        if inventory_item
+        else None,
+        GSI4SK=link.sku if inventory_item else None,
     )
+
+
+def _product_key(channel: str, number: str) -> str:
+    return f"PRODUCT#{channel}#{number}"
+
+
+def _inventory_item_key(channel: str, number: str) -> str:
+    return f"ITEM#{channel}#{number}"
+
+
+def for_product(channel: str, product_number: str) -> list[Link]:
+    """The linked links of one channel product, by the number its webhooks carry."""
+    skus = [sku for page in query_keys("GSI3", _product_key(channel, product_number), 100) for sku in page]
+    return list(get_many(channel, skus).values())
+
+
+def for_inventory_item(channel: str, number: str) -> Link | None:
+    """The linked link of the inventory item (Shopify) or product / variation (WooCommerce) a
+    quantity webhook names."""
+    skus = [sku for page in query_keys("GSI4", _inventory_item_key(channel, number), 10) for sku in page]
+    return next(iter(get_many(channel, skus[:1]).values()), None)
 
 
 def get_many(channel: str, skus: Iterable[str]) -> dict[str, Link]:

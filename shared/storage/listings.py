@@ -5,6 +5,7 @@ Access patterns (template.yaml, Table):
 - get many by SKU (push, link):              BatchGetItem on the same keys
 - every listing, a shard at a time (link):   GSI2PK=LISTINGS#<shard>, GSI2SK=<sku>
 - changes in time order, per shard (smart):  GSI3PK=CHANGES#<shard>, GSI3SK=<updated_at>#<sku>
+- an order line's quantity off or back on:   UpdateItem in a transaction with the order line (orders.py)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from pydantic import TypeAdapter
 
 from shared.domain.listing import Listing
 from shared.domain.syncing import shard_of
@@ -75,3 +77,26 @@ def shard_page(shard: int, after: str | None, page_size: int) -> tuple[list[str]
     answer = table().query(**request)
     skus = [item["GSI2SK"] for item in answer["Items"]]
     return skus, (skus[-1] if "LastEvaluatedKey" in answer and skus else None)
+
+
+def delta_update(sku: str, delta: int, at: datetime) -> dict[str, Any]:
+    """One TransactWriteItems element, for the table resource's client (it types the values): add
+    `delta` to the listing's on hand (below zero too: an order can oversell) and move it in the
+    change index, as a put would. The listing must exist."""
+    shard = shard_of(sku, settings().push_shards)
+    return {
+        "Update": {
+            "TableName": settings().table_name,
+            "Key": key(sku),
+            "UpdateExpression": (
+                "SET on_hand = on_hand + :delta, updated_at = :at, GSI3PK = :changes, GSI3SK = :change"
+            ),
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeValues": {
+                ":delta": delta,
+                ":at": TypeAdapter(datetime).dump_python(at, mode="json"),
+                ":changes": f"CHANGES#{shard}",
+                ":change": f"{at.isoformat()}#{sku}",
+            },
+        }
+    }

@@ -17,9 +17,13 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.sqs.models import SQSBackend
 
+# Backends that share a lock: a stream is read under the lock of the table that writes it.
+_LOCK_OF: dict[type, type] = {DynamoDBStreamsBackend: DynamoDBBackend}
 _SERIALISED: dict[type, tuple[str, ...]] = {
+    DynamoDBStreamsBackend: ("get_records",),
     DynamoDBBackend: (
         "put_item",
         "get_item",
@@ -54,12 +58,13 @@ def _locked(method: Callable[..., Any], lock: threading.RLock, copied: bool) -> 
 
 
 def make_atomic() -> None:
+    locks = {backend: threading.RLock() for backend in _SERIALISED if backend not in _LOCK_OF}
     for backend, names in _SERIALISED.items():
-        lock = threading.RLock()
+        lock = locks[_LOCK_OF.get(backend, backend)]
         for name in names:
             if (backend, name) not in _originals:
                 _originals[(backend, name)] = getattr(backend, name)
-                copied = backend is DynamoDBBackend
+                copied = backend is not SQSBackend
                 setattr(backend, name, _locked(_originals[(backend, name)], lock, copied))
 
 

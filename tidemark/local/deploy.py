@@ -49,6 +49,20 @@ class SqsEventSource:
 
 
 @dataclass(frozen=True)
+class StreamEventSource:
+    """A DynamoDB stream event source: the filter patterns are EventBridge-style, as Lambda reads them."""
+
+    function: str
+    stream_arn: str
+    starting_position: str
+    batch_size: int
+    filters: list[dict[str, Any]]
+    max_retries: int
+    report_failures: bool
+    on_failure_queue_url: str | None
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     path: str
@@ -62,6 +76,7 @@ class Deployment:
     resources: dict[str, Deployed] = field(default_factory=dict)
     functions: dict[str, FunctionSpec] = field(default_factory=dict)
     event_sources: list[SqsEventSource] = field(default_factory=list)
+    stream_sources: list[StreamEventSource] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
     schedule_groups: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
@@ -218,6 +233,30 @@ class _Deployer:
                     batch_size=int(p.get("BatchSize", 10)),
                     max_concurrency=int(p.get("ScalingConfig", {}).get("MaximumConcurrency", 2)),
                     report_failures="ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
+                )
+            )
+        elif event["Type"] == "DynamoDB":
+            failure = p.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            failure_arn = self.resolve(failure) if failure else None
+            self.result.stream_sources.append(
+                StreamEventSource(
+                    function=function.name,
+                    stream_arn=self.resolve(p["Stream"]),
+                    starting_position=p.get("StartingPosition", "LATEST"),
+                    batch_size=int(p.get("BatchSize", 100)),
+                    filters=[
+                        json.loads(f["Pattern"]) for f in p.get("FilterCriteria", {}).get("Filters", [])
+                    ],
+                    max_retries=int(p.get("MaximumRetryAttempts", -1)),
+                    report_failures="ReportBatchItemFailures" in p.get("FunctionResponseTypes", []),
+                    on_failure_queue_url=next(
+                        (
+                            d.ref
+                            for d in self.result.resources.values()
+                            if d.attributes.get("Arn") == failure_arn
+                        ),
+                        None,
+                    ),
                 )
             )
         elif event["Type"] == "HttpApi":

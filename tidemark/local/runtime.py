@@ -122,11 +122,13 @@ class LocalRuntime:
         from tidemark.local.http_api import HttpApi
         from tidemark.local.pollers import QueuePoller
         from tidemark.local.schedules import ScheduleRunner
+        from tidemark.local.streams import StreamPoller
         from tidemark.sandbox.server import serve_in_thread
 
         assert self.deployment is not None
         region = REGION
         self._pollers = [QueuePoller(source, region) for source in self.deployment.event_sources]
+        self._pollers += [StreamPoller(source, region) for source in self.deployment.stream_sources]
         for poller in self._pollers:
             poller.start()
         self._schedules = ScheduleRunner(self.deployment.schedule_groups, region)

@@ -1,0 +1,34 @@
+"""The table's stream -> auto sync: a listing whose balance moved with auto sync on is queued to
+every channel it is linked on. The change and the push it causes are never a dual write."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.services.autosync import on_listing_change
+
+logger = Logger()
+tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patching would import it
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    change = record.dynamodb
+    assert change is not None  # the event source filter passes listing writes only
+    queued = on_listing_change(
+        change.old_image or None, change.new_image or None, str(change.sequence_number)
+    )
+    if queued:
+        logger.info("auto sync queued", extra={"pushes": queued})
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,14 @@
+"""Auto sync: which master changes push a listing to its channels at once."""
+
+from __future__ import annotations
+
+from shared.domain.listing import Listing
+
+
+def balance_pushes(old: Listing | None, new: Listing | None) -> bool:
+    """A listing's change pushes it when its syncable balance moved and its auto-sync flag is on.
+    Turning the flag on moves no balance, so it pushes nothing by itself; a new listing has no
+    link yet."""
+    if old is None or new is None or not new.auto_sync:
+        return False
+    return old.syncable_balance != new.syncable_balance

@@ -1,0 +1,105 @@
+"""Channel order lines and what each took off master: every line is applied once, whatever the
+number and order of the webhooks that tell of it.
+
+Access pattern (template.yaml, Table):
+- one order line:  PK=ORDER#<channel>#<order id>, SK=LINE#<line id>; `state` placed | cancelled,
+  `taken` the quantity it took off master (0 when the cancel came first, or once put back).
+The line's state and the listing's on hand change together, in one transaction whose condition
+is the state the line was read in: a duplicate or a concurrent delivery changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shared.domain.channel_events import OrderLine
+from shared.settings import settings
+from shared.storage import listings
+from shared.storage.aws import table
+
+ATTEMPTS = 5
+
+
+class LineState(StrEnum):
+    PLACED = "placed"
+    CANCELLED = "cancelled"
+
+
+def _key(channel: str, order_id: str, line_id: str) -> dict[str, str]:
+    return {"PK": f"ORDER#{channel}#{order_id}", "SK": f"LINE#{line_id}"}
+
+
+def place(channel: str, order_id: str, line: OrderLine) -> int:
+    """Take the line's quantity off master unless the line is known (placed, or cancelled first);
+    the quantity taken."""
+    return _apply(channel, order_id, line, LineState.PLACED)
+
+
+def cancel(channel: str, order_id: str, line: OrderLine) -> int:
+    """Put back what the line took, once; a cancel before its order is remembered, so the order
+    then takes nothing. The quantity put back."""
+    return _apply(channel, order_id, line, LineState.CANCELLED)
+
+
+def _apply(channel: str, order_id: str, line: OrderLine, wanted: LineState) -> int:
+    key = _key(channel, order_id, line.line_id)
+    for _ in range(ATTEMPTS):
+        item = table().get_item(Key=key, ConsistentRead=True).get("Item")
+        state = LineState(item["state"]) if item else None
+        if state is wanted or state is LineState.CANCELLED:
+            return 0  # a duplicate, or the line already ended
+        if wanted is LineState.PLACED:
+            taken, delta = line.quantity, -line.quantity
+        else:  # cancelled: put back what the order took (nothing when the cancel came first)
+            taken, delta = 0, int(item["taken"]) if item else 0
+        try:
+            _write(key, line, wanted, state, taken, delta)
+        except _Raced:
+            continue
+        return abs(delta)
+    raise RuntimeError(f"order {order_id} line {line.line_id} on {channel} kept changing: deliver it again")
+
+
+class _Raced(Exception):
+    pass
+
+
+def _write(
+    key: dict[str, str], line: OrderLine, state: LineState, was: LineState | None, taken: int, delta: int
+) -> None:
+    now = datetime.now(UTC)
+    line_item = {
+        **key,
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "state": state.value,
+        "taken": taken,
+        "updated_at": now.isoformat(),
+    }
+    put: dict[str, Any] = {
+        "TableName": settings().table_name,
+        "Item": line_item,
+    }
+    if was is None:
+        put["ConditionExpression"] = "attribute_not_exists(PK)"
+    else:
+        put["ConditionExpression"] = "#state = :was"
+        put["ExpressionAttributeNames"] = {"#state": "state"}
+        put["ExpressionAttributeValues"] = {":was": was.value}
+    writes: list[dict[str, Any]] = [{"Put": put}]
+    if delta:
+        writes.append(listings.delta_update(line.sku, delta, now))
+    try:  # the table resource's client: it types the values as the resource does
+        table().meta.client.transact_write_items(TransactItems=writes)
+    except ClientError as error:
+        reasons = error.response.get("CancellationReasons", [])
+        if error.response["Error"]["Code"] == "TransactionCanceledException" and reasons:
+            if reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise _Raced from error
+            if len(reasons) > 1 and reasons[1].get("Code") == "ConditionalCheckFailed":
+                raise LookupError(f"SKU '{line.sku}' has no listing in master") from error
+        raise

@@ -1,0 +1,156 @@
+"""DynamoDB stream event sources: read the table's stream and deliver its records as Lambda does.
+
+Lambda reads each shard in order and delivers batches that pass the event source's filter. A
+function error retries the batch; `batchItemFailures` retries from the first record named. Once
+the retries are spent the batch's position goes to the on-failure destination and the shard
+moves on. moto's stream has one shard per table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from datetime import datetime
+from typing import Any
+
+import boto3
+
+from tidemark.local.deploy import StreamEventSource
+
+log = logging.getLogger(__name__)
+
+IDLE_SLEEP_S = 0.02
+MAX_IDLE_SLEEP_S = 0.1
+RETRY_SLEEP_S = 0.2
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """An EventBridge-style pattern of nested objects whose leaves list the values allowed."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            k in value and matches(p, value[k]) for k, p in pattern.items()
+        )
+    if isinstance(pattern, list):
+        if any(isinstance(p, dict) for p in pattern):
+            raise ValueError(f"local mode reads only plain values in a stream filter, not {pattern}")
+        return value in pattern
+    raise ValueError(f"a stream filter's leaves list their values: {pattern!r}")
+
+
+class StreamPoller:
+    def __init__(self, source: StreamEventSource, region: str) -> None:
+        self.source = source
+        self._region = region
+        # moto serves DynamoDB Streams at a path of "/", which botocore leaves out unless given
+        self._streams = boto3.client(
+            "dynamodbstreams",
+            region_name=region,
+            endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com/",
+        )
+        self._lambda = boto3.client("lambda", region_name=region)
+        self._sqs = boto3.client("sqs", region_name=region)
+        shards = self._streams.describe_stream(StreamArn=source.stream_arn)["StreamDescription"]["Shards"]
+        self._iterators = [
+            self._streams.get_shard_iterator(
+                StreamArn=source.stream_arn,
+                ShardId=shard["ShardId"],
+                ShardIteratorType=source.starting_position,
+            )["ShardIterator"]
+            for shard in shards
+        ]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name=f"stream-{source.function}", daemon=True)
+        self.delivered = 0
+        self.failed = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=35)
+
+    def _work(self) -> None:
+        idle = IDLE_SLEEP_S
+        while not self._stop.is_set():
+            delivered = 0
+            for index, iterator in enumerate(self._iterators):
+                answer = self._streams.get_records(ShardIterator=iterator, Limit=self.source.batch_size)
+                self._iterators[index] = answer["NextShardIterator"]
+                records = [self._record(r) for r in answer["Records"]]
+                wanted = [r for r in records if any(matches(p, r) for p in self.source.filters or [{}])]
+                if wanted:
+                    self._deliver(wanted)
+                delivered += len(records)
+            if delivered:
+                idle = IDLE_SLEEP_S
+            else:
+                self._stop.wait(idle)
+                idle = min(MAX_IDLE_SLEEP_S, idle * 2)
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        """The batch until it succeeds, or its retries are spent (then to the on-failure queue)."""
+        attempts = 0
+        while records and not self._stop.is_set():
+            answer = self._lambda.invoke(
+                FunctionName=self.source.function, Payload=json.dumps({"Records": records}).encode()
+            )
+            payload = json.loads(answer["Payload"].read() or b"null")
+            if answer.get("FunctionError"):
+                retry_from = 0
+            elif (
+                self.source.report_failures and isinstance(payload, dict) and payload.get("batchItemFailures")
+            ):
+                failed = {f["itemIdentifier"] for f in payload["batchItemFailures"]}
+                retry_from = next(
+                    i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] in failed
+                )
+            else:
+                self.delivered += len(records)
+                return
+            self.delivered += retry_from
+            records = records[retry_from:]
+            attempts += 1
+            if 0 <= self.source.max_retries < attempts:
+                self._give_up(records, payload)
+                return
+            self._stop.wait(RETRY_SLEEP_S)
+
+    def _give_up(self, records: list[dict[str, Any]], payload: Any) -> None:
+        self.failed += len(records)
+        log.error("%s: %d stream records failed after their retries", self.source.function, len(records))
+        if self.source.on_failure_queue_url is None:
+            return
+        first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+        self._sqs.send_message(
+            QueueUrl=self.source.on_failure_queue_url,
+            MessageBody=json.dumps(
+                {
+                    "requestContext": {
+                        "functionArn": self.source.function,
+                        "condition": "RetryAttemptsExhausted",
+                    },
+                    "responsePayload": payload,
+                    "DDBStreamBatchInfo": {
+                        "streamArn": self.source.stream_arn,
+                        "startSequenceNumber": first["SequenceNumber"],
+                        "endSequenceNumber": last["SequenceNumber"],
+                        "batchSize": len(records),
+                    },
+                }
+            ),
+        )
+
+    def _record(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A record as Lambda delivers it (boto3 parsed the creation time: Lambda sends epoch seconds)."""
+        change = dict(record["dynamodb"])
+        created = change.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            change["ApproximateCreationDateTime"] = created.timestamp()
+        return {
+            **record,
+            "dynamodb": change,
+            "eventSourceARN": self.source.stream_arn,
+            "awsRegion": self._region,
+        }
