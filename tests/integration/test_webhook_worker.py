@@ -1,0 +1,137 @@
+"""Webhooks on moto: an order line is applied once however its webhooks arrive (duplicated,
+reordered, concurrent), each handler is safe when SQS delivers a message twice, and the door drops
+a duplicate delivery and refuses what it cannot take."""
+
+import json
+import threading
+from datetime import UTC, datetime
+
+import pytest
+
+from functions.webhook_worker import handler as worker
+from shared.domain.channel import ChannelType
+from shared.domain.channel_events import OrderLine
+from shared.domain.listing import Listing
+from shared.domain.messages import WebhookMessage
+from shared.services.webhooks import MAX_BODY_BYTES, receive
+from shared.storage import listings, orders
+from tests.e2e.test_auto_sync import signed
+from tidemark.local.lambdas import LocalContext
+
+pytestmark = pytest.mark.integration
+SECRET = "worker-secret"
+
+
+@pytest.fixture(scope="module")
+def channel(stack, api):
+    shop = stack.sandboxes["shopify"]
+    api.add_channel(
+        {
+            "name": "hooks",
+            "type": "shopify",
+            "store_url": shop.url,
+            "webhook_secret": SECRET,
+            **shop.credentials,
+        }
+    )
+    return "hooks"
+
+
+def on_hand(sku: str) -> int:
+    listing = listings.get(sku)
+    assert listing is not None
+    return listing.on_hand
+
+
+def fresh(sku: str, quantity: int = 10) -> str:
+    listings.put_many([Listing(sku=sku, on_hand=quantity, updated_at=datetime.now(UTC))])
+    return sku
+
+
+def test_an_order_line_is_taken_once_and_put_back_once(channel):
+    sku = fresh("ORD-1")
+    line = OrderLine("1", sku, 3)
+    assert [orders.place(channel, "A", line) for _ in range(3)] == [3, 0, 0]
+    assert on_hand(sku) == 7
+    assert [orders.cancel(channel, "A", line) for _ in range(3)] == [3, 0, 0]
+    assert on_hand(sku) == 10
+    assert orders.place(channel, "A", line) == 0  # a late duplicate of the order: it ended
+
+
+def test_a_cancel_before_its_order_takes_nothing(channel):
+    sku = fresh("ORD-2")
+    line = OrderLine("1", sku, 4)
+    assert orders.cancel(channel, "B", line) == 0
+    assert orders.place(channel, "B", line) == 0
+    assert on_hand(sku) == 10
+
+
+def test_concurrent_deliveries_of_one_line_take_it_once(channel):
+    sku = fresh("ORD-3")
+    taken: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: taken.append(orders.place(channel, "C", OrderLine("1", sku, 2))))
+        for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == [0, 0, 0, 0, 0, 2]
+    assert on_hand(sku) == 8
+
+
+def test_an_order_can_oversell_master(channel):
+    sku = fresh("ORD-4", quantity=1)
+    assert orders.place(channel, "D", OrderLine("1", sku, 3)) == 3
+    listing = listings.get(sku)
+    assert listing is not None and (listing.on_hand, listing.syncable_balance) == (-2, 0)
+
+
+def test_the_worker_is_safe_when_sqs_delivers_a_message_twice(channel, api, stack):
+    shop = stack.sandboxes["shopify"].store
+    sku = shop.variants()[0].sku
+    api.import_listings(f"sku,on_hand\n{sku},30\n")
+    api.wait_for_job(api.start_job({"channel": channel, "kind": "link"})["id"])
+    body = json.dumps({"id": 77, "line_items": [{"id": 1, "sku": sku, "quantity": 5}]})
+    message = WebhookMessage(
+        channel=channel, type=ChannelType.SHOPIFY, topic="orders/create", delivery="e1", body=body
+    )
+    record = {
+        "messageId": "m1",
+        "receiptHandle": "r1",
+        "body": message.model_dump_json(),
+        "attributes": {"MessageGroupId": channel, "ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q.fifo",
+        "awsRegion": "us-east-1",
+    }
+    for _ in range(2):
+        answer = worker.lambda_handler(
+            {"Records": [record]},
+            LocalContext("worker", "arn:aws:lambda:us-east-1:123456789012:function:worker", 512, 60),
+        )
+        assert answer == {"batchItemFailures": []}
+    assert on_hand(sku) == 25
+
+
+def test_the_door_drops_a_duplicate_and_refuses_an_oversized_body(channel):
+    body = json.dumps({"id": 78, "line_items": []}).encode()
+    headers = {
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Event-Id": "evt-door",
+        "X-Shopify-Hmac-Sha256": signed(SECRET, body),
+    }
+    assert receive(ChannelType.SHOPIFY, channel, headers, body).message == "queued"
+    again = receive(ChannelType.SHOPIFY, channel, headers, body)
+    assert (again.status, again.message) == (200, "duplicate")
+    big = b"{" + b" " * MAX_BODY_BYTES + b"}"
+    assert (
+        receive(
+            ChannelType.SHOPIFY, channel, {**headers, "X-Shopify-Hmac-Sha256": signed(SECRET, big)}, big
+        ).status
+        == 413
+    )
+    assert receive(ChannelType.WOOCOMMERCE, channel, headers, body).status == 401  # not that channel's type
