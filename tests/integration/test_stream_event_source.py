@@ -1,0 +1,136 @@
+"""The local DynamoDB stream event source delivers as Lambda does: only what the filter passes, in
+order; `batchItemFailures` retries from the first record named; a function error retries the
+batch; once the retries are spent the batch's position goes to the on-failure queue."""
+
+import json
+import threading
+import time
+from collections import Counter
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tidemark.local import atomic, lambdas
+from tidemark.local.deploy import StreamEventSource, _placeholder_zip
+from tidemark.local.streams import StreamPoller
+
+pytestmark = pytest.mark.integration
+REGION = "us-east-1"
+LISTINGS_ONLY = {"dynamodb": {"Keys": {"SK": {"S": ["LISTING"]}}}}
+
+
+@pytest.fixture
+def stream():
+    """A table with a stream, a consumer function, and a poller of the stream (2 retries)."""
+    seen: list[str] = []
+    lock = threading.Lock()
+    failing: Counter[str] = Counter()  # PK -> how many more times to fail it
+
+    def handler(event, context):
+        for record in event["Records"]:
+            key = record["dynamodb"]["Keys"]["PK"]["S"]
+            if failing[key] > 0:
+                failing[key] -= 1
+                return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+            with lock:
+                seen.append(key)
+        return {"batchItemFailures": []}
+
+    with mock_aws():
+        lambdas.install_seam()
+        atomic.make_atomic()
+        role = boto3.client("iam", region_name=REGION).create_role(
+            RoleName="r", AssumeRolePolicyDocument="{}"
+        )
+        boto3.client("lambda", region_name=REGION).create_function(
+            FunctionName="consumer",
+            Runtime="python3.11",
+            Role=role["Role"]["Arn"],
+            Handler="h.h",
+            Code={"ZipFile": _placeholder_zip()},
+        )
+        lambdas._registry["consumer"] = handler
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        table = dynamodb.create_table(
+            TableName="t",
+            KeySchema=[
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        )["TableDescription"]
+        sqs = boto3.client("sqs", region_name=REGION)
+        failures = sqs.create_queue(QueueName="stream-failures")["QueueUrl"]
+        source = StreamEventSource(
+            function="consumer",
+            stream_arn=table["LatestStreamArn"],
+            starting_position="LATEST",
+            batch_size=10,
+            filters=[LISTINGS_ONLY],
+            max_retries=2,
+            report_failures=True,
+            on_failure_queue_url=failures,
+        )
+        poller = StreamPoller(source, REGION)
+        poller.start()
+        try:
+            yield dynamodb, sqs, failures, seen, failing
+        finally:
+            poller.stop()
+            atomic.undo()
+            lambdas.remove_seam()
+
+
+def put(dynamodb, pk: str, sk: str = "LISTING") -> None:
+    dynamodb.put_item(TableName="t", Item={"PK": {"S": pk}, "SK": {"S": sk}})
+
+
+def until(check, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not check():
+        time.sleep(0.05)
+
+
+def test_only_what_the_filter_passes_is_delivered_in_order(stream):
+    dynamodb, _, _, seen, _ = stream
+    for n in range(5):
+        put(dynamodb, f"LISTING#{n}")
+        put(dynamodb, f"LISTING#{n}", sk="LINK#shop")
+    until(lambda: len(seen) >= 5)
+    time.sleep(0.3)
+    assert seen == [f"LISTING#{n}" for n in range(5)]
+
+
+def test_a_failed_record_is_retried_from_where_it_failed(stream):
+    dynamodb, _, _, seen, failing = stream
+    failing["LISTING#b"] = 1
+    for name in "abc":
+        put(dynamodb, f"LISTING#{name}")
+    until(lambda: len(seen) >= 3)
+    assert seen == ["LISTING#a", "LISTING#b", "LISTING#c"]  # a once, then b and c after b's retry
+
+
+def test_spent_retries_send_the_batch_to_the_on_failure_queue_and_the_stream_moves_on(stream):
+    dynamodb, sqs, failures, seen, failing = stream
+    failing["LISTING#poison"] = 99
+    put(dynamodb, "LISTING#poison")
+    until(
+        lambda: bool(
+            sqs.get_queue_attributes(QueueUrl=failures, AttributeNames=["All"])["Attributes"][
+                "ApproximateNumberOfMessages"
+            ]
+            != "0"
+        )
+    )
+    body = json.loads(sqs.receive_message(QueueUrl=failures)["Messages"][0]["Body"])
+    assert body["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert body["DDBStreamBatchInfo"]["batchSize"] == 1
+    put(dynamodb, "LISTING#after")
+    until(lambda: "LISTING#after" in seen)
+    assert "LISTING#after" in seen and "LISTING#poison" not in seen
