@@ -1,4 +1,5 @@
-"""Listings imported from CSV: every row checked before anything is written.
+"""CSV files keyed by SKU, every row checked before anything is written: listing imports here,
+quantity adjustments (shared/domain/adjusting.py) through the same parser.
 
 A cell left empty keeps the listing's current value, so a file with only `sku,on_hand`
 updates quantities and nothing else.
@@ -8,27 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.domain.listing import CreatedBy, Listing, ListingStatus, Sku
-
-COLUMNS = (
-    "sku",
-    "upc",
-    "mpn",
-    "title",
-    "on_hand",
-    "committed",
-    "safety_buffer",
-    "price",
-    "status",
-    "auto_sync",
-)
 
 _FIXES = {
     "sku": "give every row a SKU (1 to 255 characters)",
@@ -41,12 +30,20 @@ _FIXES = {
 }
 
 
-class ListingRow(BaseModel):
-    """One CSV row; only the fields the row gives are set."""
+class SkuRow(BaseModel):
+    """One CSV row of a listing; its fields are the file's columns, only the cells given are set."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     sku: Sku
+
+
+R = TypeVar("R", bound=SkuRow)
+
+
+class ListingRow(SkuRow):
+    """One row of a listings import."""
+
     upc: str | None = None
     mpn: str | None = None
     title: str | None = None
@@ -57,10 +54,14 @@ class ListingRow(BaseModel):
     status: ListingStatus | None = None
     auto_sync: bool | None = None
 
-    def apply_to(self, current: Listing | None, at: datetime, created_by: CreatedBy) -> Listing:
+    def apply_to(
+        self, current: Listing | None, at: datetime, created_by: CreatedBy, auto_sync: bool = False
+    ) -> Listing:
+        """The listing after this row: a new one takes how it was created and, unless the row sets
+        it, the auto-sync flag the rules give (`auto_sync`)."""
         given = self.model_dump(exclude_unset=True, exclude_none=True)
         if current is None:
-            return Listing(**given, created_by=created_by, updated_at=at)
+            return Listing(**{"auto_sync": auto_sync, **given}, created_by=created_by, updated_at=at)
         updated = current.model_copy(update=given)
         # an unchanged row keeps its time: the change index (smart sync) holds real changes only
         return current if updated == current else updated.model_copy(update={"updated_at": at})
@@ -83,18 +84,31 @@ class ImportRejected(ValueError):
         self.errors = errors
         shown = "; ".join(str(e) for e in errors[:20])
         more = f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""
-        super().__init__(f"the file was not imported: {shown}{more}")
+        super().__init__(f"the file was refused and nothing changed: {shown}{more}")
 
 
-def parse_listings_csv(text: str) -> list[ListingRow]:
-    """Parse and check a whole file, or raise ImportRejected naming every bad cell."""
+def parse_listings_csv(text: str, created_by: CreatedBy = CreatedBy.FILE_IMPORT) -> list[ListingRow]:
+    """Parse and check a whole listings file, or raise ImportRejected naming every bad cell. An
+    order import creates listings at 0 on hand: it sets no on_hand."""
+    rows = parse_rows(text, ListingRow, _FIXES)
+    if created_by is CreatedBy.ORDER_IMPORT:
+        fix = "an order import creates listings at 0 on hand: leave it out, then `tidemark listings adjust`"
+        errors = [RowError(line, "on_hand", fix) for line, row in rows if row.on_hand is not None]
+        if errors:
+            raise ImportRejected(errors)
+    return [row for _, row in rows]
+
+
+def parse_rows(text: str, model: type[R], fixes: Mapping[str, str]) -> list[tuple[int, R]]:
+    """Parse and check a whole file whose columns are `model`'s fields, or raise ImportRejected
+    naming every bad cell with its fix; each row comes with its line."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = [h.strip() for h in reader.fieldnames or []]
-    errors = _header_errors(header)
+    errors = _header_errors(header, tuple(model.model_fields))
     if errors:
         raise ImportRejected(errors)
     reader.fieldnames = header
-    rows: list[ListingRow] = []
+    rows: list[tuple[int, R]] = []
     first_line: dict[str, int] = {}
     for line, raw in enumerate(reader, start=2):
         if None in raw:
@@ -102,9 +116,9 @@ def parse_listings_csv(text: str) -> list[ListingRow]:
             continue
         cells: dict[str, Any] = {k: v for k, v in raw.items() if v is not None and v.strip() != ""}
         try:
-            row = ListingRow.model_validate(cells)
+            row = model.model_validate(cells)
         except ValidationError as invalid:
-            errors.extend(_row_errors(line, invalid))
+            errors.extend(_row_errors(line, invalid, fixes))
             continue
         if row.sku in first_line:
             errors.append(
@@ -112,7 +126,7 @@ def parse_listings_csv(text: str) -> list[ListingRow]:
             )
             continue
         first_line[row.sku] = line
-        rows.append(row)
+        rows.append((line, row))
     if errors:
         raise ImportRejected(errors)
     if not rows:
@@ -120,14 +134,14 @@ def parse_listings_csv(text: str) -> list[ListingRow]:
     return rows
 
 
-def _header_errors(header: list[str]) -> list[RowError]:
-    allowed = ", ".join(COLUMNS)
+def _header_errors(header: list[str], columns: tuple[str, ...]) -> list[RowError]:
+    allowed = ", ".join(columns)
     if "sku" not in header:
         return [RowError(1, "sku", f"the header has no sku column: add it (columns: {allowed})")]
     errors = [
         RowError(1, name, f"unknown column '{name}': use only {allowed}")
         for name in header
-        if name not in COLUMNS
+        if name not in columns
     ]
     seen: set[str] = set()
     for name in header:
@@ -137,11 +151,15 @@ def _header_errors(header: list[str]) -> list[RowError]:
     return errors
 
 
-def _row_errors(line: int, invalid: ValidationError) -> list[RowError]:
+def _row_errors(line: int, invalid: ValidationError, fixes: Mapping[str, str]) -> list[RowError]:
     errors = []
     for detail in invalid.errors():
         column = str(detail["loc"][0]) if detail["loc"] else "-"
-        fix = _FIXES.get(column, "correct the value")
+        if detail["type"] == "value_error":  # a row's own rule: its message names the fix
+            rule = detail["ctx"]["error"]
+            errors.append(RowError(line, getattr(rule, "field", column), str(rule)))
+            continue
+        fix = fixes.get(column, "correct the value")
         got = detail.get("input")
         shown = f" (got '{got}')" if isinstance(got, str) else ""
         errors.append(RowError(line, column, f"{detail['msg'].lower()}{shown}: {fix}"))

@@ -13,6 +13,12 @@ class JobKind(StrEnum):
     RELINK = "relink"
     RECONCILE = "reconcile"
     SYNC = "sync"
+    AUTO_SYNC = "auto_sync"  # auto sync on or off over a large selection of listings
+
+
+# Jobs over master listings rather than a channel (auto_sync) queue here, one at a time. No channel
+# can take the name: channel names start with a letter or a digit.
+LISTINGS_QUEUE = "_listings"
 
 
 class SyncMode(StrEnum):
@@ -71,6 +77,10 @@ class JobCounts(BaseModel):
     compared: int = 0
     changes: int = 0
     unchanged: int = 0
+    # auto_sync jobs: the listings matching the selection, and those whose flag was changed
+    # (`checked` counts the listings read)
+    matched: int = 0
+    flags_changed: int = 0
 
 
 class JobFailure(BaseModel):
@@ -104,6 +114,9 @@ class Job(BaseModel):
     # smart syncs: changes from this moment on are planned; as_of: when planning began
     changes_since: datetime | None = None
     as_of: datetime | None = None
+    # auto_sync jobs: the flag set, and the filters selecting the listings (or `selected` SKUs)
+    auto_sync: bool | None = None
+    filters: tuple[str, ...] = ()
     rerun_of: str = ""
     note: str = ""
     created_at: datetime

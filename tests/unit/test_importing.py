@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from shared.domain.importing import ImportRejected, parse_listings_csv
-from shared.domain.listing import CreatedBy, Listing, ListingStatus
+from shared.domain.listing import AutoSyncRules, CreatedBy, Listing, ListingStatus
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -66,3 +66,35 @@ def test_a_bad_file_is_refused_whole_naming_line_column_and_fix(text, line, colu
     assert (error.line, error.column) == (line, column)
     assert fix in error.message
     assert f"line {line}" in str(refused.value)
+
+
+@pytest.mark.parametrize("created_by", list(CreatedBy))
+def test_a_new_listing_takes_its_rule_and_its_row_wins(created_by):
+    (bare,) = parse_listings_csv("sku\nA\n", created_by)
+    (flagged,) = parse_listings_csv("sku,auto_sync\nA,false\n", created_by)
+    assert bare.apply_to(None, NOW, created_by, auto_sync=True).auto_sync is True
+    assert bare.apply_to(None, NOW, created_by, auto_sync=False).auto_sync is False
+    assert flagged.apply_to(None, NOW, created_by, auto_sync=True).auto_sync is False
+    assert bare.apply_to(None, NOW, created_by).created_by is created_by
+
+
+def test_a_rule_leaves_an_existing_listing_as_it_is():
+    current = Listing(sku="A", auto_sync=False, updated_at=NOW)
+    (row,) = parse_listings_csv("sku\nA\n")
+    assert row.apply_to(current, NOW, CreatedBy.MANUAL, auto_sync=True) is current
+
+
+def test_an_order_import_creates_listings_at_zero_and_sets_no_on_hand():
+    (row,) = parse_listings_csv("sku,title\nO-1,From an order\n", CreatedBy.ORDER_IMPORT)
+    assert row.apply_to(None, NOW, CreatedBy.ORDER_IMPORT).on_hand == 0
+    with pytest.raises(ImportRejected) as refused:
+        parse_listings_csv("sku,on_hand\nO-1,\nO-2,4\n", CreatedBy.ORDER_IMPORT)
+    (error,) = refused.value.errors
+    assert (error.line, error.column) == (3, "on_hand")
+    assert "0 on hand" in error.message
+
+
+def test_rules_start_off_and_give_each_creation_method_its_own():
+    assert not any(AutoSyncRules().default_for(c) for c in CreatedBy)
+    rules = AutoSyncRules(manual=True, feed=True)
+    assert [c for c in CreatedBy if rules.default_for(c)] == [CreatedBy.MANUAL, CreatedBy.FEED]
