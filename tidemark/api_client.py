@@ -87,9 +87,37 @@ class ConsoleApi:
             raise ApiError(response.status_code, message, errors)
         return body
 
-    def import_listings(self, csv_text: str) -> dict[str, Any]:
+    def import_listings(self, csv_text: str, created_by: str | None = None) -> dict[str, Any]:
+        """`created_by` (manual, file_import, order_import, feed) gives new listings their auto sync."""
         result: dict[str, Any] = self._call(
-            "POST", "/v1/listings/import", content=csv_text.encode(), headers={"content-type": "text/csv"}
+            "POST",
+            "/v1/listings/import",
+            content=csv_text.encode(),
+            headers={"content-type": "text/csv"},
+            params={"created_by": created_by} if created_by else None,
+        )
+        return result
+
+    def adjust(self, body: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
+        """One listing's change (reason, sku and on_hand, delta or committed) or a file's (reason, csv)."""
+        headers = {"idempotency-key": idempotency_key} if idempotency_key else None
+        result: dict[str, Any] = self._call("POST", "/v1/listings/adjust", json=body, headers=headers)
+        return result
+
+    def set_auto_sync(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Auto sync on or off (auto_sync) for skus or filters; a large selection answers with a job."""
+        result: dict[str, Any] = self._call("POST", "/v1/listings/auto-sync", json=body)
+        return result
+
+    def sync_now(self, skus: list[str]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/v1/listings/sync-now", json={"skus": skus})
+        return result
+
+    def auto_sync_rules(self, changes: dict[str, bool] | None = None) -> dict[str, Any]:
+        """The rules; with `changes` (creation method -> on), set those first."""
+        path = "/v1/settings/auto-sync-rules"
+        result: dict[str, Any] = (
+            self._call("PATCH", path, json=changes) if changes else self._call("GET", path)
         )
         return result
 

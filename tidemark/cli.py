@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,15 +20,22 @@ sandbox_app = typer.Typer(help="One sandbox store alone.")
 listings_app = typer.Typer(help="Master listings.")
 channels_app = typer.Typer(help="Connected stores.")
 jobs_app = typer.Typer(help="The job queue.")
+settings_app = typer.Typer(help="Settings of the whole catalog.")
 app.add_typer(local_app, name="local")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(listings_app, name="listings")
 app.add_typer(channels_app, name="channels")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(settings_app, name="settings")
 
 PLAN_SHOWN = 50
 
 ApiOption = Annotated[str, typer.Option("--api", envvar="TIDEMARK_API", help="console API base URL")]
+
+
+class Switch(StrEnum):
+    ON = "on"
+    OFF = "off"
 
 
 def _api(url: str) -> ConsoleApi:
@@ -185,13 +193,95 @@ def sandbox_woocommerce(
 
 @listings_app.command("import")
 def listings_import(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)], api: ApiOption = DEFAULT_API
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    created_by: Annotated[
+        str,
+        typer.Option(
+            help="how new listings came (their auto-sync rule): manual, file_import, order_import, feed"
+        ),
+    ] = "file_import",
+    api: ApiOption = DEFAULT_API,
 ) -> None:
     """Create or update listings from a CSV file (columns: sku, upc, mpn, title, on_hand, ...)."""
-    result = _run(lambda: _api(api).import_listings(file.read_text()))
+    result = _run(lambda: _api(api).import_listings(file.read_text(), created_by))
     console.print(f"created {result['created']}, updated {result['updated']}")
     for job_id in result["link_jobs"]:
         console.print(f"link after build: re-link job {job_id} queued")
+
+
+@listings_app.command("adjust")
+def listings_adjust(
+    reason: Annotated[
+        str, typer.Option(help="sales_order, purchase_order, work_order, manual, file_upload or feed")
+    ],
+    sku: Annotated[str | None, typer.Argument(help="the listing to change (or --file)")] = None,
+    on_hand: Annotated[int | None, typer.Option(help="set on hand to this (0 or more)")] = None,
+    delta: Annotated[int | None, typer.Option(help="add this to on hand; negative takes away")] = None,
+    committed: Annotated[int | None, typer.Option(help="set committed to this (0 or more)")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="a CSV of changes: sku and on_hand, delta or committed"
+        ),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, typer.Option(help="the same key sent again is applied once (a feed's batch id)")
+    ] = None,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """Change quantities: one listing's, or a file upload's or an inventory feed's (checked whole first)."""
+    given = {"sku": sku, "on_hand": on_hand, "delta": delta, "committed": committed}
+    body: dict[str, Any] = {"reason": reason, **{k: v for k, v in given.items() if v is not None}}
+    if file:
+        body["csv"] = file.read_text()
+    result = _run(lambda: _api(api).adjust(body, idempotency_key))
+    listing = result["listing"]
+    if listing is None:
+        console.print(f"changed {result['changed']}, unchanged {result['unchanged']}")
+        return
+    console.print(
+        f"{listing['sku']} {'changed' if result['changed'] else 'unchanged'}: on hand {listing['on_hand']},"
+        f" committed {listing['committed']}, syncable balance {listing['syncable_balance']}"
+    )
+
+
+@listings_app.command("auto-sync")
+def listings_auto_sync(
+    state: Annotated[Switch, typer.Argument(help="on or off")],
+    sku: Annotated[list[str] | None, typer.Option(help="a SKU (repeat)")] = None,
+    filters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="status=active, sku-prefix=ABC, title=shirt, created-by=feed or quantity=0..10 (on hand);"
+            " repeat: a listing matches every one",
+        ),
+    ] = None,
+    wait: Annotated[bool, typer.Option(help="a large selection runs as a job: follow it to its end")] = True,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """Turn auto sync on or off for SKUs or every listing matching filters (it pushes nothing itself)."""
+    client = _api(api)
+    body = {"auto_sync": state is Switch.ON, "skus": sku or [], "filters": filters or []}
+    result = _run(lambda: client.set_auto_sync(body))
+    job = result["job"]
+    if job is None:
+        console.print(f"auto sync {state}: {result['matched']} matched, {result['flags_changed']} changed")
+        return
+    console.print(f"a large selection: job {job['id']} {job['status']} (tidemark jobs show {job['id']})")
+    if wait:
+        _follow(client, job)
+
+
+@listings_app.command("sync-now")
+def listings_sync_now(
+    sku: Annotated[list[str], typer.Option(help="a SKU (repeat)")], api: ApiOption = DEFAULT_API
+) -> None:
+    """Push these listings to every channel they are linked on now, and turn their auto sync on."""
+    result = _run(lambda: _api(api).sync_now(sku))
+    console.print(
+        f"{result['pushes_queued']} pushes queued; auto sync turned on for {result['flags_changed']} listings"
+    )
 
 
 @listings_app.command("show")
@@ -460,6 +550,26 @@ def jobs_rerun(
     console.print(f"job {job['id']} {job['status']} (re-run of {job_id})")
     if wait:
         _follow(client, job)
+
+
+@settings_app.command("auto-sync-rules")
+def settings_auto_sync_rules(
+    manual: Annotated[Switch | None, typer.Option(help="listings created by hand")] = None,
+    file_import: Annotated[Switch | None, typer.Option(help="listings created by a file import")] = None,
+    order_import: Annotated[Switch | None, typer.Option(help="listings created by an order import")] = None,
+    feed: Annotated[Switch | None, typer.Option(help="listings created by an inventory feed")] = None,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """The auto-sync flag new listings start with, by how they were created (no option: show them)."""
+    given = {"manual": manual, "file_import": file_import, "order_import": order_import, "feed": feed}
+    changes = {name: state is Switch.ON for name, state in given.items() if state is not None}
+    rules = _run(lambda: _api(api).auto_sync_rules(changes))
+    table = Table(title="auto sync of new listings")
+    for column in ("created by", "auto sync"):
+        table.add_column(column)
+    for name, on in rules.items():
+        table.add_row(name, "[green]on[/]" if on else "off")
+    console.print(table)
 
 
 @app.command()

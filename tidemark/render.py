@@ -31,6 +31,8 @@ COUNT_NAMES = (
     "compared",
     "changes",
     "unchanged",
+    "matched",
+    "flags_changed",
 )
 
 
@@ -42,6 +44,7 @@ def job_table(job: dict[str, Any]) -> Table:
         job["kind"]
         + (f" ({job['mode']})" if job.get("mode") else "")
         + (" dry run" if job.get("dry_run") else "")
+        + _switch(job)
     )
     colour = {"completed": "green", "failed": "red", "completed_with_errors": "yellow"}.get(
         job["status"], "cyan"
@@ -49,6 +52,8 @@ def job_table(job: dict[str, Any]) -> Table:
     table.add_row("channel", job["channel"])
     table.add_row("job", what + (" after a re-link" if job.get("relink") else ""))
     table.add_row("status", f"[{colour}]{job['status']}[/]")
+    if job["kind"] == "auto_sync":
+        table.add_row("selection", " and ".join(job["filters"]) or f"{job['selected']} SKUs")
     for name in ("note", "rerun_of"):
         if job.get(name):
             table.add_row(name.replace("_", " "), job[name])
@@ -62,6 +67,11 @@ def job_table(job: dict[str, Any]) -> Table:
     for failure in job.get("failures", [])[:10]:
         table.add_row("failure", f"{failure['sku']}: {failure['message']}")
     return table
+
+
+def _switch(job: dict[str, Any]) -> str:
+    """An auto_sync job's flag: " on" or " off"."""
+    return "" if job.get("auto_sync") is None else (" on" if job["auto_sync"] else " off")
 
 
 def jobs_table(jobs: list[dict[str, Any]]) -> Table:
@@ -84,7 +94,7 @@ def jobs_table(jobs: list[dict[str, Any]]) -> Table:
         table.add_row(
             job["id"],
             job["channel"],
-            job["kind"] + (f" {job['mode']}" if job.get("mode") else ""),
+            job["kind"] + (f" {job['mode']}" if job.get("mode") else "") + _switch(job),
             job["status"],
             str(job["priority"]),
             job["created_at"],
@@ -101,7 +111,15 @@ def wait_with_progress(api: ConsoleApi, job: dict[str, Any]) -> dict[str, Any]:
 
         def show(current: dict[str, Any]) -> None:
             counts = current["counts"]
-            if current["kind"] == "sync":
+            if current["kind"] == "auto_sync":
+                progress.update(
+                    task,
+                    total=current["selected"] or None,
+                    completed=counts["checked"],
+                    description=f"auto sync{_switch(current)} ({current['status']}): "
+                    f"{counts['matched']} matched, {counts['flags_changed']} changed",
+                )
+            elif current["kind"] == "sync":
                 done = sum(counts[n] for n in ("pushed", "skipped", "failed", "conflicts", "compared"))
                 progress.update(
                     task,

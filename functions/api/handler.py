@@ -7,14 +7,21 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.channels.base import ChannelError
 from shared.domain.importing import ImportRejected
 from shared.domain.job import JobKind, JobStatus
-from shared.services import channels, jobs, listings
+from shared.domain.listing import CreatedBy, Listing
+from shared.domain.selection import FilterError
+from shared.services import adjusting, channels, flags, jobs, listings
+from shared.services.adjusting import AdjustRequest
 from shared.services.channels import (
     ChannelAlreadyExists,
     ChannelEdit,
@@ -22,11 +29,13 @@ from shared.services.channels import (
     InvalidEdit,
     UnknownChannel,
 )
+from shared.services.flags import FlagRequest, SyncNowRequest
 from shared.services.jobs import JobConflict, JobRequest, UnknownSkus
 from shared.services.schedules import ScheduleRequest, set_schedule
 from shared.storage import channels as channel_store
 from shared.storage import history
 from shared.storage import jobs as job_store
+from shared.storage import rules as rule_store
 from shared.storage.items import BadCursor, decode_cursor, encode_cursor
 from shared.storage.jobs import JobNotFound
 
@@ -46,10 +55,11 @@ def _error(status: int, message: str, errors: list[dict[str, Any]] | None = None
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[Any]:
-    errors = [
-        {"field": ".".join(str(p) for p in e["loc"] if p != "body"), "message": e["msg"]}
-        for e in error.errors()
-    ]
+    errors = []
+    for e in error.errors():
+        rule = e.get("ctx", {}).get("error")  # a rule across fields (FieldRule) names its own
+        field = getattr(rule, "field", ".".join(str(p) for p in e["loc"] if p != "body"))
+        errors.append({"field": field, "message": str(rule) if hasattr(rule, "field") else e["msg"]})
     return _error(400, "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
 
 
@@ -64,30 +74,39 @@ def _store_failed(error: ChannelError) -> Response[Any]:
     return _error(502 if error.retryable else 400, error.message)
 
 
-@app.exception_handler(ChannelAlreadyExists)
-def _conflict(error: ChannelAlreadyExists) -> Response[Any]:
-    return _error(409, str(error))
+@app.exception_handler([ChannelAlreadyExists, UnknownChannel])
+def _channel_refused(error: Exception) -> Response[Any]:
+    return _error(409 if isinstance(error, ChannelAlreadyExists) else 404, str(error))
 
 
-@app.exception_handler(JobConflict)
-def _job_conflict(error: JobConflict) -> Response[Any]:
-    return _field_error(409, str(error))
+# Errors whose message starts with the field at fault, by their status.
+_FIELD_ERRORS: dict[type[Exception], int] = {
+    **dict.fromkeys([UnknownSkus, InvalidEdit, BadCursor, FilterError], 400),
+    JobConflict: 409,
+}
 
 
-@app.exception_handler([UnknownSkus, InvalidEdit, BadCursor])
+@app.exception_handler(list(_FIELD_ERRORS))
 def _bad_field(error: ValueError) -> Response[Any]:
-    return _field_error(400, str(error))
+    return _field_error(_FIELD_ERRORS[type(error)], str(error))
+
+
+_KEY_ERRORS: dict[type[Exception], tuple[int, str]] = {
+    IdempotencyValidationError: (422, "it came with another request: use a new key for a new change"),
+    IdempotencyAlreadyInProgressError: (409, "a request with it is still running: send it again shortly"),
+}
+
+
+@app.exception_handler(list(_KEY_ERRORS))
+def _key_refused(error: Exception) -> Response[Any]:
+    status, problem = _KEY_ERRORS[type(error)]
+    return _field_error(status, f"Idempotency-Key: {problem}")
 
 
 def _field_error(status: int, message: str) -> Response[Any]:
     """An error whose message starts with the field at fault: "<field>: <what and the fix>"."""
     field, _, detail = message.partition(": ")
     return _error(status, message, [{"field": field, "message": detail}])
-
-
-@app.exception_handler(UnknownChannel)
-def _unknown_channel(error: UnknownChannel) -> Response[Any]:
-    return _error(404, str(error))
 
 
 @app.exception_handler(JobNotFound)
@@ -102,9 +121,17 @@ def openapi() -> Response[str]:
 
 
 @app.post("/v1/listings/import", summary="Create or update listings from a CSV body (text/csv)")
-def import_listings() -> Response[Any]:
-    summary = listings.import_listings(app.current_event.decoded_body or "")
+def import_listings(
+    created_by: Annotated[
+        CreatedBy, Query(description="sets new listings' auto sync")
+    ] = CreatedBy.FILE_IMPORT,
+) -> Response[Any]:
+    summary = listings.import_listings(app.current_event.decoded_body or "", created_by)
     return Response(200, content_types.APPLICATION_JSON, asdict(summary))
+
+
+def _listing(listing: Listing) -> dict[str, Any]:
+    return {**listing.model_dump(mode="json"), "syncable_balance": listing.syncable_balance}
 
 
 @app.get("/v1/listings/<sku>", summary="One listing with its links")
@@ -112,11 +139,41 @@ def show_listing(sku: str) -> dict[str, Any]:
     view = listings.show_listing(sku)
     if view is None:
         raise NotFoundError(f"no listing with SKU '{sku}': import it first")
-    return {
-        **view.listing.model_dump(mode="json"),
-        "syncable_balance": view.listing.syncable_balance,
-        "links": view.links,
-    }
+    return {**_listing(view.listing), "links": view.links}
+
+
+@app.post("/v1/listings/adjust", summary="Change on hand or committed: of one listing, or a CSV of them")
+def adjust(
+    request: AdjustRequest,
+    idempotency_key: Annotated[
+        str | None, Header(min_length=1, max_length=255, description="sent again: applied once")
+    ] = None,
+) -> dict[str, Any]:
+    summary = adjusting.adjust(request, idempotency_key, app.lambda_context)
+    return {**summary.model_dump(mode="json"), "listing": summary.listing and _listing(summary.listing)}
+
+
+@app.post("/v1/listings/auto-sync", summary="Auto sync on or off by SKUs or filters (many: a job)")
+def set_auto_sync(request: FlagRequest) -> Response[Any]:
+    summary = flags.set_flags(request)
+    return Response(
+        202 if summary.job else 200, content_types.APPLICATION_JSON, summary.model_dump(mode="json")
+    )
+
+
+@app.post("/v1/listings/sync-now", summary="Push listings to their channels now; turns auto sync on")
+def sync_now(request: SyncNowRequest) -> Response[Any]:
+    return Response(202, content_types.APPLICATION_JSON, flags.sync_now(request).model_dump(mode="json"))
+
+
+@app.get("/v1/settings/auto-sync-rules", summary="The auto-sync flag new listings get, by how they came")
+def show_rules() -> dict[str, Any]:
+    return rule_store.get().model_dump()
+
+
+@app.patch("/v1/settings/auto-sync-rules", summary="Set rules: manual, file_import, order_import, feed")
+def edit_rules(changes: dict[CreatedBy, bool]) -> dict[str, Any]:
+    return flags.edit_rules(changes).model_dump()
 
 
 @app.post("/v1/channels", summary="Connect a channel (makes a test call to the store)")
@@ -156,19 +213,12 @@ def start_job(request: JobRequest) -> Response[Any]:
 
 @app.get("/v1/jobs", summary="Jobs, newest first: of one channel or of all, by status and kind")
 def list_jobs(
-    channel: Annotated[
-        str | None, Query(description="the channel's name; all channels when left out")
-    ] = None,
+    channel: Annotated[str | None, Query(description="a channel, or _listings (jobs over listings)")] = None,
     status: Annotated[JobStatus | None, Query()] = None,
     kind: Annotated[JobKind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[dict[str, Any]]:
-    if channel is not None and channel_store.get(channel) is None:
-        raise UnknownChannel(channel)
-    names = [channel] if channel else [c.name for c in channel_store.list_all()]
-    found = [job for name in names for job in job_store.for_channel(name, limit, status, kind)]
-    found.sort(key=lambda job: job.created_at, reverse=True)
-    return [j.model_dump(mode="json") for j in found[:limit]]
+    return [j.model_dump(mode="json") for j in jobs.list_jobs(channel, status, kind, limit)]
 
 
 @app.get("/v1/jobs/<job_id>", summary="One job: status, timestamps, counts, failures with their fixes")

@@ -1,7 +1,9 @@
-"""The job state machine's own steps: start, planned, progress, finish, fail."""
+"""The job state machine's own steps: start, planned, progress, finish, fail; and the one step of
+an auto_sync job's work, a page of one shard's listings flagged."""
 
 import contextlib
 import json
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger, Tracer
@@ -9,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, TypeAdapter
 
 from shared.services import jobs
+from shared.services.flags import flag_shard_page
 from shared.services.jobs import StartInput
 
 logger = Logger()
@@ -48,8 +51,15 @@ class Fail(BaseModel):
         return f"{self.error.get('Error', 'Error')}: {cause}"
 
 
-Step = TypeAdapter[Start | Planned | Progress | Finish | Fail](
-    Annotated[Start | Planned | Progress | Finish | Fail, Field(discriminator="step")]
+class Flags(BaseModel):
+    step: Literal["flags"]
+    job_id: str
+    shard: int
+    after: str | None = None
+
+
+Step = TypeAdapter[Start | Planned | Progress | Finish | Fail | Flags](
+    Annotated[Start | Planned | Progress | Finish | Fail | Flags, Field(discriminator="step")]
 )
 
 
@@ -70,3 +80,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         case Fail():
             logger.error("job failed", extra={"job_id": step.job_id, "reason": step.reason()})
             return {"job_id": step.job_id, "status": jobs.fail(step.job_id, step.reason()).status.value}
+        case Flags():
+            return asdict(flag_shard_page(step.job_id, step.shard, step.after))

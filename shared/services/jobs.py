@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.domain.job import MAX_PRIORITY, Job, JobKind, JobStatus, SyncMode
+from shared.domain.fields import FieldRule
+from shared.domain.job import LISTINGS_QUEUE, MAX_PRIORITY, Job, JobKind, JobStatus, SyncMode
 from shared.domain.syncing import shard_of
 from shared.services.channels import UnknownChannel
 from shared.settings import settings
@@ -44,6 +45,10 @@ class JobRequest(BaseModel):
 
     @model_validator(mode="after")
     def _fits_kind(self) -> JobRequest:
+        if self.kind is JobKind.AUTO_SYNC:
+            raise FieldRule(
+                "kind", "auto_sync jobs start from `tidemark listings auto-sync` (/v1/listings/auto-sync)"
+            )
         if self.kind is JobKind.SYNC and self.mode is None:
             raise ValueError("mode: a sync needs a mode: full, partial, smart or selected")
         if self.kind is not JobKind.SYNC and (self.mode or self.dry_run or self.relink or self.skus):
@@ -58,10 +63,10 @@ class JobRequest(BaseModel):
 
 
 class UnknownSkus(ValueError):
-    def __init__(self, unknown: list[str]) -> None:
+    def __init__(self, unknown: list[str], field: str = "skus") -> None:
         shown = ", ".join(f"'{sku}'" for sku in unknown[:SHOWN_UNKNOWN])
         more = f" and {len(unknown) - SHOWN_UNKNOWN} more" if len(unknown) > SHOWN_UNKNOWN else ""
-        super().__init__(f"skus: no listing with SKU {shown}{more}: import them first, or leave them out")
+        super().__init__(f"{field}: no listing with SKU {shown}{more}: import them first, or leave them out")
 
 
 class JobConflict(ValueError):
@@ -72,7 +77,7 @@ def start_job(request: JobRequest) -> Job:
     """Queue the job on its channel and start the channel's next job if none runs."""
     if channels.get(request.channel) is None:
         raise UnknownChannel(request.channel)
-    selected = _selected_by_shard(request.skus)
+    selected = selected_by_shard(request.skus)
     job = Job(
         id=uuid.uuid4().hex,
         channel=request.channel,
@@ -84,10 +89,11 @@ def start_job(request: JobRequest) -> Job:
         priority=request.priority,
         created_at=datetime.now(UTC),
     )
-    return _enqueue(job, selected)
+    return enqueue(job, selected)
 
 
-def _selected_by_shard(skus: list[str]) -> dict[int, list[str]]:
+def selected_by_shard(skus: list[str]) -> dict[int, list[str]]:
+    """The SKUs by shard, once each; UnknownSkus names those with no listing."""
     wanted = list(dict.fromkeys(sku.strip() for sku in skus))
     if not wanted:
         return {}
@@ -101,7 +107,8 @@ def _selected_by_shard(skus: list[str]) -> dict[int, list[str]]:
     return by_shard
 
 
-def _enqueue(job: Job, selected: dict[int, list[str]]) -> Job:
+def enqueue(job: Job, selected: dict[int, list[str]]) -> Job:
+    """Queue a new job with its selected SKUs and start its queue's next job if none runs."""
     jobs.put_selected(job.id, selected)  # before the job: once it is queued, its SKUs are there
     jobs.create(job)
     dispatch(job.channel)
@@ -213,10 +220,22 @@ def rerun(job_id: str) -> Job:
         relink=job.relink,
         selected=job.selected,
         priority=job.priority,
+        auto_sync=job.auto_sync,
+        filters=job.filters,
         rerun_of=job.id,
         created_at=datetime.now(UTC),
     )
-    return _enqueue(again, jobs.all_selected(job.id))
+    return enqueue(again, jobs.all_selected(job.id))
+
+
+def list_jobs(channel: str | None, status: JobStatus | None, kind: JobKind | None, limit: int) -> list[Job]:
+    """Jobs newest first: of one queue (a channel's, or the listings' own) or of all."""
+    if channel is not None and channel != LISTINGS_QUEUE and channels.get(channel) is None:
+        raise UnknownChannel(channel)
+    names = [channel] if channel else [*(c.name for c in channels.list_all()), LISTINGS_QUEUE]
+    found = [job for name in names for job in jobs.for_channel(name, limit, status, kind)]
+    found.sort(key=lambda job: job.created_at, reverse=True)
+    return found[:limit]
 
 
 class StartInput(BaseModel):

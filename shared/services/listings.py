@@ -9,7 +9,7 @@ from shared.domain.importing import parse_listings_csv
 from shared.domain.job import JobKind
 from shared.domain.listing import CreatedBy, Listing
 from shared.services.jobs import JobRequest, start_job
-from shared.storage import channels, links, listings
+from shared.storage import channels, links, listings, rules
 
 
 @dataclass(frozen=True)
@@ -21,11 +21,14 @@ class ImportSummary:
 
 def import_listings(csv_text: str, created_by: CreatedBy = CreatedBy.FILE_IMPORT) -> ImportSummary:
     """Create or update listings from CSV; links are kept. Raises ImportRejected, writing nothing.
-    When listings were created, every channel with "link after build" on gets a re-link job."""
-    rows = parse_listings_csv(csv_text)
+    New listings start with the auto-sync flag the rules give for `created_by` (unless their row
+    sets it). When listings were created, every channel with "link after build" on gets a re-link
+    job."""
+    rows = parse_listings_csv(csv_text, created_by)
     now = datetime.now(UTC)
     current = listings.get_many(row.sku for row in rows)
-    listings.put_many(row.apply_to(current.get(row.sku), now, created_by) for row in rows)
+    auto_sync = rules.get().default_for(created_by)
+    listings.put_many(row.apply_to(current.get(row.sku), now, created_by, auto_sync) for row in rows)
     created = len(rows) - len(current)
     link_jobs = []
     if created:

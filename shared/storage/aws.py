@@ -70,3 +70,15 @@ def query_keys(index: str, partition: str, page_size: int, after: str | None = N
         if "LastEvaluatedKey" not in answer:
             return
         request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+# Sorts after every character a key holds: the top of a range of keys that start with a prefix.
+LAST_CHARACTER = "\U0010ffff"
+
+
+def sort_key_range(name: str, prefix: str, after: str | None) -> Any:
+    """A key condition on the sort key `name`: the keys that start with `prefix` (none: all), past
+    `after` when given. With both, the range starts at `after` itself: callers leave it out."""
+    if after is not None:
+        return Key(name).between(after, prefix + LAST_CHARACTER) if prefix else Key(name).gt(after)
+    return Key(name).begins_with(prefix) if prefix else None

@@ -6,7 +6,8 @@ Access patterns (template.yaml, Table):
 - a channel's queue, next job first:    GSI2PK=QUEUE#<channel>, GSI2SK=<rank>#<created_at>#<id>, sparse:
                                         only queued jobs carry it (rank: higher priority sorts first)
 - the job running on a channel:         PK=QUEUE#<channel>, SK=RUNNING (one at a time: a conditional put)
-- a selected sync's SKUs, by shard:     PK=JOB#<id>, SK=SKU#<shard>#<sku>
+- a selected sync's (or auto_sync job's)  PK=JOB#<id>, SK=SKU#<shard>#<sku>
+  SKUs, by shard, a page at a time
 - a dry run's planned changes:          PK=JOB#<id>, SK=PLAN#<sku>#<field>; TTL expires_at
 Pushes in flight are leases on the job item (`in_flight`, batch id -> until when), taken only
 while the job runs: a cancel waits for them, so no push leaves after it is acknowledged.
@@ -27,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from shared.domain.job import MAX_PRIORITY, MAX_RECORDED_FAILURES, Job, JobFailure, JobStatus
 from shared.domain.syncing import PlannedChange
-from shared.storage.aws import batch_get, table
+from shared.storage.aws import batch_get, sort_key_range, table
 from shared.storage.items import from_item, to_item
 
 PLAN_ENTRY_DAYS = 7
@@ -362,6 +363,16 @@ def selected_skus(job_id: str, shard: int, page_size: int = 1000) -> Iterator[li
         if "LastEvaluatedKey" not in answer:
             return
         request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def selected_page(job_id: str, shard: int, after: str | None, page_size: int) -> tuple[list[str], str | None]:
+    """Up to `page_size` of the job's SKUs in one shard, in SKU order after `after`; and the last
+    one when more may follow."""
+    prefix = f"SKU#{shard:04d}#"
+    skus_range = sort_key_range("SK", prefix, None if after is None else prefix + after)
+    answer = table().query(KeyConditionExpression=Key("PK").eq(f"JOB#{job_id}") & skus_range, Limit=page_size)
+    skus = [sku for item in answer["Items"] if (sku := item["SK"].removeprefix(prefix)) != after]
+    return skus, (skus[-1] if "LastEvaluatedKey" in answer and skus else None)
 
 
 def all_selected(job_id: str) -> dict[int, list[str]]:

@@ -2,10 +2,14 @@
 
 Access patterns (template.yaml, Table):
 - get / put one listing by SKU:              PK=LISTING#<sku>, SK=LISTING
+- adjust a quantity, set the auto-sync flag: UpdateItem on the same key, with a condition
 - get many by SKU (push, link):              BatchGetItem on the same keys
-- every listing, a shard at a time (link):   GSI2PK=LISTINGS#<shard>, GSI2SK=<sku>
+- every listing, a shard at a time (link,    GSI2PK=LISTINGS#<shard>, GSI2SK=<sku>
+  auto sync by filter; by SKU prefix too)
 - changes in time order, per shard (smart):  GSI3PK=CHANGES#<shard>, GSI3SK=<updated_at>#<sku>
 - an order line's quantity off or back on:   UpdateItem in a transaction with the order line (orders.py)
+Every write that changes what is pushed (quantities, price, status) moves `updated_at` and the
+change index with it; the auto-sync flag changes nothing pushed and moves neither.
 """
 
 from __future__ import annotations
@@ -15,17 +19,29 @@ from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
 from pydantic import TypeAdapter
 
-from shared.domain.listing import Listing
+from shared.domain.adjusting import Adjustment
+from shared.domain.listing import AdjustReason, Listing
 from shared.domain.syncing import shard_of
 from shared.settings import settings
-from shared.storage.aws import batch_get, query_keys, table
+from shared.storage.aws import batch_get, query_keys, sort_key_range, table
 from shared.storage.items import from_item, to_item
+
+
+class ListingNotFound(LookupError):
+    pass
 
 
 def key(sku: str) -> dict[str, str]:
     return {"PK": f"LISTING#{sku}", "SK": "LISTING"}
+
+
+def _change_keys(sku: str, at: datetime) -> dict[str, str]:
+    """The listing's entry in the change index, at its latest change."""
+    return {"GSI3PK": f"CHANGES#{shard_of(sku, settings().push_shards)}", "GSI3SK": f"{at.isoformat()}#{sku}"}
 
 
 def get(sku: str) -> Listing | None:
@@ -48,10 +64,74 @@ def put_many(listings: Iterable[Listing]) -> None:
                     **key(listing.sku),
                     GSI2PK=f"LISTINGS#{shard_of(listing.sku, shards)}",
                     GSI2SK=listing.sku,
-                    GSI3PK=f"CHANGES#{shard_of(listing.sku, shards)}",
-                    GSI3SK=f"{listing.updated_at.isoformat()}#{listing.sku}",
+                    **_change_keys(listing.sku, listing.updated_at),
                 )
             )
+
+
+def adjust(adjustment: Adjustment, reason: AdjustReason, at: datetime) -> tuple[Listing, bool]:
+    """Apply one quantity change in place: one UpdateItem with a condition, so a concurrent change
+    is never lost. A change moves the listing's time and its change-index entry as a put does; a
+    value set to what it already is writes nothing. The listing after it, and whether it changed;
+    ListingNotFound when there is no such listing."""
+    if adjustment.changes_nothing:
+        current = get(adjustment.sku)
+        if current is None:
+            raise ListingNotFound(adjustment.sku)
+        return current, False
+    value = next(v for v in (adjustment.delta, adjustment.on_hand, adjustment.committed) if v is not None)
+    if adjustment.delta is not None:
+        update, condition = "on_hand = on_hand + :value", "attribute_exists(PK)"
+    else:
+        field = "on_hand" if adjustment.on_hand is not None else "committed"
+        update, condition = f"{field} = :value", f"attribute_exists(PK) AND {field} <> :value"
+    change = _change_keys(adjustment.sku, at)
+    try:
+        answer = table().update_item(
+            Key=key(adjustment.sku),
+            UpdateExpression=(
+                f"SET {update}, updated_at = :at, last_reason = :reason, GSI3PK = :change, GSI3SK = :changed"
+            ),
+            ConditionExpression=condition,
+            ExpressionAttributeValues={
+                ":value": value,
+                ":at": _TIME.dump_python(at, mode="json"),  # as a put writes it
+                ":reason": reason.value,
+                ":change": change["GSI3PK"],
+                ":changed": change["GSI3SK"],
+            },
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        old = error.response.get("Item")  # as it is: unchanged by this write
+        if not isinstance(old, dict) or not old:
+            raise ListingNotFound(adjustment.sku) from None
+        return from_item(Listing, _DESERIALIZE.deserialize({"M": old})), False
+    return from_item(Listing, answer["Attributes"]), True
+
+
+_DESERIALIZE = TypeDeserializer()
+_TIME = TypeAdapter(datetime)
+
+
+def set_auto_sync(sku: str, on: bool) -> bool:
+    """Turn one listing's auto-sync flag on or off in place; whether it changed (False: it already
+    was, or there is no such listing). Pushes nothing and leaves the change index as it is."""
+    try:
+        table().update_item(
+            Key=key(sku),
+            UpdateExpression="SET auto_sync = :on",
+            ConditionExpression="attribute_exists(PK) AND auto_sync <> :on",
+            ExpressionAttributeValues={":on": on},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def changed_skus(shard: int, since: datetime, page_size: int = 1000) -> Iterator[list[str]]:
@@ -62,12 +142,15 @@ def changed_skus(shard: int, since: datetime, page_size: int = 1000) -> Iterator
         yield [change.partition("#")[2] for change in page]
 
 
-def shard_page(shard: int, after: str | None, page_size: int) -> tuple[list[str], str | None]:
-    """Up to `page_size` SKUs of one shard, in SKU order after `after`; and the last one when more
-    may follow."""
+def shard_page(
+    shard: int, after: str | None, page_size: int, prefix: str = ""
+) -> tuple[list[str], str | None]:
+    """Up to `page_size` SKUs of one shard (that start with `prefix`), in SKU order after `after`;
+    and the last one when more may follow."""
     condition: Any = Key("GSI2PK").eq(f"LISTINGS#{shard}")
-    if after is not None:
-        condition &= Key("GSI2SK").gt(after)
+    sku_range = sort_key_range("GSI2SK", prefix, after)
+    if sku_range is not None:
+        condition &= sku_range
     request: dict[str, Any] = {
         "IndexName": "GSI2",
         "KeyConditionExpression": condition,
@@ -75,8 +158,24 @@ def shard_page(shard: int, after: str | None, page_size: int) -> tuple[list[str]
         "Limit": page_size,
     }
     answer = table().query(**request)
-    skus = [item["GSI2SK"] for item in answer["Items"]]
+    skus = [item["GSI2SK"] for item in answer["Items"] if item["GSI2SK"] != after]
     return skus, (skus[-1] if "LastEvaluatedKey" in answer and skus else None)
+
+
+def count_up_to(limit: int, prefix: str = "") -> int:
+    """How many listings there are (whose SKU starts with `prefix`), counted no further than just
+    past `limit`: index keys only, a page at a time."""
+    total = 0
+    for shard in range(settings().push_shards):
+        after: str | None = None
+        while True:
+            skus, after = shard_page(shard, after, limit + 1, prefix)
+            total += len(skus)
+            if total > limit:
+                return total
+            if after is None:
+                break
+    return total
 
 
 def delta_update(sku: str, delta: int, at: datetime) -> dict[str, Any]:

@@ -1,0 +1,130 @@
+"""Quantity events: every kind of change to on hand or committed (sales, purchase and work orders,
+by hand, a file upload, an inventory feed), one listing or a whole file, each a conditional write
+on the listing. A request carrying an Idempotency-Key is applied once however often it is sent."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.domain.adjusting import (
+    MAX_FILE_ROWS,
+    Adjustment,
+    Committed,
+    Delta,
+    OnHand,
+    one_quantity,
+    parse_adjustments,
+)
+from shared.domain.fields import FieldRule
+from shared.domain.importing import ImportRejected, RowError
+from shared.domain.listing import AdjustReason, Listing, Sku
+from shared.services.jobs import UnknownSkus
+from shared.storage import idempotency, listings
+
+# How long an Idempotency-Key is remembered: a request sent again within this is answered as
+# the first time and changes nothing.
+KEY_TTL_S = 24 * 60 * 60
+
+
+class AdjustRequest(BaseModel):
+    """One listing's change (sku and one of on_hand, delta, committed), or a file of changes (csv)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: AdjustReason = Field(
+        description="sales_order, purchase_order, work_order, manual, file_upload or feed"
+    )
+    sku: Sku | None = Field(default=None, description="the listing to change")
+    on_hand: OnHand
+    delta: Delta
+    committed: Committed
+    csv: str | None = Field(
+        default=None,
+        description=f"a file of changes instead: columns sku and one of on_hand, delta, committed a row; "
+        f"at most {MAX_FILE_ROWS} rows",
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> AdjustRequest:
+        if self.csv is not None:
+            if self.sku is not None or any(v is not None for v in (self.on_hand, self.delta, self.committed)):
+                raise FieldRule("csv", "send a csv, or one sku with its change, not both")
+        elif self.sku is None:
+            raise FieldRule("sku", "give the listing's sku and one of on_hand, delta or committed (or a csv)")
+        else:
+            one_quantity(self)
+        return self
+
+
+class AdjustSummary(BaseModel):
+    changed: int
+    unchanged: int
+    listing: Listing | None = None  # one listing's change: the listing after it
+
+
+class _Keyed(BaseModel):
+    """What the idempotency record is keyed by (the header) and checked against (the request)."""
+
+    key: str
+    request: AdjustRequest
+
+
+def adjust(
+    request: AdjustRequest, idempotency_key: str | None = None, context: LambdaContext | None = None
+) -> AdjustSummary:
+    """Apply the change or the file. With an Idempotency-Key, a request sent again is answered as
+    the first time and changes nothing more; the same key with another request is refused
+    (IdempotencyValidationError), as is one sent while the first is still running
+    (IdempotencyAlreadyInProgressError). A failed request keeps no record: it can be sent again."""
+    if idempotency_key is None:
+        return _apply(request)
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        payload_validation_jmespath="request",
+        expires_after_seconds=KEY_TTL_S,
+        lambda_context=context,  # a request cut off by the timeout does not hold its key for a day
+    )
+    once = idempotent_function(
+        _apply_keyed,
+        data_keyword_argument="keyed",
+        persistence_store=idempotency.store(),
+        config=config,
+        output_serializer=PydanticSerializer(model=AdjustSummary),
+        key_prefix="adjust",
+    )
+    summary: AdjustSummary = once(keyed=_Keyed(key=idempotency_key, request=request))
+    return summary
+
+
+def _apply_keyed(keyed: _Keyed) -> AdjustSummary:
+    return _apply(keyed.request)
+
+
+def _apply(request: AdjustRequest) -> AdjustSummary:
+    now = datetime.now(UTC)
+    if request.csv is None:
+        assert request.sku is not None  # the request's validator
+        change = Adjustment(
+            sku=request.sku, on_hand=request.on_hand, delta=request.delta, committed=request.committed
+        )
+        try:
+            listing, moved = listings.adjust(change, request.reason, now)
+        except listings.ListingNotFound:
+            raise UnknownSkus([change.sku], field="sku") from None
+        return AdjustSummary(changed=int(moved), unchanged=int(not moved), listing=listing)
+    rows = parse_adjustments(request.csv)
+    known = listings.get_many(row.sku for _, row in rows)
+    unknown = [
+        RowError(line, "sku", f"no listing with SKU '{row.sku}': import it first, or remove the row")
+        for line, row in rows
+        if row.sku not in known
+    ]
+    if unknown:
+        raise ImportRejected(unknown)
+    changed = sum(listings.adjust(row, request.reason, now)[1] for _, row in rows)
+    return AdjustSummary(changed=changed, unchanged=len(rows) - changed)
