@@ -95,7 +95,7 @@ class LocalRuntime:
     def start(self) -> LocalRuntime:
         from moto import mock_aws
 
-        from tidemark.local import atomic, lambdas
+        from tidemark.local import answers, atomic, lambdas
 
         self._saved_environment = dict(os.environ)
         os.environ.update(LOCAL_ENVIRONMENT)
@@ -104,6 +104,7 @@ class LocalRuntime:
         try:
             lambdas.install_seam()
             atomic.make_atomic()
+            answers.install()
             self.deployment = deploy(self.template)
             os.environ.update(handler_environment(self.deployment))
             os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
@@ -171,7 +172,7 @@ class LocalRuntime:
         return self._pollers
 
     def stop(self) -> None:
-        from tidemark.local import atomic, lambdas
+        from tidemark.local import answers, atomic, lambdas
 
         for sandbox in self.sandboxes.values():
             sandbox.server.stop()
@@ -188,6 +189,7 @@ class LocalRuntime:
             self._schedules = None
         lambdas.remove_seam()
         atomic.undo()
+        answers.undo()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
