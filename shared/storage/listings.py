@@ -178,24 +178,26 @@ def count_up_to(limit: int, prefix: str = "") -> int:
     return total
 
 
-def delta_update(sku: str, delta: int, at: datetime) -> dict[str, Any]:
+def delta_update(sku: str, delta: int, reason: AdjustReason, at: datetime) -> dict[str, Any]:
     """One TransactWriteItems element, for the table resource's client (it types the values): add
     `delta` to the listing's on hand (below zero too: an order can oversell) and move it in the
     change index, as a put would. The listing must exist."""
-    shard = shard_of(sku, settings().push_shards)
+    change = _change_keys(sku, at)
     return {
         "Update": {
             "TableName": settings().table_name,
             "Key": key(sku),
             "UpdateExpression": (
-                "SET on_hand = on_hand + :delta, updated_at = :at, GSI3PK = :changes, GSI3SK = :change"
+                "SET on_hand = on_hand + :delta, updated_at = :at, last_reason = :reason, "
+                "GSI3PK = :change, GSI3SK = :changed"
             ),
             "ConditionExpression": "attribute_exists(PK)",
             "ExpressionAttributeValues": {
                 ":delta": delta,
-                ":at": TypeAdapter(datetime).dump_python(at, mode="json"),
-                ":changes": f"CHANGES#{shard}",
-                ":change": f"{at.isoformat()}#{sku}",
+                ":at": at.isoformat(),
+                ":reason": reason.value,
+                ":change": change["GSI3PK"],
+                ":changed": change["GSI3SK"],
             },
         }
     }

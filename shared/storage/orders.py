@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared.domain.channel_events import OrderLine
+from shared.domain.listing import AdjustReason
 from shared.settings import settings
 from shared.storage import listings
 from shared.storage.aws import table
@@ -92,7 +93,7 @@ def _write(
         put["ExpressionAttributeValues"] = {":was": was.value}
     writes: list[dict[str, Any]] = [{"Put": put}]
     if delta:
-        writes.append(listings.delta_update(line.sku, delta, now))
+        writes.append(listings.delta_update(line.sku, delta, AdjustReason.SALES_ORDER, now))
     try:  # the table resource's client: it types the values as the resource does
         table().meta.client.transact_write_items(TransactItems=writes)
     except ClientError as error:

@@ -100,3 +100,59 @@ def test_a_handler_error_comes_back_as_a_function_error(seam):
     answer = boto3.client("lambda", region_name="us-east-1").invoke(FunctionName="echo", Payload=b"{}")
     assert answer["FunctionError"]
     assert json.loads(answer["Payload"].read())["errorType"] == "ZeroDivisionError"
+
+
+def test_reads_answered_as_json_at_once_equal_what_moto_serializes():
+    """tidemark/local/answers.py writes moto's read results out itself: the same answer, faster."""
+    from tidemark.local import answers
+
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+        dynamodb.create_table(
+            TableName="t",
+            KeySchema=[
+                {"AttributeName": "PK", "KeyType": "HASH"},
+                {"AttributeName": "SK", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for n in range(3):
+            item = {
+                "PK": {"S": "P"},
+                "SK": {"S": f"S{n}"},
+                "n": {"N": str(n)},
+                "m": {"M": {"l": {"L": [{"BOOL": True}]}}},
+            }
+            dynamodb.put_item(TableName="t", Item=item)
+        keys = [{"PK": {"S": "P"}, "SK": {"S": f"S{n}"}} for n in range(3)]
+
+        def reads():
+            return (
+                dynamodb.get_item(TableName="t", Key=keys[0])["Item"],
+                dynamodb.batch_get_item(RequestItems={"t": {"Keys": keys}})["Responses"],
+                dynamodb.query(
+                    TableName="t",
+                    KeyConditionExpression="PK = :p",
+                    ExpressionAttributeValues={":p": {"S": "P"}},
+                    Limit=2,
+                ),
+                dynamodb.scan(TableName="t")["Items"],
+            )
+
+        moto_answers = reads()
+        answers.install()
+        try:
+            fast = reads()
+        finally:
+            answers.undo()
+    assert [_without_metadata(a) for a in fast] == [_without_metadata(a) for a in moto_answers]
+
+
+def _without_metadata(answer):
+    return (
+        {k: v for k, v in answer.items() if k != "ResponseMetadata"} if isinstance(answer, dict) else answer
+    )
