@@ -20,7 +20,7 @@ WOO_SECRET = "woo-webhook-secret"
 SKUS = [f"SKU-{i:05d}" for i in range(1, 41)]
 
 
-def eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
+def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
