@@ -112,7 +112,9 @@ def _above_current() -> int:
 
 def run(size: str, variants: int) -> dict[str, float]:
     store = ShopifyStore.generate(variants, seed=1, plan="enterprise")
-    with LocalRuntime(port=0, sandboxes=False) as _, serve_in_thread(create_app(store, TOKEN)) as shop:
+    with LocalRuntime(port=0, sandboxes=False) as runtime, serve_in_thread(create_app(store, TOKEN)) as shop:
+        for poller in runtime.pollers:  # the bench runs the steps itself; no auto sync reads the stream
+            poller.stop()
         rows = "\n".join(f"SKU-{i:05d},{i % 50}" for i in range(1, variants + 1))
         import_listings(f"sku,on_hand\n{rows}\n")
         add_channel(

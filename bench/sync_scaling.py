@@ -83,6 +83,7 @@ from shared.storage import jobs, links, listings, watermarks
 from shared.storage.aws import client
 from tidemark.local import lambdas
 from tidemark.local.runtime import LocalRuntime
+from tidemark.local.streams import StreamPoller
 from tidemark.sandbox.server import serve_in_thread
 from tidemark.sandbox.shopify import BUCKET_SECONDS, PLAN_RESTORE_RATES, ShopifyStore, create_app
 
@@ -463,11 +464,13 @@ def written(items: Iterable[T], total: int, what: str, every: int = 20_000) -> I
 
 
 def quiet(runtime: LocalRuntime, *, pollers: bool) -> None:
-    """No schedule fires during a bench; without pollers the bench takes the push messages itself."""
+    """No schedule fires and no auto sync reads the table's stream during a bench (writing the
+    catalog would queue a stream record a listing); without pollers the bench takes the push
+    messages itself."""
     if runtime.schedules is not None:
         runtime.schedules.stop()
-    if pollers:
-        for poller in runtime.pollers:
+    for poller in runtime.pollers:
+        if pollers or isinstance(poller, StreamPoller):
             poller.stop()
 
 
