@@ -13,6 +13,10 @@ class Settings:
     push_queue_url: str
     webhook_queue_url: str
     auto_push_queue_url: str
+    push_dead_letter_queue_url: str
+    webhook_dead_letter_queue_url: str
+    auto_push_dead_letter_queue_url: str
+    stream_failure_queue_url: str
     push_shards: int
     smart_overlap_seconds: int
     history_retention_days: int
@@ -31,6 +35,10 @@ def settings() -> Settings:
         push_queue_url=env["PUSH_QUEUE_URL"],
         webhook_queue_url=env["WEBHOOK_QUEUE_URL"],
         auto_push_queue_url=env["AUTO_PUSH_QUEUE_URL"],
+        push_dead_letter_queue_url=env["PUSH_DEAD_LETTER_QUEUE_URL"],
+        webhook_dead_letter_queue_url=env["WEBHOOK_DEAD_LETTER_QUEUE_URL"],
+        auto_push_dead_letter_queue_url=env["AUTO_PUSH_DEAD_LETTER_QUEUE_URL"],
+        stream_failure_queue_url=env["STREAM_FAILURE_QUEUE_URL"],
         push_shards=int(env["PUSH_SHARDS"]),
         smart_overlap_seconds=int(env["SMART_OVERLAP_SECONDS"]),
         history_retention_days=int(env["HISTORY_RETENTION_DAYS"]),

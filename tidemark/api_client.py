@@ -182,6 +182,17 @@ class ConsoleApi:
         )
         return result
 
+    def dead_letters(self, queue: str | None = None) -> dict[str, Any]:
+        """Every dead-letter queue's messages (or one queue's: push, webhooks, auto-push, stream)."""
+        result: dict[str, Any] = self._call("GET", "/v1/dlq", params={"queue": queue} if queue else None)
+        return result
+
+    def redrive(self, queue: str | None = None, ids: list[str] | None = None) -> dict[str, Any]:
+        """Move dead letters back to their queues: of `queue` (none: all), the `ids` (none: every one)."""
+        body = {"queue": queue, "ids": ids or []}
+        result: dict[str, Any] = self._call("POST", "/v1/dlq/redrive", json=body)
+        return result
+
     def wait_for_job(
         self, job_id: str, on_progress: Callable[[dict[str, Any]], None] | None = None, timeout_s: float = 600
     ) -> dict[str, Any]:

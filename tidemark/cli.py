@@ -21,12 +21,14 @@ listings_app = typer.Typer(help="Master listings.")
 channels_app = typer.Typer(help="Connected stores.")
 jobs_app = typer.Typer(help="The job queue.")
 settings_app = typer.Typer(help="Settings of the whole catalog.")
+dlq_app = typer.Typer(help="Dead-letter queues: what failed and why, and moving it back.")
 app.add_typer(local_app, name="local")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(listings_app, name="listings")
 app.add_typer(channels_app, name="channels")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(settings_app, name="settings")
+app.add_typer(dlq_app, name="dlq")
 
 PLAN_SHOWN = 50
 
@@ -36,6 +38,13 @@ ApiOption = Annotated[str, typer.Option("--api", envvar="TIDEMARK_API", help="co
 class Switch(StrEnum):
     ON = "on"
     OFF = "off"
+
+
+class DeadLetterQueue(StrEnum):
+    PUSH = "push"
+    WEBHOOKS = "webhooks"
+    AUTO_PUSH = "auto-push"
+    STREAM = "stream"
 
 
 def _api(url: str) -> ConsoleApi:
@@ -593,3 +602,64 @@ def history(
     console.print(table)
     if page["next"]:
         console.print(f"more: --cursor {page['next']}")
+
+
+@dlq_app.command("list")
+def dlq_list(
+    queue: Annotated[DeadLetterQueue | None, typer.Option(help="only this queue")] = None,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """Every dead-letter queue's messages: what each was, how often it was received, why it failed."""
+    answer = _run(lambda: _api(api).dead_letters(queue))
+    for q in answer["queues"]:
+        hidden = q["messages"] - q["shown"]
+        more = (
+            f" ({hidden} more behind them, not shown: see again once these are redriven)"
+            if hidden > 0
+            else ""
+        )
+        count = f"{q['messages']} message" + ("" if q["messages"] == 1 else "s")
+        console.print(f"[bold]{q['queue']}[/]: {count}{more}")
+    if not answer["messages"]:
+        console.print("no dead letters")
+        return
+    table = Table(title="dead letters")
+    for column in ("queue", "id", "what", "received", "sent", "failed", "why"):
+        table.add_column(column, overflow="fold", no_wrap=column == "id")
+    for m in answer["messages"]:
+        received = "-" if m["receive_count"] is None else str(m["receive_count"])
+        table.add_row(
+            m["queue"], m["id"], m["what"], received, _when(m["sent_at"]), _when(m["failed_at"]), m["why"]
+        )
+    console.print(table)
+
+
+def _when(at: str | None) -> str:
+    """An API time, to the second: 2026-11-23 20:33:32."""
+    return at[:19].replace("T", " ") if at else "-"
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(
+    queue: Annotated[DeadLetterQueue | None, typer.Option(help="only this queue")] = None,
+    message_id: Annotated[
+        list[str] | None, typer.Option("--id", help="a message id from `dlq list` (repeat); none: every one")
+    ] = None,
+    api: ApiOption = DEFAULT_API,
+) -> None:
+    """Move dead letters back to their queues (stream failures: their listings pushed again)."""
+    answer = _run(lambda: _api(api).redrive(queue, message_id))
+    if answer["redriven"] or answer["left"]:
+        table = Table(title="redrive")
+        for column in ("queue", "id", "what", "result"):
+            table.add_column(column, overflow="fold", no_wrap=column == "id")
+        for m in answer["redriven"]:
+            table.add_row(m["queue"], m["id"], m["what"], m["result"])
+        for m in answer["left"]:
+            table.add_row(m["queue"], m["id"], m["what"], f"[yellow]{m['result']}[/]")
+        console.print(table)
+    console.print(f"{len(answer['redriven'])} redriven, {len(answer['left'])} left")
+    for missing in answer["not_found"]:
+        console.print(
+            f"[yellow]not found[/] {missing}: not in the queue (redriven already?); see `tidemark dlq list`"
+        )

@@ -16,11 +16,12 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.channels.base import ChannelError
+from shared.domain.dlq import DeadLetterQueue
 from shared.domain.importing import ImportRejected
 from shared.domain.job import JobKind, JobStatus
 from shared.domain.listing import CreatedBy, Listing
 from shared.domain.selection import FilterError
-from shared.services import adjusting, channels, flags, jobs, listings
+from shared.services import adjusting, channels, dlq, flags, jobs, listings
 from shared.services.adjusting import AdjustRequest
 from shared.services.channels import (
     ChannelAlreadyExists,
@@ -29,6 +30,7 @@ from shared.services.channels import (
     InvalidEdit,
     UnknownChannel,
 )
+from shared.services.dlq import RedriveRequest
 from shared.services.flags import FlagRequest, SyncNowRequest
 from shared.services.jobs import JobConflict, JobRequest, UnknownSkus
 from shared.services.schedules import ScheduleRequest, set_schedule
@@ -264,6 +266,16 @@ def show_history(
 ) -> dict[str, Any]:
     entries, after = history.for_listing(sku, channel, limit, decode_cursor(cursor))
     return {"sku": sku, "entries": [e.model_dump(mode="json") for e in entries], "next": encode_cursor(after)}
+
+
+@app.get("/v1/dlq", summary="Dead-letter queues: what each message was and why it failed")
+def list_dead_letters(queue: Annotated[DeadLetterQueue | None, Query()] = None) -> dict[str, Any]:
+    return dlq.list_dead_letters(queue).model_dump(mode="json")
+
+
+@app.post("/v1/dlq/redrive", summary="Move dead letters back to their queues (stream failures: replayed)")
+def redrive_dead_letters(request: RedriveRequest) -> dict[str, Any]:
+    return dlq.redrive(request).model_dump(mode="json")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

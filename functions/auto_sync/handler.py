@@ -4,16 +4,17 @@ every channel it is linked on. The change and the push it causes are never a dua
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.services.autosync import on_listing_change
+from shared.services.failures import FailureRecordingStreamProcessor
 
 logger = Logger()
 tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patching would import it
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+processor = FailureRecordingStreamProcessor(logger)  # errors kept for `dlq list`
 
 
 def record_handler(record: DynamoDBRecord) -> None:

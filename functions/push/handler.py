@@ -4,18 +4,20 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared.domain.dlq import DeadLetterQueue
 from shared.domain.messages import PushMessage
+from shared.services.failures import FailureRecordingFifoProcessor
 from shared.services.pushing import push_batch
 
 logger = Logger()
 tracer = Tracer(patch_modules=("botocore", "httpx"))
 metrics = Metrics()
-processor = SqsFifoPartialProcessor()
+processor = FailureRecordingFifoProcessor(DeadLetterQueue.PUSH, logger)  # errors kept for `dlq list`
 
 
 @tracer.capture_method

@@ -134,3 +134,35 @@ def test_spent_retries_send_the_batch_to_the_on_failure_queue_and_the_stream_mov
     put(dynamodb, "LISTING#after")
     until(lambda: "LISTING#after" in seen)
     assert "LISTING#after" in seen and "LISTING#poison" not in seen
+
+
+def test_the_stream_goes_on_after_a_cancelled_transaction(stream):
+    """moto rolls a cancelled TransactWriteItems back by putting deep copies of its tables in place,
+    stream shard included: the poller's shard iterator kept reading the orphaned shard and no change
+    reached auto sync again (found by `dlq` tests: an order webhook for a listing gone from master)."""
+    dynamodb, _, _, seen, _ = stream
+    put(dynamodb, "LISTING#before")
+    until(lambda: "LISTING#before" in seen)
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": "t",
+                        "Item": {"PK": {"S": "LISTING#rolled-back"}, "SK": {"S": "LISTING"}},
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": "t",
+                        "Key": {"PK": {"S": "LISTING#missing"}, "SK": {"S": "LISTING"}},
+                        "UpdateExpression": "SET n = :one",
+                        "ConditionExpression": "attribute_exists(PK)",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },
+            ]
+        )
+    put(dynamodb, "LISTING#after")
+    until(lambda: "LISTING#after" in seen)
+    assert seen == ["LISTING#before", "LISTING#after"]  # and nothing of the rolled-back write

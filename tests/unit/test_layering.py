@@ -31,5 +31,6 @@ def test_the_domain_imports_neither_boto3_nor_httpx(path):
 def test_handlers_are_thin_and_reach_aws_only_through_shared(path):
     roots = {name.split(".")[0] for name in imported_modules(path)}
     assert not roots & {"boto3", "botocore", "httpx"}, path
-    # the console API's handler is its route table: a few lines a route (21 routes and their errors)
-    assert len(path.read_text().splitlines()) < (280 if path.parent.name == "api" else 200)
+    # the console API's handler is its route table: a few lines a route (23 routes and their errors;
+    # 300 since the dead-letter routes, each a call to its service and its answer's model dumped)
+    assert len(path.read_text().splitlines()) < (300 if path.parent.name == "api" else 200)

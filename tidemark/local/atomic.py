@@ -47,6 +47,28 @@ _SERIALISED: dict[type, tuple[str, ...]] = {
 _originals: dict[tuple[type, str], Callable[..., Any]] = {}
 
 
+def _keeping_streams(method: Callable[..., Any]) -> Callable[..., Any]:
+    """moto rolls a cancelled TransactWriteItems back by putting deep copies of its tables in place,
+    stream shard included, while every shard iterator handed out (the stream poller's) keeps the
+    original: no later change would reach the stream's readers. Put the original shard back on the
+    restored table, holding the restored records (none of the rolled-back writes)."""
+
+    @functools.wraps(method)
+    def call(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        shards = {name: table.stream_shard for name, table in backend.tables.items() if table.stream_shard}
+        try:
+            return method(backend, *args, **kwargs)
+        except Exception:
+            for name, shard in shards.items():
+                table = backend.tables.get(name)
+                if table is not None and table.stream_shard not in (None, shard):
+                    shard.items, shard.table = table.stream_shard.items, table
+                    table.stream_shard = shard
+            raise
+
+    return call
+
+
 def _locked(method: Callable[..., Any], lock: threading.RLock, copied: bool) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -65,7 +87,10 @@ def make_atomic() -> None:
             if (backend, name) not in _originals:
                 _originals[(backend, name)] = getattr(backend, name)
                 copied = backend is not SQSBackend
-                setattr(backend, name, _locked(_originals[(backend, name)], lock, copied))
+                method = _originals[(backend, name)]
+                if name == "transact_write_items":
+                    method = _keeping_streams(method)
+                setattr(backend, name, _locked(method, lock, copied))
 
 
 def undo() -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -113,11 +114,11 @@ class StreamPoller:
             records = records[retry_from:]
             attempts += 1
             if 0 <= self.source.max_retries < attempts:
-                self._give_up(records, payload)
+                self._give_up(records, payload, attempts)
                 return
             self._stop.wait(RETRY_SLEEP_S)
 
-    def _give_up(self, records: list[dict[str, Any]], payload: Any) -> None:
+    def _give_up(self, records: list[dict[str, Any]], payload: Any, attempts: int) -> None:
         self.failed += len(records)
         log.error("%s: %d stream records failed after their retries", self.source.function, len(records))
         if self.source.on_failure_queue_url is None:
@@ -130,12 +131,16 @@ class StreamPoller:
                     "requestContext": {
                         "functionArn": self.source.function,
                         "condition": "RetryAttemptsExhausted",
+                        "approximateInvokeCount": attempts,
                     },
+                    "timestamp": _iso(time.time()),
                     "responsePayload": payload,
                     "DDBStreamBatchInfo": {
                         "streamArn": self.source.stream_arn,
                         "startSequenceNumber": first["SequenceNumber"],
                         "endSequenceNumber": last["SequenceNumber"],
+                        "approximateArrivalOfFirstRecord": _iso(first.get("ApproximateCreationDateTime")),
+                        "approximateArrivalOfLastRecord": _iso(last.get("ApproximateCreationDateTime")),
                         "batchSize": len(records),
                     },
                 }
@@ -154,3 +159,10 @@ class StreamPoller:
             "eventSourceARN": self.source.stream_arn,
             "awsRegion": self._region,
         }
+
+
+def _iso(epoch: Any) -> str | None:
+    """An on-failure record's time, as Lambda writes it (2019-11-14T00:13:19Z)."""
+    if not isinstance(epoch, int | float):
+        return None
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
