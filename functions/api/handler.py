@@ -1,12 +1,17 @@
 """Console API: API Gateway HTTP API (payload 2.0) -> one service function per route."""
 
+import json
 from dataclasses import asdict
+from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -15,7 +20,9 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from shared import console_api
 from shared.channels.base import ChannelError
+from shared.console_api import ConsoleResolver
 from shared.domain.dlq import DeadLetterQueue
 from shared.domain.importing import ImportRejected
 from shared.domain.job import JobKind, JobStatus
@@ -26,6 +33,7 @@ from shared.services.adjusting import AdjustRequest
 from shared.services.channels import (
     ChannelAlreadyExists,
     ChannelEdit,
+    ChannelRefused,
     ChannelRequest,
     InvalidEdit,
     UnknownChannel,
@@ -43,26 +51,25 @@ from shared.storage.jobs import JobNotFound
 
 logger = Logger()
 tracer = Tracer(patch_modules=("botocore", "httpx"))
-app = APIGatewayHttpResolver(enable_validation=True)
+app = ConsoleResolver()
 
 TITLE = "Tidemark console API"
-
-
-def _error(status: int, message: str, errors: list[dict[str, Any]] | None = None) -> Response[Any]:
-    body: dict[str, Any] = {"message": message}
-    if errors is not None:
-        body["errors"] = errors
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+_error, _field_error = console_api.error, console_api.field_error
 
 
 @app.exception_handler(RequestValidationError)
 def _invalid_request(error: RequestValidationError) -> Response[Any]:
-    errors = []
-    for e in error.errors():
-        rule = e.get("ctx", {}).get("error")  # a rule across fields (FieldRule) names its own
-        field = getattr(rule, "field", ".".join(str(p) for p in e["loc"] if p != "body"))
-        errors.append({"field": field, "message": str(rule) if hasattr(rule, "field") else e["msg"]})
-    return _error(400, "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
+    return console_api.invalid_request(error.errors())
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _not_json(error: RequestUnsupportedContentType) -> Response[Any]:
+    return console_api.not_json(app.current_event.headers.get("content-type", ""))
+
+
+@app.not_found
+def _no_route(error: NotFoundError) -> Response[Any]:
+    return console_api.not_found(error, app.current_event.http_method, app.current_event.path, document())
 
 
 @app.exception_handler(ImportRejected)
@@ -83,7 +90,7 @@ def _channel_refused(error: Exception) -> Response[Any]:
 
 # Errors whose message starts with the field at fault, by their status.
 _FIELD_ERRORS: dict[type[Exception], int] = {
-    **dict.fromkeys([UnknownSkus, InvalidEdit, BadCursor, FilterError], 400),
+    **dict.fromkeys([UnknownSkus, InvalidEdit, BadCursor, FilterError, ChannelRefused], 400),
     JobConflict: 409,
 }
 
@@ -105,24 +112,27 @@ def _key_refused(error: Exception) -> Response[Any]:
     return _field_error(status, f"Idempotency-Key: {problem}")
 
 
-def _field_error(status: int, message: str) -> Response[Any]:
-    """An error whose message starts with the field at fault: "<field>: <what and the fix>"."""
-    field, _, detail = message.partition(": ")
-    return _error(status, message, [{"field": field, "message": detail}])
-
-
 @app.exception_handler(JobNotFound)
 def _unknown_job(error: JobNotFound) -> Response[Any]:
     return _error(404, f"no job with id '{error}': see `tidemark jobs list`")
 
 
+@cache
+def document() -> dict[str, Any]:
+    """The OpenAPI document: the routes as Powertools describes them, with the refusals this API answers."""
+    return console_api.with_refusals(json.loads(app.get_openapi_json_schema(title=TITLE, version="1")))
+
+
 @app.get("/v1/openapi.json", include_in_schema=False)
 def openapi() -> Response[str]:
-    schema = app.get_openapi_json_schema(title=TITLE, version="1")
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=schema)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=json.dumps(document()))
 
 
-@app.post("/v1/listings/import", summary="Create or update listings from a CSV body (text/csv)")
+@app.post(
+    "/v1/listings/import",
+    summary="Create or update listings from a CSV body (text/csv)",
+    openapi_extensions={"requestBody": console_api.CSV_BODY},  # read raw: Powertools cannot describe it
+)
 def import_listings(
     created_by: Annotated[
         CreatedBy, Query(description="sets new listings' auto sync")
@@ -215,7 +225,9 @@ def start_job(request: JobRequest) -> Response[Any]:
 
 @app.get("/v1/jobs", summary="Jobs, newest first: of one channel or of all, by status and kind")
 def list_jobs(
-    channel: Annotated[str | None, Query(description="a channel, or _listings (jobs over listings)")] = None,
+    channel: Annotated[
+        str | None, Query(min_length=1, description="a channel, or _listings (jobs over listings)")
+    ] = None,
     status: Annotated[JobStatus | None, Query()] = None,
     kind: Annotated[JobKind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from shared.channels.base import ChannelAuthError, ChannelError
 from shared.channels.factory import connect
 from shared.domain.channel import (
     CHANNEL_FIELDS_BY_TYPE,
@@ -23,15 +24,28 @@ from shared.storage import channels, schedules, secrets
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
+def _printable_ascii(value: SecretStr) -> SecretStr:
+    text = value.get_secret_value()
+    if not (text.isascii() and text.isprintable()):
+        raise ValueError(
+            "a credential is printable ASCII: paste it as the store shows it, without spaces around"
+        )
+    return value
+
+
+# Sent in HTTP headers or a URL: a character outside printable ASCII cannot go there.
+Credential = Annotated[SecretStr, AfterValidator(_printable_ascii)]
+
+
 class ChannelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: ChannelName = Field(description="lower-case letters, digits and dashes, like 'main-shop'")
     type: ChannelType
     store_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(:\d+)?(/.*)?$")]
-    token: SecretStr | None = Field(default=None, description="Shopify Admin API access token")
-    key: SecretStr | None = Field(default=None, description="WooCommerce consumer key")
-    secret: SecretStr | None = Field(default=None, description="WooCommerce consumer secret")
+    token: Credential | None = Field(default=None, description="Shopify Admin API access token")
+    key: Credential | None = Field(default=None, description="WooCommerce consumer key")
+    secret: Credential | None = Field(default=None, description="WooCommerce consumer secret")
     webhook_secret: SecretStr | None = None
     priorities: list[LinkPriority] = Field(default_factory=lambda: list(DEFAULT_PRIORITIES), min_length=1)
     link_after_build: bool = True
@@ -57,9 +71,9 @@ class ChannelEdit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     store_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(:\d+)?(/.*)?$")] | None = None
-    token: SecretStr | None = Field(default=None, description="Shopify Admin API access token")
-    key: SecretStr | None = Field(default=None, description="WooCommerce consumer key")
-    secret: SecretStr | None = Field(default=None, description="WooCommerce consumer secret")
+    token: Credential | None = Field(default=None, description="Shopify Admin API access token")
+    key: Credential | None = Field(default=None, description="WooCommerce consumer key")
+    secret: Credential | None = Field(default=None, description="WooCommerce consumer secret")
     webhook_secret: SecretStr | None = None
     priorities: list[LinkPriority] | None = Field(
         default=None, min_length=1, description="replaces the whole list, in order"
@@ -97,6 +111,13 @@ class UnknownChannel(LookupError):
 
 class InvalidEdit(ValueError):
     pass
+
+
+class ChannelRefused(ValueError):
+    """The store refused the credentials or did not answer: "<field>: <what it said and the fix>"."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
 
 
 def add_channel(request: ChannelRequest) -> Channel:
@@ -157,9 +178,24 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
     return edited
 
 
+# The field a store's refusal of the credentials is about.
+_CREDENTIAL = {ChannelType.SHOPIFY: "token", ChannelType.WOOCOMMERCE: "key"}
+
+
 def _check_access(channel_type: ChannelType, store_url: str, credentials: dict[str, str]) -> str:
-    client = connect(channel_type, store_url, credentials)
+    """The store's name; ChannelRefused naming the credential it refused, or the URL it did not
+    answer at (a 4xx for the caller to fix: a URL or a store that is down)."""
+    try:
+        client = connect(channel_type, store_url, credentials)
+    except ChannelError as error:
+        raise ChannelRefused(_CREDENTIAL[channel_type], error.message) from error
     try:
         return client.check_access()
+    except ChannelAuthError as error:
+        raise ChannelRefused(_CREDENTIAL[channel_type], error.message) from error
+    except ChannelError as error:
+        raise ChannelRefused(
+            "store_url", f"{error.message}; check the URL, or try again once the store is up"
+        ) from error
     finally:
         client.close()

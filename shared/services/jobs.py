@@ -35,7 +35,7 @@ SHOWN_UNKNOWN = 10
 class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    channel: str
+    channel: str = Field(min_length=1, description="the channel's name")
     kind: JobKind
     mode: SyncMode | None = Field(default=None, description="sync jobs: full, partial, smart or selected")
     dry_run: bool = Field(default=False, description="sync jobs: plan what would change, push nothing")

@@ -18,7 +18,7 @@ import boto3
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route as StarletteRoute
+from starlette.types import Receive, Scope, Send
 
 from tidemark.local.deploy import Route
 from tidemark.local.template import ACCOUNT_ID
@@ -45,34 +45,33 @@ def _compile(route: Route) -> _Compiled:
         else:
             regex += "/" + re.escape(segment)
             literal += 1
-    return _Compiled(route, re.compile(f"^{regex}$"), (params, -literal))
+    return _Compiled(route, re.compile(regex, re.DOTALL), (params, -literal))
 
 
 class HttpApi:
     def __init__(self, routes: list[Route], region: str) -> None:
         self._routes = sorted((_compile(r) for r in routes), key=lambda c: c.specificity)
         self._lambda = boto3.client("lambda", region_name=region)
-        self.app = Starlette(
-            routes=[
-                StarletteRoute(
-                    "/{path:path}",
-                    self._handle,
-                    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"],
-                )
-            ]
-        )
+        # Every request, of any method and any path (a line break in it too), goes to _handle, as
+        # API Gateway sends them all to the routes (a Starlette route's pattern stops at a line break).
+        self.app = Starlette()
+        self.app.router.default = self._asgi
+
+    async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self._handle(Request(scope, receive))
+        await response(scope, receive, send)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for compiled in self._routes:
             if compiled.route.method not in ("ANY", method):
                 continue
-            found = compiled.pattern.match(path)
+            found = compiled.pattern.fullmatch(path)
             if found:
                 return compiled.route, found.groupdict()
         return None
 
     async def _handle(self, request: Request) -> Response:
-        found = self.match(request.method, request.url.path)
+        found = self.match(request.method, request.scope["path"])
         if found is None:
             return JSONResponse({"message": "Not Found"}, status_code=404)
         route, path_parameters = found
@@ -111,7 +110,7 @@ class HttpApi:
         event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": f"{route.method} {route.path}",
-            "rawPath": request.url.path,
+            "rawPath": request.scope["path"],
             "rawQueryString": request.url.query,
             "headers": {k.lower(): v for k, v in request.headers.items()},
             "requestContext": {
@@ -121,7 +120,7 @@ class HttpApi:
                 "domainPrefix": "local",
                 "http": {
                     "method": request.method,
-                    "path": request.url.path,
+                    "path": request.scope["path"],
                     "protocol": "HTTP/1.1",
                     "sourceIp": request.client.host if request.client else "127.0.0.1",
                     "userAgent": request.headers.get("user-agent", ""),
