@@ -49,7 +49,8 @@ class AutoPushMessage(BaseModel):
 
 
 class WebhookMessage(BaseModel):
-    """A verified channel webhook on the webhook queue (group: the channel), as it was signed."""
+    """A verified channel webhook on the webhook queue (group: the channel and the resource it is
+    about, an order or a product), as it was signed."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -47,7 +47,7 @@ def receive(
     if not signature_is_valid(secret, body, headers.get(SIGNATURE_HEADER[channel_type])):
         return Received(401, "signature missing or invalid")
     try:
-        json.loads(body)
+        parsed = json.loads(body)
     except ValueError:
         return Received(400, "the body is not JSON")
     delivery = _delivery_key(channel_type, headers, body)
@@ -64,13 +64,20 @@ def receive(
         client("sqs").send_message(
             QueueUrl=settings().webhook_queue_url,
             MessageBody=message.model_dump_json(),
-            MessageGroupId=channel.name,
+            MessageGroupId=_group(channel.name, parsed),
             MessageDeduplicationId=delivery,
         )
     except Exception:
         deliveries.forget(channel.name, delivery)
         raise
     return Received(200, "queued")
+
+
+def _group(channel: str, body: object) -> str:
+    """One message group per channel resource (an order, a product): its webhooks are applied in
+    the order they came, while different orders are applied side by side."""
+    resource = body.get("id") if isinstance(body, dict) else None
+    return f"{channel}#{resource}"[:128]
 
 
 def _delivery_key(channel_type: ChannelType, headers: Mapping[str, str], body: bytes) -> str:

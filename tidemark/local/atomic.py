@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import StreamShard
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 from moto.sqs.models import SQSBackend
 
@@ -48,25 +49,33 @@ _originals: dict[tuple[type, str], Callable[..., Any]] = {}
 
 
 def _keeping_streams(method: Callable[..., Any]) -> Callable[..., Any]:
-    """moto rolls a cancelled TransactWriteItems back by putting deep copies of its tables in place,
-    stream shard included, while every shard iterator handed out (the stream poller's) keeps the
-    original: no later change would reach the stream's readers. Put the original shard back on the
-    restored table, holding the restored records (none of the rolled-back writes)."""
+    """moto backs a TransactWriteItems up by deep-copying each table it writes, once an item, and
+    rolls a cancelled one back by putting the copies in place. Two things local mode changes:
+    - the stream shard is not copied (StreamShard.__deepcopy__ below): its records are every write
+      ever made, so each order's transaction cost more than the last (seconds, soon);
+    - on a rollback the table keeps its one shard (the one every shard iterator handed out, the
+      stream poller's, reads), cut back to the records before the transaction: none of the
+      rolled-back writes reach the stream's readers."""
 
     @functools.wraps(method)
     def call(backend: Any, *args: Any, **kwargs: Any) -> Any:
         shards = {name: table.stream_shard for name, table in backend.tables.items() if table.stream_shard}
+        lengths = {name: len(shard.items) for name, shard in shards.items()}
         try:
             return method(backend, *args, **kwargs)
         except Exception:
             for name, shard in shards.items():
                 table = backend.tables.get(name)
-                if table is not None and table.stream_shard not in (None, shard):
-                    shard.items, shard.table = table.stream_shard.items, table
-                    table.stream_shard = shard
+                if table is not None:
+                    del shard.items[lengths[name] :]
+                    shard.table, table.stream_shard = table, shard
             raise
 
     return call
+
+
+def _shared(self: StreamShard, memo: dict[int, Any]) -> StreamShard:
+    return self
 
 
 def _locked(method: Callable[..., Any], lock: threading.RLock, copied: bool) -> Callable[..., Any]:
@@ -80,6 +89,7 @@ def _locked(method: Callable[..., Any], lock: threading.RLock, copied: bool) -> 
 
 
 def make_atomic() -> None:
+    StreamShard.__deepcopy__ = _shared  # type: ignore[attr-defined]
     locks = {backend: threading.RLock() for backend in _SERIALISED if backend not in _LOCK_OF}
     for backend, names in _SERIALISED.items():
         lock = locks[_LOCK_OF.get(backend, backend)]
@@ -94,6 +104,8 @@ def make_atomic() -> None:
 
 
 def undo() -> None:
+    if "__deepcopy__" in vars(StreamShard):
+        del StreamShard.__deepcopy__  # type: ignore[attr-defined]
     for (backend, name), method in _originals.items():
         setattr(backend, name, method)
     _originals.clear()
