@@ -36,9 +36,9 @@ def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Co
     event = parse(channel_type, topic, json.loads(body))
     match event:
         case OrderPlaced():
-            return _order(channel, event.order_id, event.lines, orders.place, "taken")
+            return _order(channel, event.order_id, event.lines, orders.place, "taken", -1)
         case OrderCancelled():
-            return _order(channel, event.order_id, event.lines, orders.cancel, "put_back")
+            return _order(channel, event.order_id, event.lines, orders.cancel, "put_back", +1)
         case VariantSeen():
             link = links.for_inventory_item(channel, event.item)
             return _seen(channel, [(link, event)] if link else [])
@@ -64,7 +64,11 @@ def _order(
     lines: tuple[OrderLine, ...],
     apply: Callable[[str, str, OrderLine], int],
     counted: str,
+    sign: int,
 ) -> Counter[str]:
+    """Apply each linked line to master once. The ordering channel moved its own stock already:
+    its link's last pushed quantity moves with it, so the quantity webhooks that follow the order
+    are not taken for a hand edit (auto sync pushes master's new balance to every channel)."""
     counts: Counter[str] = Counter()
     linked = links.get_many(channel, [line.sku for line in lines])
     for line in lines:
@@ -72,7 +76,10 @@ def _order(
         if link is None or link.status is not LinkStatus.LINKED:
             counts["lines_not_linked"] += 1
             continue
-        counts[counted] += apply(channel, order_id, line)
+        moved = apply(channel, order_id, line)
+        if moved:
+            links.shift_pushed_quantity(channel, line.sku, sign * moved)
+        counts[counted] += moved
     return counts
 
 

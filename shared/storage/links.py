@@ -7,6 +7,7 @@ Access patterns (template.yaml, Table):
   (GSI1 is KEYS_ONLY: rewriting a link on every push writes no index entry)
 - a channel's out-of-sync links (partial), sparse:    GSI2PK=OOS#<channel>#<shard>, GSI2SK=<sku>
 - a channel product's links (product webhooks):        GSI3PK=PRODUCT#<channel>#<product number>, GSI3SK=<sku>
+- an order on the channel moves the link's pushed quantity:  UpdateItem on the link's key, conditional
 - the link a quantity webhook names:                   GSI4PK=ITEM#<channel>#<item number>, GSI4SK=<sku>
   (GSI3 and GSI4 hold linked links only)
 """
@@ -17,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
 
 from shared.domain.link import Link, LinkStatus, SyncState, channel_number
 from shared.domain.syncing import shard_of
@@ -109,3 +111,25 @@ def shard_page(channel: str, shard: int, after: str | None, page_size: int) -> t
     found = get_many(channel, skus)
     page = [found[sku] for sku in skus if sku in found]
     return page, (skus[-1] if len(skus) == page_size else None)
+
+
+def shift_pushed_quantity(channel: str, sku: str, delta: int) -> None:
+    """Move a link's last pushed and observed quantities by what the channel did itself (an order
+    placed or cancelled there). A link never pushed, or unlinked meanwhile, is left as it is."""
+    try:
+        table().update_item(
+            Key=key(sku, channel),
+            UpdateExpression=(
+                "SET last_pushed_quantity = last_pushed_quantity + :delta, "
+                "last_observed_quantity = last_observed_quantity + :delta"
+            ),
+            ConditionExpression=(
+                "#status = :linked AND attribute_type(last_pushed_quantity, :number) "
+                "AND attribute_type(last_observed_quantity, :number)"
+            ),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":delta": delta, ":linked": LinkStatus.LINKED.value, ":number": "N"},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise

@@ -11,10 +11,12 @@ import pytest
 from functions.webhook_worker import handler as worker
 from shared.domain.channel import ChannelType
 from shared.domain.channel_events import OrderLine
+from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
 from shared.domain.messages import WebhookMessage
+from shared.services.channel_events import handle
 from shared.services.webhooks import MAX_BODY_BYTES, receive
-from shared.storage import listings, orders
+from shared.storage import links, listings, orders
 from tests.e2e.test_auto_sync import signed
 from tidemark.local.lambdas import LocalContext
 
@@ -135,3 +137,34 @@ def test_the_door_drops_a_duplicate_and_refuses_an_oversized_body(channel):
         == 413
     )
     assert receive(ChannelType.WOOCOMMERCE, channel, headers, body).status == 401  # not that channel's type
+
+
+def test_an_order_moves_its_channels_pushed_quantity_so_the_stock_webhooks_after_it_push_nothing_back(
+    channel,
+):
+    sku = fresh("ORD-5")
+    item = "gid://shopify/InventoryItem/99000005"
+    links.put_many(
+        [
+            Link(
+                sku=sku,
+                channel=channel,
+                status=LinkStatus.LINKED,
+                inventory_item_id=item,
+                matched_value=sku,
+                last_pushed_quantity=10,
+                last_observed_quantity=10,
+                sync_state=SyncState.IN_SYNC,
+                updated_at=datetime.now(UTC),
+            )
+        ]
+    )
+    order = json.dumps({"id": 501, "line_items": [{"id": 1, "sku": sku, "quantity": 3}]})
+    assert handle(channel, ChannelType.SHOPIFY, "orders/create", order)["taken"] == 3
+    assert handle(channel, ChannelType.SHOPIFY, "orders/create", order)["taken"] == 0  # once
+    link = links.get_many(channel, [sku])[sku]
+    assert (link.last_pushed_quantity, link.last_observed_quantity) == (7, 7)
+    level = json.dumps({"inventory_item_id": 99000005, "available": 7})
+    assert handle(channel, ChannelType.SHOPIFY, "inventory_levels/update", level) == {}  # not a hand edit
+    hand = json.dumps({"inventory_item_id": 99000005, "available": 50})
+    assert handle(channel, ChannelType.SHOPIFY, "inventory_levels/update", hand)["pushed_back"] == 1
