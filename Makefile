@@ -8,7 +8,7 @@ SAM_CLI_VERSION := 1.170.0
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lint typecheck templates unit integration e2e bench install build clean
+.PHONY: demo test lint typecheck templates unit integration e2e api-fuzz bench install build clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -49,6 +49,12 @@ e2e: install
 
 test: lint typecheck templates
 	$(VENV)/bin/pytest -q
+
+# The console API fuzzed longer than `make test` does (tests/e2e/test_api_fuzz.py): fuzzing-phase cases
+# per operation, and a new seed each run unless TIDEMARK_FUZZ_SEED is set. For `make soak`.
+TIDEMARK_FUZZ_EXAMPLES ?= 200
+api-fuzz: install
+	TIDEMARK_FUZZ_EXAMPLES=$(TIDEMARK_FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -s tests/e2e/test_api_fuzz.py
 
 # Every bench script runs alone too (python bench/NAME.py); each merges its figures into bench/results.json.
 bench: install
