@@ -21,6 +21,7 @@ from typing import Any
 from moto.awslambda.models import LambdaFunction
 
 from tidemark.local.deploy import FunctionSpec
+from tidemark.local.faults import PLAN, InjectedFault
 
 Handler = Callable[[Any, Any], Any]
 
@@ -74,8 +75,14 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
         memory_limit_in_mb=int(self.memory_size),
         timeout_s=int(self.timeout),
     )
+    fault = PLAN.draw(payload)
     try:
-        return json.dumps(handler(payload, context), default=_json_default), False, ""
+        if fault is None:
+            return json.dumps(handler(payload, context), default=_json_default), False, ""
+        kind, done = fault
+        if done:
+            handler({**payload, "Records": payload["Records"][:done]}, context)
+        raise InjectedFault(f"{kind} (injected) after {done} of {len(payload['Records'])} records")
     except Exception as error:
         trace = traceback.format_exc()
         body = {

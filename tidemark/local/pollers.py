@@ -37,6 +37,7 @@ class QueuePoller:
         ]["QueueArn"]
         self._region = region
         self._stop = threading.Event()
+        self._abandon = False
         self._threads = [
             threading.Thread(target=self._work, name=f"poll-{source.function}-{i}", daemon=True)
             for i in range(max(1, source.max_concurrency))
@@ -48,7 +49,11 @@ class QueuePoller:
         for thread in self._threads:
             thread.start()
 
-    def stop(self) -> None:
+    def stop(self, *, abandon: bool = False) -> None:
+        """Stop polling once each worker's batch in hand is done; with `abandon`, as if the workers
+        were killed: a batch received is not delivered, and one being delivered is not deleted, so
+        its messages come back after their visibility timeout (the work already done included)."""
+        self._abandon = abandon
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=35)
@@ -62,6 +67,8 @@ class QueuePoller:
                 idle = min(MAX_IDLE_SLEEP_S, idle * 2)
                 continue
             idle = IDLE_SLEEP_S
+            if self._abandon:
+                return
             self._deliver(batch)
 
     def _gather(self) -> list[dict[str, Any]]:
@@ -90,6 +97,8 @@ class QueuePoller:
             failed = {f["itemIdentifier"] for f in payload.get("batchItemFailures") or []}
         else:
             failed = set()
+        if self._abandon:  # killed before it could delete what it did
+            return
         done = [m for m in batch if m["MessageId"] not in failed]
         if done:
             answer = self._sqs.delete_message_batch(

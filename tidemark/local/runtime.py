@@ -171,6 +171,24 @@ class LocalRuntime:
     def pollers(self) -> list[Any]:
         return self._pollers
 
+    def restart_workers(self) -> None:
+        """Kill the event sources' workers with their batches in flight and start new ones (a fault
+        the soak injects): what the old ones received comes back after its visibility timeout, and
+        the streams go on from the last batch delivered, as Lambda's checkpoint does."""
+        from tidemark.local.pollers import QueuePoller
+        from tidemark.local.streams import StreamPoller
+
+        for poller in self._pollers:
+            poller.stop(abandon=True)
+        self._pollers = [
+            QueuePoller(p.source, REGION)
+            if isinstance(p, QueuePoller)
+            else StreamPoller(p.source, REGION, resume_from=p.positions())
+            for p in self._pollers
+        ]
+        for poller in self._pollers:
+            poller.start()
+
     def stop(self) -> None:
         from tidemark.local import answers, atomic, lambdas
 

@@ -40,7 +40,11 @@ def matches(pattern: Any, value: Any) -> bool:
 
 
 class StreamPoller:
-    def __init__(self, source: StreamEventSource, region: str) -> None:
+    """`resume_from`: the positions of a poller stopped before (`positions()`), where this one goes
+    on, as Lambda's event source goes on from its checkpoint; otherwise the source's starting
+    position."""
+
+    def __init__(self, source: StreamEventSource, region: str, resume_from: list[str] | None = None) -> None:
         self.source = source
         self._region = region
         # moto serves DynamoDB Streams at a path of "/", which botocore leaves out unless given
@@ -52,7 +56,7 @@ class StreamPoller:
         self._lambda = boto3.client("lambda", region_name=region)
         self._sqs = boto3.client("sqs", region_name=region)
         shards = self._streams.describe_stream(StreamArn=source.stream_arn)["StreamDescription"]["Shards"]
-        self._iterators = [
+        self._iterators = resume_from or [
             self._streams.get_shard_iterator(
                 StreamArn=source.stream_arn,
                 ShardId=shard["ShardId"],
@@ -61,6 +65,7 @@ class StreamPoller:
             for shard in shards
         ]
         self._stop = threading.Event()
+        self._abandon = False
         self._thread = threading.Thread(target=self._work, name=f"stream-{source.function}", daemon=True)
         self.delivered = 0
         self.failed = 0
@@ -68,9 +73,16 @@ class StreamPoller:
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, *, abandon: bool = False) -> None:
+        """Stop reading; a batch not yet delivered (or, with `abandon`, being delivered: as if the
+        worker were killed) stays ahead of `positions()`, to be delivered again."""
+        self._abandon = abandon
         self._stop.set()
         self._thread.join(timeout=35)
+
+    def positions(self) -> list[str]:
+        """Each shard's iterator past the records delivered (or given up) so far."""
+        return list(self._iterators)
 
     def _work(self) -> None:
         idle = IDLE_SLEEP_S
@@ -78,11 +90,11 @@ class StreamPoller:
             delivered = 0
             for index, iterator in enumerate(self._iterators):
                 answer = self._streams.get_records(ShardIterator=iterator, Limit=self.source.batch_size)
-                self._iterators[index] = answer["NextShardIterator"]
                 records = [self._record(r) for r in answer["Records"]]
                 wanted = [r for r in records if any(matches(p, r) for p in self.source.filters or [{}])]
-                if wanted:
-                    self._deliver(wanted)
+                if wanted and not self._deliver(wanted):
+                    return
+                self._iterators[index] = answer["NextShardIterator"]
                 delivered += len(records)
             if delivered:
                 idle = IDLE_SLEEP_S
@@ -90,13 +102,16 @@ class StreamPoller:
                 self._stop.wait(idle)
                 idle = min(MAX_IDLE_SLEEP_S, idle * 2)
 
-    def _deliver(self, records: list[dict[str, Any]]) -> None:
-        """The batch until it succeeds, or its retries are spent (then to the on-failure queue)."""
+    def _deliver(self, records: list[dict[str, Any]]) -> bool:
+        """The batch until it succeeds, or its retries are spent (then to the on-failure queue);
+        False when the poller stopped first."""
         attempts = 0
         while records and not self._stop.is_set():
             answer = self._lambda.invoke(
                 FunctionName=self.source.function, Payload=json.dumps({"Records": records}).encode()
             )
+            if self._abandon:
+                return False
             payload = json.loads(answer["Payload"].read() or b"null")
             if answer.get("FunctionError"):
                 retry_from = 0
@@ -109,14 +124,15 @@ class StreamPoller:
                 )
             else:
                 self.delivered += len(records)
-                return
+                return True
             self.delivered += retry_from
             records = records[retry_from:]
             attempts += 1
             if 0 <= self.source.max_retries < attempts:
                 self._give_up(records, payload, attempts)
-                return
+                return True
             self._stop.wait(RETRY_SLEEP_S)
+        return not records
 
     def _give_up(self, records: list[dict[str, Any]], payload: Any, attempts: int) -> None:
         self.failed += len(records)

@@ -32,6 +32,9 @@ class FaultRates:
     webhook_drop: float = 0.0
     webhook_duplicate: float = 0.0
     webhook_reorder: float = 0.0  # held back and sent after the next webhook
+    # A dropped webhook, or one not answered 2xx, is delivered again this long after, as Shopify and
+    # WooCommerce retry a failed delivery (up to webhooks.MAX_DELIVERY_ATTEMPTS); 0: never, it is lost.
+    webhook_retry_seconds: float = 0.0
     timeout_seconds: float = 2.0
     latency_seconds: float = 0.0  # every API answer waits this long first: a slow store
     burst_length: int = 3
