@@ -79,6 +79,7 @@ from shared.domain.messages import PushOrigin
 from shared.settings import settings
 from shared.storage import listings
 from tidemark.api_client import ConsoleApi
+from tidemark.local.linked import link_both_sandboxes
 from tidemark.local.pollers import wait_until_drained
 from tidemark.local.runtime import LocalRuntime
 from tidemark.local.template import ACCOUNT_ID, REGION
@@ -136,12 +137,12 @@ class Stamps:
         """Stamp every order webhook the sandbox's sender posts (`WebhookSender._post`)."""
         original: Callable[..., None] = sender._post
 
-        def post(delivery: Any, *, duplicate: bool = False) -> None:
+        def post(delivery: Any, **options: Any) -> None:
             if delivery.topic not in ORDER_TOPICS:
-                original(delivery, duplicate=duplicate)
+                original(delivery, **options)
                 return
             started = time.monotonic()
-            original(delivery, duplicate=duplicate)
+            original(delivery, **options)
             answered = time.monotonic()
             order_id = str(json.loads(delivery.body)["id"])
             with self.lock:
@@ -270,33 +271,20 @@ def spread(values: list[float]) -> str:
 def set_up(runtime: LocalRuntime, skus: int, on_hand: int) -> tuple[Any, Any, list[str]]:
     """Master listings, both channels linked and fully synced, webhooks to the local API; the SKUs
     both sandboxes hold at master's quantity."""
-    shop, woo = runtime.sandboxes["shopify"], runtime.sandboxes["woocommerce"]
     names = [f"SKU-{i:05d}" for i in range(1, skus + 1)]
     api = ConsoleApi(runtime.api_url)
     try:
         rows = "".join(f"{sku},{on_hand},0,0,true\n" for sku in names)
-        api.import_listings("sku,on_hand,committed,safety_buffer,auto_sync\n" + rows)
-        for name, sandbox, secret in (("shop", shop, SHOP_SECRET), ("woo", woo, WOO_SECRET)):
-            api.add_channel(
-                {
-                    "name": name,
-                    "type": sandbox.channel_type,
-                    "store_url": sandbox.url,
-                    "webhook_secret": secret,
-                    **sandbox.credentials,
-                }
-            )
-        for channel in ("shop", "woo"):
-            for kind, extra in (("link", {}), ("sync", {"mode": "full"})):
-                job = api.wait_for_job(api.start_job({"channel": channel, "kind": kind, **extra})["id"])
-                if job["status"] != "completed":
-                    raise RuntimeError(f"{kind} job on {channel}: {job['status']} {job.get('error')}")
+        shop, woo = link_both_sandboxes(
+            runtime,
+            api,
+            "sku,on_hand,committed,safety_buffer,auto_sync\n" + rows,
+            {"shop": SHOP_SECRET, "woo": WOO_SECRET},
+        )
     finally:
         api.close()
-    shop.store.connect_webhooks(f"{runtime.api_url}/v1/webhooks/shopify/shop", SHOP_SECRET)
-    woo.store.configure_webhook(f"{runtime.api_url}/v1/webhooks/woocommerce/woo", WOO_SECRET)
-    ready = [s for s in names if shop.store.quantity(s) == on_hand and woo.store.quantity(s) == on_hand]
-    return shop.store, woo.store, ready
+    ready = [s for s in names if shop.quantity(s) == on_hand and woo.quantity(s) == on_hand]
+    return shop, woo, ready
 
 
 def plan_orders(skus: list[str], count: int, rate: float, on_hand: int, rng: random.Random) -> list[Order]:

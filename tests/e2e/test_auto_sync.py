@@ -13,6 +13,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from tidemark.local.linked import link_both_sandboxes
+
 pytestmark = pytest.mark.e2e
 
 SHOP_SECRET = "shop-webhook-secret"
@@ -34,33 +36,12 @@ def both(stack, api):
     """Master listings with auto sync on, linked and synced to both sandboxes, whose webhooks come
     back to the local API."""
     rows = "\n".join(f"{sku},{20 + n},0,0,true" for n, sku in enumerate(SKUS))
-    api.import_listings("sku,on_hand,committed,safety_buffer,auto_sync\n" + rows + "\n")
-    shop, woo = stack.sandboxes["shopify"], stack.sandboxes["woocommerce"]
-    api.add_channel(
-        {
-            "name": "shop",
-            "type": "shopify",
-            "store_url": shop.url,
-            "webhook_secret": SHOP_SECRET,
-            **shop.credentials,
-        }
+    return link_both_sandboxes(
+        stack,
+        api,
+        "sku,on_hand,committed,safety_buffer,auto_sync\n" + rows + "\n",
+        {"shop": SHOP_SECRET, "woo": WOO_SECRET},
     )
-    api.add_channel(
-        {
-            "name": "woo",
-            "type": "woocommerce",
-            "store_url": woo.url,
-            "webhook_secret": WOO_SECRET,
-            **woo.credentials,
-        }
-    )
-    for channel in ("shop", "woo"):
-        for kind, extra in (("link", {}), ("sync", {"mode": "full"})):
-            job = api.wait_for_job(api.start_job({"channel": channel, "kind": kind, **extra})["id"])
-            assert job["status"] == "completed", job
-    shop.store.connect_webhooks(f"{stack.api_url}/v1/webhooks/shopify/shop", SHOP_SECRET)
-    woo.store.configure_webhook(f"{stack.api_url}/v1/webhooks/woocommerce/woo", WOO_SECRET)
-    return shop.store, woo.store
 
 
 def balance(api, sku: str) -> int:
