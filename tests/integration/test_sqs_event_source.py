@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tidemark.local import faults as runtime_faults
 from tidemark.local import lambdas
 from tidemark.local.deploy import SqsEventSource, _placeholder_zip
 from tidemark.local.pollers import QueuePoller
@@ -130,3 +131,70 @@ def test_one_group_is_delivered_in_order(consumer):
     while time.monotonic() < deadline and len(order) < len(ids):
         time.sleep(0.1)
     assert order == ids
+
+
+@pytest.fixture
+def faults():
+    """The runtime's fault plan, turned off again after the test."""
+    yield runtime_faults.PLAN
+    runtime_faults.PLAN.configure(runtime_faults.RuntimeFaultRates())
+
+
+def test_a_batch_crashed_after_part_of_it_fails_whole_after_its_first_records_were_processed(
+    consumer, faults
+):
+    _, _, _, seen = consumer
+    faults.configure(runtime_faults.RuntimeFaultRates(batch_crash=1.0), seed=3)
+    records = [{"messageId": f"m{n}", "body": json.dumps({"id": f"m{n}"})} for n in range(4)]
+
+    answer = boto3.client("lambda", region_name=REGION).invoke(
+        FunctionName="consumer", Payload=json.dumps({"Records": records}).encode()
+    )
+
+    done = sum(seen.values())
+    assert answer.get("FunctionError") and "batch_crash (injected)" in answer["Payload"].read().decode()
+    assert 0 <= done < 4 and all(seen[f"m{n}"] == (n < done) for n in range(4))
+    assert faults.counts() == {"batch_crash": 1}
+
+
+def test_a_handler_past_its_timeout_did_its_work_and_its_batch_comes_back(consumer, faults):
+    sqs, queue, _, seen = consumer
+    faults.configure(runtime_faults.RuntimeFaultRates(handler_timeout=1.0), seed=3)
+    send(sqs, queue, "g", {"id": "slow"})
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and seen["slow"] < 1:
+        time.sleep(0.05)
+    faults.configure(runtime_faults.RuntimeFaultRates())
+    while time.monotonic() < deadline + 10 and seen["slow"] < 2:
+        time.sleep(0.1)
+
+    assert seen["slow"] >= 2 and faults.counts()["handler_timeout"] >= 1
+
+
+def test_workers_killed_with_messages_in_flight_leave_them_to_come_back(consumer):
+    sqs, queue, _, seen = consumer
+    started, release = threading.Event(), threading.Event()
+
+    def stuck(event, context):
+        for record in event["Records"]:
+            seen[json.loads(record["body"])["id"]] += 1
+        started.set()
+        release.wait(5)
+        return {"batchItemFailures": []}
+
+    lambdas._registry["consumer"] = stuck
+    poller = QueuePoller(
+        SqsEventSource("consumer", queue, batch_size=5, max_concurrency=1, report_failures=True), REGION
+    )
+    send(sqs, queue, "g", {"id": "in-flight"})
+    poller.start()
+    assert started.wait(5)
+    killer = threading.Thread(target=poller.stop, kwargs={"abandon": True})
+    killer.start()
+    release.set()
+    killer.join(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and seen["in-flight"] < 2:  # the fixture's poller, after 1 s
+        time.sleep(0.1)
+
+    assert seen["in-flight"] >= 2

@@ -924,3 +924,18 @@ def test_webhooks_are_dropped_and_reordered_at_the_configured_share(
     assert 0.07 <= injected["webhook_reorder"] / (600 - injected["webhook_drop"]) <= 0.13
     assert len(set(seen)) == len(seen) and seen != sorted(seen)  # each at most once, some out of order
     assert three_hundred_edits() == injected  # the seed replays the same faults
+
+
+def test_a_dropped_webhook_is_delivered_again_when_the_store_retries(
+    receiver: Receiver, hooked_store: HookedStore
+) -> None:
+    store = hooked_store(Faults(FaultRates(webhook_drop=1.0, webhook_retry_seconds=0.2)))
+
+    order = store.place_order([("SKU-00002", 1)])  # an order, a level and a product update: 3 webhooks
+    assert store.webhooks is not None
+    store.webhooks.flush()  # waits for the retries too
+
+    orders = receiver.of("orders/create")
+    assert [d.payload["id"] for d in orders] == [order["id"]]
+    assert {sent.attempt for sent in store.webhooks.sent} == {2}  # each first attempt dropped
+    assert len(receiver.deliveries) == 3 == store.faults.counts()["webhook_drop"]
