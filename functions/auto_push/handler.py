@@ -22,10 +22,10 @@ processor = FailureRecordingFifoProcessor(DeadLetterQueue.AUTO_PUSH, logger)  # 
 
 
 @tracer.capture_method
-def record_handler(record: SQSRecord) -> None:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     message = AutoPushMessage.model_validate_json(record.body)
     logger.set_correlation_id(message.id)
-    for name, value in push_at_once(message).items():
+    for name, value in push_at_once(message, lambda_context).items():
         metrics.add_metric(
             name=f"{message.origin.value.replace('-', '_')}_{name}", unit=MetricUnit.Count, value=value
         )

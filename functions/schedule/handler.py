@@ -1,5 +1,7 @@
 """EventBridge Scheduler's target: a channel's scheduled sync joins the channel's job queue."""
 
+import uuid
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -19,6 +21,11 @@ class ScheduledSync(BaseModel):
 
     channel: str
     mode: SyncMode
+    scheduled_at: datetime  # the firing's time: the same for every delivery of one firing
+
+    def job_id(self) -> str:
+        """The id of this firing's job: a firing delivered again names the job it queued."""
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"tidemark:schedule:{self.channel}:{self.scheduled_at}").hex
 
 
 @logger.inject_lambda_context
@@ -27,7 +34,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     scheduled = ScheduledSync.model_validate(event)
     logger.append_keys(channel=scheduled.channel, mode=scheduled.mode.value)
     try:
-        job = start_job(JobRequest(channel=scheduled.channel, kind=JobKind.SYNC, mode=scheduled.mode))
+        request = JobRequest(channel=scheduled.channel, kind=JobKind.SYNC, mode=scheduled.mode)
+        job = start_job(request, scheduled.job_id())
     except UnknownChannel:
         # A retry cannot help: the schedule outlived its channel.
         logger.warning("scheduled sync of a channel that no longer exists: ignored")

@@ -92,7 +92,7 @@ def adjust(
     once = idempotent_function(
         _apply_keyed,
         data_keyword_argument="keyed",
-        persistence_store=idempotency.store(),
+        persistence_store=idempotency.store("adjust"),
         config=config,
         output_serializer=PydanticSerializer(model=AdjustSummary),
         key_prefix="adjust",

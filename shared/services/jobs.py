@@ -3,6 +3,7 @@ priority, then oldest), and the steps every job's state machine shares."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -73,13 +74,14 @@ class JobConflict(ValueError):
     """The job is not in a status that allows this."""
 
 
-def start_job(request: JobRequest) -> Job:
-    """Queue the job on its channel and start the channel's next job if none runs."""
+def start_job(request: JobRequest, job_id: str | None = None) -> Job:
+    """Queue the job on its channel and start the channel's next job if none runs. With a `job_id`
+    (made from what asked for it, e.g. a schedule's firing), asking again queues nothing more."""
     if channels.get(request.channel) is None:
         raise UnknownChannel(request.channel)
     selected = selected_by_shard(request.skus)
     job = Job(
-        id=uuid.uuid4().hex,
+        id=job_id or uuid.uuid4().hex,
         channel=request.channel,
         kind=request.kind,
         mode=request.mode,
@@ -110,7 +112,8 @@ def selected_by_shard(skus: list[str]) -> dict[int, list[str]]:
 def enqueue(job: Job, selected: dict[int, list[str]]) -> Job:
     """Queue a new job with its selected SKUs and start its queue's next job if none runs."""
     jobs.put_selected(job.id, selected)  # before the job: once it is queued, its SKUs are there
-    jobs.create(job)
+    with contextlib.suppress(jobs.JobExists):  # queued before: dispatch again, as a start may be lost
+        jobs.create(job)
     dispatch(job.channel)
     return jobs.get(job.id)
 

@@ -1,8 +1,10 @@
 """Pushing one batch: master values read now, the channel's batch calls, each result recorded.
 
-A job's push is sent only under a lease taken while its job runs: once a cancel is acknowledged,
-no push leaves. A dry run records what the push would change instead of sending it. Pushes at
-once (auto sync, sync now, a channel edit overwritten) belong to no job.
+A job's push is sent only under a lease taken while its job runs and the batch is not recorded:
+once a cancel is acknowledged no push leaves, and a batch delivered again is not sent again. A dry
+run records what the push would change instead of sending it. Pushes at once (auto sync, sync now,
+a channel edit overwritten) belong to no job: each message is pushed once however often it comes
+(Powertools idempotency on its id).
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
+
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.channels.base import (
     ChannelClient,
@@ -27,7 +32,11 @@ from shared.domain.link import Link
 from shared.domain.messages import AutoPushMessage, PushMessage
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
 from shared.services.jobs import PUSH_LEASE
-from shared.storage import channels, history, jobs, links, listings, secrets
+from shared.storage import channels, history, idempotency, jobs, links, listings, secrets
+
+# How long an auto push's id is remembered: well past the retries that can bring it again (its
+# queue's five receives, the table stream's retries of the change that queued it).
+PUSHED_ONCE_TTL_S = 24 * 60 * 60
 
 
 def push_batch(message: PushMessage) -> Counter[str]:
@@ -52,7 +61,8 @@ def push_batch(message: PushMessage) -> Counter[str]:
         counts["unchanged"] = len(plan.quantities) - len({change.sku for change in changes})
     elif plan.quantities:
         if not jobs.lease(job.id, message.batch_id, datetime.now(UTC) + PUSH_LEASE):
-            counts = Counter(skipped=len(message.skus))  # cancelled: nothing leaves
+            # cancelled, or pushed before (a redelivery: its counts are recorded): nothing leaves
+            counts = Counter(skipped=len(message.skus))
             failures = []
         else:
             try:
@@ -65,9 +75,28 @@ def push_batch(message: PushMessage) -> Counter[str]:
     return counts
 
 
-def push_at_once(message: AutoPushMessage) -> Counter[str]:
+def push_at_once(message: AutoPushMessage, context: LambdaContext | None = None) -> dict[str, int]:
     """Push listings outside any job (auto sync, sync now, a channel edit overwritten): master's
-    values as they are now, recorded on the links and in history under the push's origin."""
+    values as they are now, recorded on the links and in history under the push's origin. A
+    message delivered again (a retried batch, a change streamed again) answers the first push's
+    counts and sends nothing; one that failed keeps no record and is pushed when it comes back."""
+    config = IdempotencyConfig(
+        event_key_jmespath="id",
+        expires_after_seconds=PUSHED_ONCE_TTL_S,
+        lambda_context=context,  # a push cut off by the timeout does not hold its id
+    )
+    once = idempotent_function(
+        _push_at_once,
+        data_keyword_argument="message",
+        persistence_store=idempotency.store("auto-push"),
+        config=config,
+        key_prefix="auto-push",
+    )
+    counts: dict[str, int] = once(message=message)
+    return counts
+
+
+def _push_at_once(message: AutoPushMessage) -> Counter[str]:
     channel = channels.get(message.channel)
     if channel is None:
         return Counter(skipped=len(message.skus))

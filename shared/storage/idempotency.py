@@ -1,7 +1,10 @@
-"""Idempotency records of the console API's requests (Powertools idempotency), in the one table.
+"""Idempotency records (Powertools idempotency), in the one table: the console API's requests and
+the pushes at once (auto-push queue messages).
 
 Access patterns (template.yaml, Table):
 - one request's record, by its Idempotency-Key:  PK=IDEMPOTENCY, SK=<route>#<hash of the key>;
+                                                 TTL expires_at
+- one auto push's record, by its message id:     PK=IDEMPOTENCY, SK=auto-push#<hash of the id>;
                                                  TTL expires_at
 """
 
@@ -16,13 +19,15 @@ from shared.settings import settings
 from shared.storage.aws import client
 
 
-def store() -> DynamoDBPersistenceLayer:
-    """The persistence layer on this container's DynamoDB client (a new stack, a new one)."""
-    return _store(client("dynamodb"), settings().table_name)
+def store(use: str) -> DynamoDBPersistenceLayer:
+    """The persistence layer of one use (its key prefix) on this container's DynamoDB client (a new
+    stack, a new one). One a use: Powertools configures a layer once, by the first config it is
+    given, and keeps that key path and expiry for every later call."""
+    return _store(client("dynamodb"), settings().table_name, use)
 
 
 @cache
-def _store(dynamodb: Any, table_name: str) -> DynamoDBPersistenceLayer:
+def _store(dynamodb: Any, table_name: str, use: str) -> DynamoDBPersistenceLayer:
     return DynamoDBPersistenceLayer(
         table_name=table_name,
         key_attr="PK",

@@ -51,8 +51,12 @@ def _queue_key(job: Job) -> dict[str, str]:
     return {"GSI2PK": f"QUEUE#{job.channel}", "GSI2SK": f"{rank:07d}#{job.created_at.isoformat()}#{job.id}"}
 
 
+class JobExists(RuntimeError):
+    """A job with this id was saved before."""
+
+
 def create(job: Job) -> None:
-    """Save a new job; a queued one joins its channel's queue."""
+    """Save a new job; a queued one joins its channel's queue. JobExists when its id is taken."""
     item = to_item(
         job,
         **key(job.id),
@@ -61,7 +65,12 @@ def create(job: Job) -> None:
         **(_queue_key(job) if job.status is JobStatus.QUEUED else {}),
     )
     item.update(plan_batches={}, plan_complete=False, batches_done=0, in_flight={})
-    table().put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
+    try:
+        table().put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            raise JobExists(job.id) from error
+        raise
 
 
 def find(job_id: str) -> Job | None:
@@ -306,14 +315,20 @@ def release(channel: str, job_id: str) -> None:
 
 
 def lease(job_id: str, batch_id: str, until: datetime) -> bool:
-    """Take a lease for one push batch, only while the job runs; False once it does not."""
+    """Take a lease for one push batch, only while the job runs and only for a batch it has not
+    recorded (a redelivery of a batch pushed before sends nothing again); False otherwise."""
     try:
         table().update_item(
             Key=key(job_id),
             UpdateExpression="SET in_flight.#batch = :until",
-            ConditionExpression="#status = :running",
+            ConditionExpression="#status = :running AND "
+            "(attribute_not_exists(done_batches) OR NOT contains(done_batches, :bid))",
             ExpressionAttributeNames={"#batch": batch_id, "#status": "status"},
-            ExpressionAttributeValues={":until": until.isoformat(), ":running": JobStatus.RUNNING.value},
+            ExpressionAttributeValues={
+                ":until": until.isoformat(),
+                ":running": JobStatus.RUNNING.value,
+                ":bid": batch_id,
+            },
         )
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":

@@ -1,7 +1,8 @@
 """Channels' sync schedules in EventBridge Scheduler: one schedule per channel, named after the
 channel, in the stack's schedule group (template.yaml ScheduleGroup). Each invokes ScheduleFunction
-with {"channel": <name>, "mode": <sync mode>}; the settings (rate, mode, on/off) are also kept on
-the channel (shared.storage.channels), which is what the console shows.
+with {"channel": <name>, "mode": <sync mode>, "scheduled_at": <the firing's time>}; the settings
+(rate, mode, on/off) are also kept on the channel (shared.storage.channels), which is what the
+console shows.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from botocore.exceptions import ClientError
 from shared.domain.channel import Schedule, rate_expression
 from shared.settings import settings
 from shared.storage.aws import client
+
+# EventBridge Scheduler's context attribute: a target's input gets the firing's scheduled time there.
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 
 def put(channel: str, schedule: Schedule, *, exists: bool) -> None:
@@ -28,7 +32,10 @@ def put(channel: str, schedule: Schedule, *, exists: bool) -> None:
         "Target": {
             "Arn": config.schedule_function_arn,
             "RoleArn": config.scheduler_role_arn,
-            "Input": json.dumps({"channel": channel, "mode": schedule.mode.value}),
+            # Scheduler fills in the firing's time: a firing delivered twice queues one job.
+            "Input": json.dumps(
+                {"channel": channel, "mode": schedule.mode.value, "scheduled_at": SCHEDULED_TIME}
+            ),
         },
     }
     scheduler = client("scheduler")

@@ -46,7 +46,11 @@ def test_a_channel_is_added_with_an_hourly_smart_schedule_that_invokes_the_sched
     target = schedule["Target"]
     assert target["Arn"] == schedule_function(stack).arn
     assert target["RoleArn"] == stack.deployment.resources["SchedulerRole"].attributes["Arn"]
-    assert json.loads(target["Input"]) == {"channel": "hourly", "mode": "smart"}
+    assert json.loads(target["Input"]) == {
+        "channel": "hourly",
+        "mode": "smart",
+        "scheduled_at": "<aws.scheduler.scheduled-time>",  # Scheduler fills the firing's time in
+    }
 
 
 def test_a_schedule_changes_only_what_is_given(stack, api):
@@ -56,7 +60,7 @@ def test_a_schedule_changes_only_what_is_given(stack, api):
     assert channel["name"] == "tuned"
     assert channel["schedule"] == {"enabled": True, "rate": "90m", "mode": "full"}
     assert scheduled(stack, "tuned")["ScheduleExpression"] == "rate(90 minutes)"
-    assert json.loads(scheduled(stack, "tuned")["Target"]["Input"]) == {"channel": "tuned", "mode": "full"}
+    assert json.loads(scheduled(stack, "tuned")["Target"]["Input"])["mode"] == "full"
 
     off = api.set_schedule("tuned", {"enabled": False})
     assert off["schedule"] == {"enabled": False, "rate": "90m", "mode": "full"}
@@ -122,7 +126,9 @@ def test_the_openapi_document_has_the_schedule_route(stack, api):
 def test_the_schedule_function_ignores_a_channel_that_is_gone(stack):
     answer = boto3.client("lambda").invoke(
         FunctionName=schedule_function(stack).arn,
-        Payload=json.dumps({"channel": "long-gone", "mode": "full"}).encode(),
+        Payload=json.dumps(
+            {"channel": "long-gone", "mode": "full", "scheduled_at": "2026-03-01T10:00:00Z"}
+        ).encode(),
     )
     assert "FunctionError" not in answer
     assert json.loads(answer["Payload"].read()) == {"job_id": None}
@@ -132,7 +138,9 @@ def test_the_schedule_function_queues_a_sync_of_the_channel(stack, api):
     add_shopify_channel(stack, api, "fired")
     answer = boto3.client("lambda").invoke(
         FunctionName=schedule_function(stack).arn,
-        Payload=json.dumps({"channel": "fired", "mode": "full"}).encode(),
+        Payload=json.dumps(
+            {"channel": "fired", "mode": "full", "scheduled_at": "2026-03-01T10:00:00Z"}
+        ).encode(),
     )
     assert "FunctionError" not in answer, answer["Payload"].read()
     job_id = json.loads(answer["Payload"].read())["job_id"]

@@ -14,7 +14,8 @@ Checked as it runs:
 - a push sends master's values as they are when it is sent: right after a batch of a running job the
   channel holds master's quantity (and price, unless it was edited on the channel since Tidemark last
   read it) for every linked SKU in it, and no push to a fault-free channel fails or conflicts;
-- a batch of a cancelled or finished job, or of a dry run, writes nothing to the channel;
+- a batch of a cancelled or finished job, or of a dry run, or delivered again, writes nothing to the
+  channel;
 - a completed sync counts every planned listing once (planned == pushed + skipped + failed + conflicts);
 - one job runs at a time on the channel, and the watermark only moves forward;
 - the watermark never skips a change: when a smart or full sync completes, every master change
@@ -390,8 +391,13 @@ class SyncConvergence(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.delivered))
     @rule(data=st.data())
     def deliver_again(self, data: st.DataObject) -> None:
-        """At-least-once delivery: a batch already pushed comes again."""
-        self._push(data.draw(st.sampled_from(self.delivered), label="message"))
+        """At-least-once delivery: a batch already pushed (and recorded) comes again: it is not sent."""
+        message = data.draw(st.sampled_from(self.delivered), label="message")
+        before = channel_snapshot(self.store)
+        push_batch(message)
+        assert channel_snapshot(self.store) == before, (
+            f"batch {message.batch_id} of {message.job_id} sent again"
+        )
         self._count("duplicate deliveries")
 
     @precondition(lambda self: bool(self.open_jobs))

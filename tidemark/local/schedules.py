@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -91,7 +91,10 @@ class ScheduleRunner:
         return fired
 
     def _fire(self, target: dict[str, Any], name: str) -> None:
-        arn, payload = target["Arn"], target.get("Input", "{}")
+        # the context attribute Scheduler fills in (the firing's time, whole seconds, as it does)
+        scheduled_time = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        arn = target["Arn"]
+        payload = target.get("Input", "{}").replace("<aws.scheduler.scheduled-time>", scheduled_time)
         if ":states:" in arn:
             self._states.start_execution(
                 stateMachineArn=arn, name=f"{name}-{uuid.uuid4().hex[:12]}", input=payload
