@@ -1,6 +1,6 @@
 """Webhooks on moto: an order line is applied once however its webhooks arrive (duplicated,
-reordered, concurrent), each handler is safe when SQS delivers a message twice, and the door drops
-a duplicate delivery and refuses what it cannot take."""
+reordered, concurrent), and the door drops a duplicate delivery and refuses what it cannot take.
+(The worker and the door delivered twice: test_duplicate_delivery.py.)"""
 
 import json
 import threading
@@ -8,17 +8,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from functions.webhook_worker import handler as worker
 from shared.domain.channel import ChannelType
 from shared.domain.channel_events import OrderLine
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
-from shared.domain.messages import WebhookMessage
 from shared.services.channel_events import handle
 from shared.services.webhooks import MAX_BODY_BYTES, receive
 from shared.storage import links, listings, orders
 from tests.e2e.test_auto_sync import signed
-from tidemark.local.lambdas import LocalContext
 
 pytestmark = pytest.mark.integration
 SECRET = "worker-secret"
@@ -88,35 +85,6 @@ def test_an_order_can_oversell_master(channel):
     assert orders.place(channel, "D", OrderLine("1", sku, 3)) == 3
     listing = listings.get(sku)
     assert listing is not None and (listing.on_hand, listing.syncable_balance) == (-2, 0)
-
-
-def test_the_worker_is_safe_when_sqs_delivers_a_message_twice(channel, api, stack):
-    shop = stack.sandboxes["shopify"].store
-    sku = shop.variants()[0].sku
-    api.import_listings(f"sku,on_hand\n{sku},30\n")
-    api.wait_for_job(api.start_job({"channel": channel, "kind": "link"})["id"])
-    body = json.dumps({"id": 77, "line_items": [{"id": 1, "sku": sku, "quantity": 5}]})
-    message = WebhookMessage(
-        channel=channel, type=ChannelType.SHOPIFY, topic="orders/create", delivery="e1", body=body
-    )
-    record = {
-        "messageId": "m1",
-        "receiptHandle": "r1",
-        "body": message.model_dump_json(),
-        "attributes": {"MessageGroupId": channel, "ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q.fifo",
-        "awsRegion": "us-east-1",
-    }
-    for _ in range(2):
-        answer = worker.lambda_handler(
-            {"Records": [record]},
-            LocalContext("worker", "arn:aws:lambda:us-east-1:123456789012:function:worker", 512, 60),
-        )
-        assert answer == {"batchItemFailures": []}
-    assert on_hand(sku) == 25
 
 
 def test_the_door_drops_a_duplicate_and_refuses_an_oversized_body(channel):

@@ -224,6 +224,7 @@ class WooStore:
         self._orders: dict[int, _Order] = {}
         self._next_id = 100
         self._next_item_id = 0
+        self._api_writes = 0
         self.webhooks: WebhookSender | None = None
         self.webhook_id = webhook_id
         if webhook_url:
@@ -327,6 +328,12 @@ class WooStore:
         """The stock quantity of the first sellable item with this SKU."""
         with self._lock:
             return self._first_sellable(sku).stock_quantity or 0
+
+    @property
+    def api_write_count(self) -> int:
+        """How many item updates the REST API applied (a batch counts each item it updated)."""
+        with self._lock:
+            return self._api_writes
 
     def variants(self) -> list[WooVariant]:
         """Every sellable item, in id order (the order of the SKUs `generate` numbers)."""
@@ -559,6 +566,7 @@ class WooStore:
             if post is None:
                 raise _invalid_id("product", 400)
             self._apply(post, fields)
+            self._api_writes += 1
             self._product_updated(post)
             return self._product_view(post, root)
 
@@ -593,6 +601,7 @@ class WooStore:
         with self._lock:
             post = self._variation_of(product_id, variation_id)
             self._apply(post, fields)
+            self._api_writes += 1
             self._product_updated(post)
             return self._variation_view(post, root)
 
@@ -630,6 +639,7 @@ class WooStore:
                 )
             # one webhook per item and request, with the item as the request left it
             updated = [entry["id"] for entry in answer.get("update", []) if "error" not in entry]
+            self._api_writes += len(updated)
             for item_id in dict.fromkeys(updated):
                 if (post := self._posts.get(item_id)) is not None:  # not deleted by the same batch
                     self._product_updated(post)
