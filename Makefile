@@ -8,7 +8,7 @@ SAM_CLI_VERSION := 1.170.0
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lint typecheck templates unit integration e2e api-fuzz bench install build clean
+.PHONY: demo test lint typecheck templates unit integration e2e api-fuzz soak bench install build clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -56,9 +56,22 @@ TIDEMARK_FUZZ_EXAMPLES ?= 200
 api-fuzz: install
 	TIDEMARK_FUZZ_EXAMPLES=$(TIDEMARK_FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -s tests/e2e/test_api_fuzz.py
 
+# The soak campaign (bench/soak.py, tidemark/soak.py): SOAK_SEEDS seeds of SOAK_SECONDS of workload under
+# faults, each checked for convergence (merged into bench/results.json), then one long run of
+# SOAK_LONG_SECONDS whose report is printed, then the console API fuzzed longer than in `make test`.
+SOAK_SEEDS ?= 20
+SOAK_SECONDS ?= 60
+SOAK_LONG_SECONDS ?= 300
+soak: install
+	$(PY) bench/soak.py --seeds $(SOAK_SEEDS) --seconds $(SOAK_SECONDS)
+	$(PY) bench/soak.py --seeds 1 --first-seed 1000 --seconds $(SOAK_LONG_SECONDS) --no-merge
+	$(MAKE) api-fuzz
+
 # Every bench script runs alone too (python bench/NAME.py); each merges its figures into bench/results.json.
+# The soak has its own target.
 bench: install
-	@for b in bench/*.py; do [ "$$b" = bench/results.py ] && continue; echo "== $$b"; $(PY) $$b || exit 1; done
+	@for b in bench/*.py; do case "$$b" in bench/results.py|bench/soak.py) continue;; esac; \
+		echo "== $$b"; $(PY) $$b || exit 1; done
 
 build: $(SAM_VENV)/.installed
 	$(SAM) build --build-in-source

@@ -1,0 +1,62 @@
+"""The soak campaign over many seeds (issue 8; the campaign itself: tidemark/soak.py).
+
+Each seed runs in a fresh local runtime: set up, --seconds of workload under faults, settle, close
+out with a reconcile and a partial sync per channel, check. Prints each seed's report, and merges
+soak.seeds_run, soak.seeds_converged, soak.max_divergence and soak.faults_injected (all seeds)
+into bench/results.json. Exits 1 unless every seed converged.
+
+    python bench/soak.py                         # 20 seeds (1..20) of 75 s
+    python bench/soak.py --seeds 3 --seconds 300 --first-seed 101
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+
+from results import merge  # bench/ is on the path: scripts run as `python bench/NAME.py`
+
+from tidemark.soak import SoakConfig, SoakReport, captured_logs, run, soak_runtime
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--seeds", type=int, default=20, help="how many seeds (default 20)")
+    parser.add_argument("--first-seed", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=75.0, help="workload seconds a seed (default 75)")
+    parser.add_argument("--skus", type=int, default=40, help="listings in master and each sandbox")
+    parser.add_argument("--rate", type=float, default=3.0, help="workload actions a second")
+    parser.add_argument("--no-merge", action="store_true", help="print only; leave bench/results.json")
+    arguments = parser.parse_args()
+
+    reports: list[SoakReport] = []
+    for seed in range(arguments.first_seed, arguments.first_seed + arguments.seeds):
+        config = SoakConfig(seed=seed, seconds=arguments.seconds, skus=arguments.skus, rate=arguments.rate)
+        started = time.monotonic()
+        with soak_runtime(config) as runtime, captured_logs() as logs:
+            report = run(runtime, config, logs, say=lambda line: print(line, flush=True))
+        reports.append(report)
+        print("\n".join(report.lines()), flush=True)
+        print(f"seed {seed}: {time.monotonic() - started:.0f} s in all", flush=True)
+
+    faults: Counter[str] = Counter()
+    for report in reports:
+        faults.update(report.faults)
+    converged = sum(report.converged for report in reports)
+    figures = {
+        "soak.seeds_run": len(reports),
+        "soak.seeds_converged": converged,
+        "soak.max_divergence": max(len(report.divergence) for report in reports),
+        "soak.faults_injected": sum(faults.values()),
+    }
+    print(f"soak: {converged} of {len(reports)} seeds converged; {figures}", flush=True)
+    print("  faults by kind, all seeds: " + ", ".join(f"{k} {n}" for k, n in sorted(faults.items())))
+    if not arguments.no_merge:
+        merge(figures)
+    return 0 if converged == len(reports) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
