@@ -95,7 +95,7 @@ class LocalRuntime:
     def start(self) -> LocalRuntime:
         from moto import mock_aws
 
-        from tidemark.local import answers, atomic, lambdas
+        from tidemark.local import answers, atomic, lambdas, queries
 
         self._saved_environment = dict(os.environ)
         os.environ.update(LOCAL_ENVIRONMENT)
@@ -103,6 +103,7 @@ class LocalRuntime:
         self._mock.start()
         try:
             lambdas.install_seam()
+            queries.install()
             atomic.make_atomic()
             answers.install()
             self.deployment = deploy(self.template)
@@ -190,7 +191,7 @@ class LocalRuntime:
             poller.start()
 
     def stop(self) -> None:
-        from tidemark.local import answers, atomic, lambdas
+        from tidemark.local import answers, atomic, lambdas, queries
 
         for sandbox in self.sandboxes.values():
             sandbox.server.stop()
@@ -207,6 +208,7 @@ class LocalRuntime:
             self._schedules = None
         lambdas.remove_seam()
         atomic.undo()
+        queries.undo()
         answers.undo()
         if self._mock is not None:
             self._mock.stop()
