@@ -453,28 +453,31 @@ class Workload:
     def reconcile(self) -> bool:
         return self._start({"channel": self._channel().channel, "kind": "reconcile"})
 
-    def _job_action(self, action: str) -> bool:
-        if not self.ledger.jobs:
+    def _job_action(self, action: str, statuses: tuple[str, ...]) -> bool:
+        """Cancel or re-run one of the latest jobs that is in one of `statuses`, if any."""
+        latest = self.ledger.jobs[-10:]
+        for _, job_id in self.rng.sample(latest, len(latest)):
+            if self.api.job(job_id)["status"] in statuses:
+                break
+        else:
             return False
-        _, job_id = self.rng.choice(self.ledger.jobs)
         try:
             answer = self.api.job_action(job_id, action)
-        except ApiError as error:  # a cancel of a finished job, a re-run of a running one: refused
+        except ApiError as error:  # it moved on meanwhile: refused, with the field
             if error.status >= 500 or error.status == 0:
                 self.report.problems.append(
                     f"{action} of job {job_id} answered {error.status}: {error.message}"
                 )
             return False
-        job = answer.get("job", answer)
-        if action == "rerun" and isinstance(job, dict) and job.get("id"):
-            self.ledger.jobs.append((str(job.get("channel")), str(job["id"])))
+        if action == "rerun":
+            self.ledger.jobs.append((str(answer["channel"]), str(answer["id"])))
         return True
 
     def cancel_job(self) -> bool:
-        return self._job_action("cancel")
+        return self._job_action("cancel", ACTIVE_JOBS)
 
     def rerun_job(self) -> bool:
-        return self._job_action("rerun")
+        return self._job_action("rerun", ("failed", "completed_with_errors"))
 
 
 def _shorten_visibility(runtime: LocalRuntime, seconds: int) -> None:
