@@ -329,7 +329,7 @@ def drain(
     for order in planned:
         ordered[order.sku] += order.quantity
     sqs = boto3.client("sqs", region_name=REGION)
-    queues = [settings().webhook_queue_url, settings().auto_push_queue_url]
+    queues = [settings().webhook_queue_url, settings().auto_push_queue_url, settings().push_back_queue_url]
     wrong: dict[str, str] = {}
     while True:
         drained = wait_until_drained(sqs, queues, 5.0)

@@ -13,6 +13,7 @@ class Settings:
     push_queue_url: str
     webhook_queue_url: str
     auto_push_queue_url: str
+    push_back_queue_url: str
     push_dead_letter_queue_url: str
     webhook_dead_letter_queue_url: str
     auto_push_dead_letter_queue_url: str
@@ -35,6 +36,7 @@ def settings() -> Settings:
         push_queue_url=env["PUSH_QUEUE_URL"],
         webhook_queue_url=env["WEBHOOK_QUEUE_URL"],
         auto_push_queue_url=env["AUTO_PUSH_QUEUE_URL"],
+        push_back_queue_url=env["PUSH_BACK_QUEUE_URL"],
         push_dead_letter_queue_url=env["PUSH_DEAD_LETTER_QUEUE_URL"],
         webhook_dead_letter_queue_url=env["WEBHOOK_DEAD_LETTER_QUEUE_URL"],
         auto_push_dead_letter_queue_url=env["AUTO_PUSH_DEAD_LETTER_QUEUE_URL"],

@@ -3,7 +3,10 @@
 
 They go to the auto-push queue, which its own function drains: they never wait behind a running
 job's push batches. Message groups are (channel, SKU shard), as on the push queue, so one
-listing's pushes never race.
+listing's pushes never race. A push over a channel edit goes to the push-back queue instead,
+delayed a few seconds (template.yaml PushBackQueue says why) and drained by the same function;
+it may run beside an auto push of its listing, which is harmless: each sends master's value of
+its moment with the channel's compare-and-set, and a conflict re-reads.
 """
 
 from __future__ import annotations
@@ -53,9 +56,11 @@ def queue_pushes(
                 messages.append(
                     (shard, AutoPushMessage(id=message_id, channel=name, origin=origin, skus=part))
                 )
+    pushing_back = origin is PushOrigin.CHANNEL_EDIT
+    queue_url = settings().push_back_queue_url if pushing_back else settings().auto_push_queue_url
     for entries in chunked(messages, 10):
         answer = client("sqs").send_message_batch(
-            QueueUrl=settings().auto_push_queue_url,
+            QueueUrl=queue_url,
             Entries=[
                 {
                     "Id": str(i),

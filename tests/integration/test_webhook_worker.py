@@ -14,7 +14,10 @@ from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
 from shared.services.channel_events import handle
 from shared.services.webhooks import MAX_BODY_BYTES, receive
-from shared.storage import links, listings, orders
+from shared.settings import settings
+from shared.storage import history, links, listings, orders
+from shared.storage.aws import client
+from tidemark.local.pollers import wait_until_drained
 from tests.e2e.test_auto_sync import signed
 
 pytestmark = pytest.mark.integration
@@ -136,3 +139,52 @@ def test_an_order_moves_its_channels_pushed_quantity_so_the_stock_webhooks_after
     assert handle(channel, ChannelType.SHOPIFY, "inventory_levels/update", level) == {}  # not a hand edit
     hand = json.dumps({"inventory_item_id": 99000005, "available": 50})
     assert handle(channel, ChannelType.SHOPIFY, "inventory_levels/update", hand)["pushed_back"] == 1
+
+
+def test_a_sales_stock_webhook_before_its_order_never_pushes_masters_old_quantity_back(stack, channel):
+    """Found by bench/auto_sync_latency.py: each channel resource is its own webhook message group,
+    so a sale's inventory_levels/update often ran before its orders/create and looked like a hand
+    edit; the push-back sent master's quantity from before the sale back to the channel for a
+    moment (an oversell window). Push-backs now wait a few seconds (template.yaml PushBackQueue),
+    by which time the order is in master."""
+    shop = stack.sandboxes["shopify"].store
+    variant = next(v for v in shop.variants() if v.quantity >= 5 and v.status == "ACTIVE")
+    listings.put_many(
+        [Listing(sku=variant.sku, on_hand=variant.quantity, auto_sync=True, updated_at=datetime.now(UTC))]
+    )
+    links.put_many(
+        [
+            Link(
+                sku=variant.sku,
+                channel=channel,
+                status=LinkStatus.LINKED,
+                variant_id=variant.variant_id,
+                product_id=variant.product_id,
+                inventory_item_id=variant.inventory_item_id,
+                location_id=variant.location_id,
+                matched_value=variant.sku,
+                last_pushed_quantity=variant.quantity,
+                last_observed_quantity=variant.quantity,
+                sync_state=SyncState.IN_SYNC,
+                updated_at=datetime.now(UTC),
+            )
+        ]
+    )
+    sold = variant.quantity - 2
+    order = shop.place_order([(variant.sku, 2)])
+    assert shop.quantity(variant.sku) == sold
+    item = int(variant.inventory_item_id.rsplit("/", 1)[-1])
+    level = json.dumps({"inventory_item_id": item, "available": sold})
+    assert handle(channel, ChannelType.SHOPIFY, "inventory_levels/update", level)["pushed_back"] == 1
+    assert wait_until_drained(client("sqs"), [settings().auto_push_queue_url], 30)  # then the order comes
+    body = json.dumps({"id": order["id"], "line_items": [{"id": 1, "sku": variant.sku, "quantity": 2}]})
+    assert handle(channel, ChannelType.SHOPIFY, "orders/create", body)["taken"] == 2
+
+    assert wait_until_drained(
+        client("sqs"), [settings().auto_push_queue_url, settings().push_back_queue_url], 60
+    )
+    assert on_hand(variant.sku) == sold
+    assert shop.quantity(variant.sku) == sold
+    entries, _ = history.for_listing(variant.sku, channel=channel)
+    pushed = [e.to_value for e in entries if e.field == "quantity"]
+    assert str(variant.quantity) not in pushed, pushed

@@ -124,21 +124,22 @@ class QueuePoller:
         }
 
 
+HELD = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
+
+
 def wait_until_drained(sqs: Any, queue_urls: list[str], timeout_s: float) -> bool:
-    """True once no queue holds a visible or in-flight message."""
+    """True once no queue holds a visible, in-flight or delayed message."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         counts = [
-            sqs.get_queue_attributes(
-                QueueUrl=url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            )["Attributes"]
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(HELD))["Attributes"]
             for url in queue_urls
         ]
-        if all(
-            int(c["ApproximateNumberOfMessages"]) + int(c["ApproximateNumberOfMessagesNotVisible"]) == 0
-            for c in counts
-        ):
+        if all(sum(int(c[name]) for name in HELD) == 0 for c in counts):
             return True
         time.sleep(0.1)
     return False
