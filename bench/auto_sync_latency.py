@@ -31,11 +31,10 @@ Where the time goes, from in-process stamps on the same orders (the code is not 
 module functions are wrapped): master took the order (shared.storage.orders.place returned in
 the webhook worker; its own duration too), auto sync queued the listing (queue_pushes called
 from the stream's auto-sync function), and the other store held it; the latency and the order
-line's duration by fifth of the run; the table's items and stream records in moto at the first
-order and at the end; from bench/sync_scaling.py's time_handlers, each function's invocations
-and time in the run.
+line's duration by fifth of the run; from bench/sync_scaling.py's time_handlers, each
+function's invocations and time in the run.
 
-Reached every channel: after the last order, a drain (the webhook and auto-push queues empty and
+Reached every channel: after the last order, a drain (the webhook, auto-push and push-back queues empty and
 every store settled, at most --drain-timeout seconds), then for every order's SKU: master's on
 hand is its start less everything ordered of it (no order lost, none taken twice), and both
 sandboxes hold master's syncable balance. The share of orders whose SKU passes; goal 100 %.
@@ -45,11 +44,7 @@ size, autosync.orders, into bench/results.json.
 
 Local mode is moto in-process (one DynamoDB request at a time: tidemark/local/atomic.py), every
 handler in the same Python process, on the same cores as the sandboxes and the bench: the
-latencies are local mode's, not AWS's. moto's transact_write_items deep-copies the whole table,
-its stream records included, once for each item it writes; local mode never trims the stream
-(its pollers read it with get_records), so every order's transaction costs more than the last:
-at 5 orders a second the stack falls behind from the first orders, and the default run takes
-hours to drain (`--orders 100` some fifteen minutes).
+latencies are local mode's, not AWS's.
 
     python bench/auto_sync_latency.py                       # 500 orders at 5 a second on Shopify
     python bench/auto_sync_latency.py --orders 100 --rate 10 --source woocommerce
@@ -82,7 +77,7 @@ from tidemark.api_client import ConsoleApi
 from tidemark.local.linked import link_both_sandboxes
 from tidemark.local.pollers import wait_until_drained
 from tidemark.local.runtime import LocalRuntime
-from tidemark.local.template import ACCOUNT_ID, REGION
+from tidemark.local.template import REGION
 
 SHOP_SECRET = "bench-shop-webhook-secret"
 WOO_SECRET = "bench-woo-webhook-secret"
@@ -371,20 +366,6 @@ def still_wrong(ordered: Counter[str], shop: Any, woo: Any, on_hand: int) -> dic
     return wrong
 
 
-def table_size() -> tuple[int, int]:
-    """(items, stream records) of the table in moto: what each of its transactions deep-copies."""
-    from moto.dynamodb.models import dynamodb_backends
-
-    table = dynamodb_backends[ACCOUNT_ID][REGION].tables[settings().table_name]
-    for _ in range(10):
-        try:
-            shard = table.stream_shard
-            return sum(1 for _ in table.all_items()), len(shard.items) if shard is not None else 0
-        except RuntimeError:  # changed while counted
-            time.sleep(0.05)
-    return -1, -1
-
-
 def stage_stamps(planned: list[Order], stamps: Stamps) -> None:
     with stamps.lock:
         for order in planned:
@@ -407,7 +388,6 @@ def report(
     drain_s: float,
     source: str,
     other: str,
-    sizes: tuple[tuple[int, int], tuple[int, int]],
     ended: float,
 ) -> dict[str, float]:
     latencies, bounds = latencies_of(planned, ended)
@@ -489,14 +469,6 @@ def report(
         ),
         flush=True,
     )
-    (items_before, records_before), (items_after, records_after) = sizes
-    print(
-        f"  the table in moto: {items_before:,} items and {records_before:,} stream records at the first "
-        f"order, {items_after:,} and {records_after:,} at the end (moto's transact_write_items "
-        "deep-copies the table, its stream records included, once per item it writes, under the lock "
-        "every DynamoDB request takes in local mode)",
-        flush=True,
-    )
     functions = ", ".join(
         f"{name} {invocations.count[name]} ({invocations.seconds[name]:.1f} s)"
         for name in sorted(invocations.count)
@@ -564,7 +536,6 @@ def main() -> None:
         invocations = time_handlers(runtime)
         watcher = Watcher(other_store, arguments.poll_ms / 1000)
         watcher.start()
-        size_before = table_size()
         try:
             placing_s = place_all(planned, source_store, watcher)
             wrong, drain_s = drain(planned, shop, woo, watcher, arguments.on_hand, arguments.drain_timeout)
@@ -573,9 +544,8 @@ def main() -> None:
             watcher.stop()
             undo()
         stage_stamps(planned, stamps)
-        sizes = (size_before, table_size())
         figures = report(
-            planned, stamps, wrong, invocations, placing_s, drain_s, arguments.source, other, sizes, ended
+            planned, stamps, wrong, invocations, placing_s, drain_s, arguments.source, other, ended
         )
     print(f"auto sync: {time.perf_counter() - started:.0f} s in all", flush=True)
     if not arguments.no_merge:
