@@ -17,8 +17,8 @@ from shared.services.webhooks import MAX_BODY_BYTES, receive
 from shared.settings import settings
 from shared.storage import history, links, listings, orders
 from shared.storage.aws import client
-from tidemark.local.pollers import wait_until_drained
 from tests.e2e.test_auto_sync import signed
+from tidemark.local.pollers import wait_until_drained
 
 pytestmark = pytest.mark.integration
 SECRET = "worker-secret"
