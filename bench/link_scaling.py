@@ -128,20 +128,18 @@ def run(size: str, variants: int) -> dict[str, float]:
             run_job(job_id)
         elapsed = time.perf_counter() - started
         job = jobs.get(job_id)
-        peak = peak_step_mb("bench")
-    figures = {
-        f"link.variants_per_s.{size}": round(variants / elapsed, 1),
-        f"link.requests_per_variant.{size}": round(requests["dynamodb"] / variants, 3),
-        f"link.peak_mb.{size}": round(peak, 1),
-    }
-    print(
-        f"{size:>5}: {job.counts.linked} of {variants} linked in {elapsed:.1f} s "
-        f"({figures[f'link.variants_per_s.{size}']} variants/s), "
-        f"{requests['dynamodb']} DynamoDB requests "
-        f"({figures[f'link.requests_per_variant.{size}']} a variant), "
-        f"peak {figures[f'link.peak_mb.{size}']} MB a step",
-        flush=True,
-    )
+        figures = {
+            f"link.variants_per_s.{size}": round(variants / elapsed, 1),
+            f"link.requests_per_variant.{size}": round(requests["dynamodb"] / variants, 3),
+        }
+        print(
+            f"{size:>5}: {job.counts.linked} of {variants} linked in {elapsed:.1f} s "
+            f"({figures[f'link.variants_per_s.{size}']} variants/s), {requests['dynamodb']} DynamoDB "
+            f"requests ({figures[f'link.requests_per_variant.{size}']} a variant); then memory, traced",
+            flush=True,
+        )
+        figures[f"link.peak_mb.{size}"] = round(peak_step_mb("bench"), 1)
+    print(f"{size:>5}: peak {figures[f'link.peak_mb.{size}']} MB a step", flush=True)
     return figures
 
 
