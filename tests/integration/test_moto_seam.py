@@ -103,7 +103,8 @@ def test_a_handler_error_comes_back_as_a_function_error(seam):
 
 
 def test_reads_answered_as_json_at_once_equal_what_moto_serializes():
-    """tidemark/local/answers.py writes moto's read results out itself: the same answer, faster."""
+    """tidemark/local/answers.py writes moto's read results out itself: the same answer, faster (a
+    stream record's creation time included)."""
     from tidemark.local import answers
 
     with mock_aws():
@@ -119,7 +120,15 @@ def test_reads_answered_as_json_at_once_equal_what_moto_serializes():
                 {"AttributeName": "SK", "AttributeType": "S"},
             ],
             BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
+        streams = boto3.client(  # moto serves streams at "/", which botocore leaves out
+            "dynamodbstreams",
+            region_name="us-east-1",
+            endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com/",
+        )
+        stream = dynamodb.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]["ShardId"]
         for n in range(3):
             item = {
                 "PK": {"S": "P"},
@@ -141,6 +150,11 @@ def test_reads_answered_as_json_at_once_equal_what_moto_serializes():
                     Limit=2,
                 ),
                 dynamodb.scan(TableName="t")["Items"],
+                streams.get_records(
+                    ShardIterator=streams.get_shard_iterator(
+                        StreamArn=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+                    )["ShardIterator"]
+                )["Records"],
             )
 
         moto_answers = reads()
