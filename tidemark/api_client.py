@@ -204,5 +204,6 @@ class ConsoleApi:
             if job["status"] in FINISHED:
                 return job
             if time.monotonic() > deadline:
-                raise ApiError(0, f"job {job_id} is still {job['status']} after {timeout_s:.0f} s")
+                shown = {k: job[k] for k in ("kind", "mode", "started_at", "counts", "error") if job.get(k)}
+                raise ApiError(0, f"job {job_id} is still {job['status']} after {timeout_s:.0f} s: {shown}")
             time.sleep(0.25)
