@@ -21,10 +21,14 @@ class ScheduledSync(BaseModel):
 
     channel: str
     mode: SyncMode
-    scheduled_at: datetime  # the firing's time: the same for every delivery of one firing
+    # The firing's time, the same for every delivery of one firing. A schedule saved before its
+    # input carried it still fires; saving it again makes a firing delivered twice queue one job.
+    scheduled_at: datetime | None = None
 
     def job_id(self) -> str:
         """The id of this firing's job: a firing delivered again names the job it queued."""
+        if self.scheduled_at is None:
+            return uuid.uuid4().hex
         return uuid.uuid5(uuid.NAMESPACE_URL, f"tidemark:schedule:{self.channel}:{self.scheduled_at}").hex
 
 
