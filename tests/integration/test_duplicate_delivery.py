@@ -358,7 +358,7 @@ def test_a_link_step_run_again_links_and_counts_once(stack, skus, step):
     assert effects(stack, mine, job.id) == once
 
 
-def test_a_scheduled_sync_fired_again_queues_one_job(api):
+def test_a_scheduled_sync_fired_again_queues_one_job(api, skus):  # skus: the channels are added
     def syncs() -> set[str]:
         return {job.id for job in jobs.for_channel(SHOP, 200, None, JobKind.SYNC)}
 
