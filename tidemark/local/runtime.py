@@ -95,7 +95,7 @@ class LocalRuntime:
     def start(self) -> LocalRuntime:
         from moto import mock_aws
 
-        from tidemark.local import answers, atomic, lambdas, queries
+        from tidemark.local import answers, atomic, lambdas, queries, queues
 
         self._saved_environment = dict(os.environ)
         os.environ.update(LOCAL_ENVIRONMENT)
@@ -106,6 +106,7 @@ class LocalRuntime:
             queries.install()
             atomic.make_atomic()
             answers.install()
+            queues.install()
             self.deployment = deploy(self.template)
             os.environ.update(handler_environment(self.deployment))
             os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
@@ -191,7 +192,7 @@ class LocalRuntime:
             poller.start()
 
     def stop(self) -> None:
-        from tidemark.local import answers, atomic, lambdas, queries
+        from tidemark.local import answers, atomic, lambdas, queries, queues
 
         for sandbox in self.sandboxes.values():
             sandbox.server.stop()
@@ -210,6 +211,7 @@ class LocalRuntime:
         atomic.undo()
         queries.undo()
         answers.undo()
+        queues.undo()
         if self._mock is not None:
             self._mock.stop()
             self._mock = None
