@@ -344,3 +344,9 @@ def fail(job_id: str, error: str) -> Job:
     jobs.release(job.channel, job_id)
     dispatch(job.channel)
     return job
+
+
+def run_ended(job_id: str, status: str, reason: str) -> Job:
+    """The job's execution ended outside its own steps (a step failed past its Catch, it timed out,
+    it was aborted): a job it left queued or running fails, and its channel runs its next job."""
+    return fail(job_id, f"its run ended {status} ({reason}) before the job did: re-run the job")

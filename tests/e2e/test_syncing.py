@@ -241,6 +241,22 @@ def test_a_partly_failed_job_reruns_on_current_data(linked, api):
     assert (again["counts"]["pushed"], again["counts"]["skipped"]) == (1, 1)
 
 
+def test_a_job_whose_run_dies_outside_its_catch_fails_and_frees_its_channel(linked, api, monkeypatch):
+    # The job's first step fails outside any Catch: its execution ends FAILED with the job still
+    # queued and holding its channel. The execution's status change fails the job instead.
+    from shared.services import jobs
+
+    def broken(start):
+        raise RuntimeError("the start step broke")
+
+    monkeypatch.setattr(jobs, "begin", broken)
+    died = api.wait_for_job(api.start_job({"channel": "shop", "kind": "sync", "mode": "partial"})["id"], timeout_s=60)
+    assert died["status"] == "failed", died
+    assert "FAILED" in died["error"] and "the start step broke" in died["error"] and "re-run" in died["error"]
+    monkeypatch.undo()
+    sync(api, "shop", "partial")  # the channel runs its next job
+
+
 def test_history_is_newest_first_and_paged(linked, api):
     for on_hand in (1, 2, 3):
         api.import_listings(f"sku,on_hand\nSKU-00060,{on_hand}\n")

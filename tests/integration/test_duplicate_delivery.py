@@ -319,11 +319,14 @@ def job_step(step: str, mine: list[str]) -> tuple[str, dict[str, Any]]:
     job = running_job("steps", JobKind.SYNC, mode=SyncMode.FULL)
     if step == "planned":
         jobs.record_shard_plan(job.id, 0, batches=1, listings=len(mine))  # what planning sent
+    if step == "run_ended":  # EventBridge: the job's execution failed outside its steps
+        detail = {"name": job.id, "status": "FAILED", "error": "States.Runtime", "cause": "it broke"}
+        return job.id, {"detail-type": "Step Functions Execution Status Change", "detail": detail}
     error = {"Error": "States.Timeout", "Cause": "took too long"}
     return job.id, {"step": step, "job_id": job.id, **({"error": error} if step == "fail" else {})}
 
 
-@pytest.mark.parametrize("step", ["start", "planned", "progress", "finish", "fail", "flags"])
+@pytest.mark.parametrize("step", ["start", "planned", "progress", "finish", "fail", "flags", "run_ended"])
 def test_a_job_step_run_again_moves_the_job_once(stack, skus, step):
     mine = skus()
     job_id, event = job_step(step, mine)

@@ -63,6 +63,14 @@ class StreamEventSource:
 
 
 @dataclass(frozen=True)
+class EventRule:
+    """An EventBridge rule that invokes a function with the events its pattern matches."""
+
+    function: str
+    pattern: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     path: str
@@ -78,6 +86,7 @@ class Deployment:
     event_sources: list[SqsEventSource] = field(default_factory=list)
     stream_sources: list[StreamEventSource] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
+    rules: list[EventRule] = field(default_factory=list)
     schedule_groups: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
 
@@ -93,6 +102,9 @@ class _Deployer:
         self.result = Deployment(stack_name)
         self.resolve = Resolver(self.template, stack_name, self.ref, self.get_att)
         self._in_progress: set[str] = set()
+        # (function, pattern): resolved once every resource is deployed, since a rule's pattern
+        # may name a resource that needs its function (a state machine that runs it)
+        self._rule_patterns: list[tuple[str, Any]] = []
         region = REGION
         self.aws: Callable[[str], Any] = lambda service: boto3.client(service, region_name=region)  # type: ignore[call-overload]
         self._deployers: dict[str, Callable[[str, dict[str, Any]], Deployed]] = {
@@ -110,6 +122,7 @@ class _Deployer:
         self.aws("iam").create_role(RoleName=LOCAL_ROLE, AssumeRolePolicyDocument="{}")
         for logical_id in self.template["Resources"]:
             self.deploy(logical_id)
+        self.result.rules = [EventRule(name, self.resolve(pattern)) for name, pattern in self._rule_patterns]
         self.result.outputs = {
             name: str(self.resolve(spec["Value"])) for name, spec in self.template.get("Outputs", {}).items()
         }
@@ -259,6 +272,8 @@ class _Deployer:
                     ),
                 )
             )
+        elif event["Type"] == "EventBridgeRule":
+            self._rule_patterns.append((function.name, p["Pattern"]))
         elif event["Type"] == "HttpApi":
             api = p.get("ApiId", {}).get("Ref")
             default = (

@@ -1,5 +1,6 @@
 """The whole stack on one laptop: template.yaml deployed into moto, handlers in-process,
-SQS event sources polled, schedules fired, the HTTP API on 127.0.0.1, and sandbox stores.
+SQS event sources polled, schedules fired, executions' status changes sent to their rules,
+the HTTP API on 127.0.0.1, and sandbox stores.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class LocalRuntime:
         self._mock: Any = None
         self._pollers: list[Any] = []
         self._schedules: Any = None
+        self._executions: Any = None
         self._api_server: Any = None
 
     def start(self) -> LocalRuntime:
@@ -122,6 +124,7 @@ class LocalRuntime:
         return self
 
     def _start_workers(self) -> None:
+        from tidemark.local.executions import ExecutionEvents
         from tidemark.local.http_api import HttpApi
         from tidemark.local.pollers import QueuePoller
         from tidemark.local.schedules import ScheduleRunner
@@ -136,6 +139,8 @@ class LocalRuntime:
             poller.start()
         self._schedules = ScheduleRunner(self.deployment.schedule_groups, region)
         self._schedules.start()
+        self._executions = ExecutionEvents(self.deployment.rules, region)
+        self._executions.start()
         self._api_server = serve_in_thread(HttpApi(self.deployment.routes, region).app, port=self.port)
         self.api_url = self._api_server.url
 
@@ -207,6 +212,9 @@ class LocalRuntime:
         if self._schedules is not None:
             self._schedules.stop()
             self._schedules = None
+        if self._executions is not None:
+            self._executions.stop()
+            self._executions = None
         lambdas.remove_seam()
         atomic.undo()
         queries.undo()

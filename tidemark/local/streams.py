@@ -34,9 +34,9 @@ def matches(pattern: Any, value: Any) -> bool:
         )
     if isinstance(pattern, list):
         if any(isinstance(p, dict) for p in pattern):
-            raise ValueError(f"local mode reads only plain values in a stream filter, not {pattern}")
+            raise ValueError(f"local mode reads only plain values in an event pattern, not {pattern}")
         return value in pattern
-    raise ValueError(f"a stream filter's leaves list their values: {pattern!r}")
+    raise ValueError(f"an event pattern's leaves list their values: {pattern!r}")
 
 
 class StreamPoller:
