@@ -25,7 +25,7 @@ from shared.channels.base import ChannelError
 from shared.console_api import ConsoleResolver
 from shared.domain.dlq import DeadLetterQueue
 from shared.domain.importing import ImportRejected
-from shared.domain.job import JobKind, JobStatus
+from shared.domain.job import Job, JobKind, JobStatus
 from shared.domain.listing import CreatedBy, Listing
 from shared.domain.selection import FilterError
 from shared.services import adjusting, channels, dlq, flags, jobs, listings
@@ -39,8 +39,9 @@ from shared.services.channels import (
     UnknownChannel,
 )
 from shared.services.dlq import RedriveRequest
-from shared.services.flags import FlagRequest, SyncNowRequest
+from shared.services.flags import FlagRequest, SyncNowRequest, SyncNowSummary
 from shared.services.jobs import JobConflict, JobRequest, UnknownSkus
+from shared.services.once import apply_once
 from shared.services.schedules import ScheduleRequest, set_schedule
 from shared.storage import channels as channel_store
 from shared.storage import history
@@ -52,6 +53,11 @@ from shared.storage.jobs import JobNotFound
 logger = Logger()
 tracer = Tracer(patch_modules=("botocore", "httpx"))
 app = ConsoleResolver()
+
+# A client that sends a change again (its answer lost) with the same key gets the first answer.
+IdempotencyKey = Annotated[
+    str | None, Header(min_length=1, max_length=255, description="sent again: applied once")
+]
 
 TITLE = "Tidemark console API"
 _error, _field_error = console_api.error, console_api.field_error
@@ -155,12 +161,7 @@ def show_listing(sku: str) -> dict[str, Any]:
 
 
 @app.post("/v1/listings/adjust", summary="Change on hand or committed: of one listing, or a CSV of them")
-def adjust(
-    request: AdjustRequest,
-    idempotency_key: Annotated[
-        str | None, Header(min_length=1, max_length=255, description="sent again: applied once")
-    ] = None,
-) -> dict[str, Any]:
+def adjust(request: AdjustRequest, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
     summary = adjusting.adjust(request, idempotency_key, app.lambda_context)
     return {**summary.model_dump(mode="json"), "listing": summary.listing and _listing(summary.listing)}
 
@@ -174,8 +175,10 @@ def set_auto_sync(request: FlagRequest) -> Response[Any]:
 
 
 @app.post("/v1/listings/sync-now", summary="Push listings to their channels now; turns auto sync on")
-def sync_now(request: SyncNowRequest) -> Response[Any]:
-    return Response(202, content_types.APPLICATION_JSON, flags.sync_now(request).model_dump(mode="json"))
+def sync_now(request: SyncNowRequest, idempotency_key: IdempotencyKey = None) -> Response[Any]:
+    context = app.lambda_context
+    summary = apply_once("sync-now", idempotency_key, request, flags.sync_now, SyncNowSummary, context)
+    return Response(202, content_types.APPLICATION_JSON, summary.model_dump(mode="json"))
 
 
 @app.get("/v1/settings/auto-sync-rules", summary="The auto-sync flag new listings get, by how they came")
@@ -218,8 +221,8 @@ def put_schedule(name: str, request: ScheduleRequest) -> dict[str, Any]:
 
 
 @app.post("/v1/jobs", summary="Queue a link, re-link, reconcile or sync job on its channel")
-def start_job(request: JobRequest) -> Response[Any]:
-    job = jobs.start_job(request)
+def start_job(request: JobRequest, idempotency_key: IdempotencyKey = None) -> Response[Any]:
+    job = apply_once("jobs", idempotency_key, request, jobs.start_job, Job, app.lambda_context)
     return Response(202, content_types.APPLICATION_JSON, job.model_dump(mode="json"))
 
 

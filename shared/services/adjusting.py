@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -24,11 +22,8 @@ from shared.domain.fields import FieldRule
 from shared.domain.importing import ImportRejected, RowError
 from shared.domain.listing import AdjustReason, Listing, Sku
 from shared.services.jobs import UnknownSkus
-from shared.storage import idempotency, listings
-
-# How long an Idempotency-Key is remembered: a request sent again within this is answered as
-# the first time and changes nothing.
-KEY_TTL_S = 24 * 60 * 60
+from shared.services.once import apply_once
+from shared.storage import listings
 
 
 class AdjustRequest(BaseModel):
@@ -67,42 +62,11 @@ class AdjustSummary(BaseModel):
     listing: Listing | None = None  # one listing's change: the listing after it
 
 
-class _Keyed(BaseModel):
-    """What the idempotency record is keyed by (the header) and checked against (the request)."""
-
-    key: str
-    request: AdjustRequest
-
-
 def adjust(
     request: AdjustRequest, idempotency_key: str | None = None, context: LambdaContext | None = None
 ) -> AdjustSummary:
-    """Apply the change or the file. With an Idempotency-Key, a request sent again is answered as
-    the first time and changes nothing more; the same key with another request is refused
-    (IdempotencyValidationError), as is one sent while the first is still running
-    (IdempotencyAlreadyInProgressError). A failed request keeps no record: it can be sent again."""
-    if idempotency_key is None:
-        return _apply(request)
-    config = IdempotencyConfig(
-        event_key_jmespath="key",
-        payload_validation_jmespath="request",
-        expires_after_seconds=KEY_TTL_S,
-        lambda_context=context,  # a request cut off by the timeout does not hold its key for a day
-    )
-    once = idempotent_function(
-        _apply_keyed,
-        data_keyword_argument="keyed",
-        persistence_store=idempotency.store("adjust"),
-        config=config,
-        output_serializer=PydanticSerializer(model=AdjustSummary),
-        key_prefix="adjust",
-    )
-    summary: AdjustSummary = once(keyed=_Keyed(key=idempotency_key, request=request))
-    return summary
-
-
-def _apply_keyed(keyed: _Keyed) -> AdjustSummary:
-    return _apply(keyed.request)
+    """Apply the change or the file; with an Idempotency-Key, once (shared/services/once.py)."""
+    return apply_once("adjust", idempotency_key, request, _apply, AdjustSummary, context)
 
 
 def _apply(request: AdjustRequest) -> AdjustSummary:
