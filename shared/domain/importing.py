@@ -54,12 +54,16 @@ class ListingRow(SkuRow):
     status: ListingStatus | None = None
     auto_sync: bool | None = None
 
+    def given(self) -> dict[str, Any]:
+        """The cells this row gives (an empty cell gives nothing), by column."""
+        return self.model_dump(exclude_unset=True, exclude_none=True)
+
     def apply_to(
         self, current: Listing | None, at: datetime, created_by: CreatedBy, auto_sync: bool = False
     ) -> Listing:
         """The listing after this row: a new one takes how it was created and, unless the row sets
         it, the auto-sync flag the rules give (`auto_sync`)."""
-        given = self.model_dump(exclude_unset=True, exclude_none=True)
+        given = self.given()
         if current is None:
             return Listing(**{"auto_sync": auto_sync, **given}, created_by=created_by, updated_at=at)
         updated = current.model_copy(update=given)

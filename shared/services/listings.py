@@ -20,7 +20,8 @@ class ImportSummary:
 
 
 def import_listings(csv_text: str, created_by: CreatedBy = CreatedBy.FILE_IMPORT) -> ImportSummary:
-    """Create or update listings from CSV; links are kept. Raises ImportRejected, writing nothing.
+    """Create or update listings from CSV; links are kept, and a listing updated gets only the
+    columns its row gives (a sale taken meanwhile is kept). Raises ImportRejected, writing nothing.
     New listings start with the auto-sync flag the rules give for `created_by` (unless their row
     sets it). When listings were created, every channel with "link after build" on gets a re-link
     job."""
@@ -28,7 +29,13 @@ def import_listings(csv_text: str, created_by: CreatedBy = CreatedBy.FILE_IMPORT
     now = datetime.now(UTC)
     current = listings.get_many(row.sku for row in rows)
     auto_sync = rules.get().default_for(created_by)
-    listings.put_many(row.apply_to(current.get(row.sku), now, created_by, auto_sync) for row in rows)
+    after = [(row, row.apply_to(current.get(row.sku), now, created_by, auto_sync)) for row in rows]
+    listings.put_many(listing for row, listing in after if row.sku not in current)
+    listings.update_columns(
+        (listing, row.given().keys() - {"sku"})
+        for row, listing in after
+        if row.sku in current and listing is not current[row.sku]
+    )
     created = len(rows) - len(current)
     link_jobs = []
     if created:

@@ -2,6 +2,7 @@
 
 Access patterns (template.yaml, Table):
 - get / put one listing by SKU:              PK=LISTING#<sku>, SK=LISTING
+- an import's columns of a listing:          UpdateItem of those attributes on the same key
 - adjust a quantity, set the auto-sync flag: UpdateItem on the same key, with a condition
 - get many by SKU (push, link):              BatchGetItem on the same keys
 - every listing, a shard at a time (link,    GSI2PK=LISTINGS#<shard>, GSI2SK=<sku>
@@ -15,6 +16,7 @@ change index with it; the auto-sync flag changes nothing pushed and moves neithe
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -67,6 +69,39 @@ def put_many(listings: Iterable[Listing]) -> None:
                     **_change_keys(listing.sku, listing.updated_at),
                 )
             )
+
+
+def update_columns(updates: Iterable[tuple[Listing, Iterable[str]]]) -> None:
+    """For each listing, write the attributes named (with its time and change-index entry) in
+    place, so that a change to another one meanwhile (a sale's on hand) is kept; a listing
+    deleted meanwhile is put whole. One UpdateItem a listing, UPDATE_THREADS at a time (on the
+    table's client, which takes plain values as the table does: a resource is not thread-safe)."""
+    dynamodb, name = table().meta.client, table().name
+    with ThreadPoolExecutor(UPDATE_THREADS) as pool:
+        writes = [pool.submit(_update_columns, dynamodb, name, listing, cols) for listing, cols in updates]
+        for write in writes:
+            write.result()
+
+
+UPDATE_THREADS = 16
+
+
+def _update_columns(dynamodb: Any, table_name: str, listing: Listing, columns: Iterable[str]) -> None:
+    item = to_item(listing, **_change_keys(listing.sku, listing.updated_at))
+    names = [*dict.fromkeys(columns), "updated_at", "GSI3PK", "GSI3SK"]
+    try:
+        dynamodb.update_item(
+            TableName=table_name,
+            Key=key(listing.sku),
+            UpdateExpression="SET " + ", ".join(f"#n{i} = :v{i}" for i in range(len(names))),
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames={f"#n{i}": name for i, name in enumerate(names)},
+            ExpressionAttributeValues={f":v{i}": item[name] for i, name in enumerate(names)},
+        )
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+        put_many([listing])
 
 
 def adjust(adjustment: Adjustment, reason: AdjustReason, at: datetime) -> tuple[Listing, bool]:

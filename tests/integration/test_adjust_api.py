@@ -193,3 +193,26 @@ def test_a_file_over_the_row_limit_is_refused_before_any_write(stocked):
     assert refused.value.status == 400
     assert f"at most {MAX_FILE_ROWS} rows" in refused.value.message
     assert item("FILE-1") == before
+
+
+@pytest.mark.parametrize(
+    ("csv", "price"), [("sku,price\nADJ-6,12.50\n", "12.50"), ("sku,on_hand,price\nADJ-6,,13.75\n", "13.75")]
+)
+def test_an_import_keeps_a_sale_taken_while_it_ran(stocked, monkeypatch, csv, price):
+    # A price file read the listing, then a sale took 2 off before the import wrote: the import
+    # sets the cells it gives (an empty one gives nothing) and leaves on hand to the sale.
+    api = stocked
+    read = listing_store.get_many
+
+    def read_then_sell(skus):
+        found = read(skus)
+        monkeypatch.setattr(listing_store, "get_many", read)
+        api.adjust({"sku": "ADJ-6", "delta": -2, "reason": "sales_order"})
+        return found
+
+    on_hand = api.listing("ADJ-6")["on_hand"]
+    monkeypatch.setattr(listing_store, "get_many", read_then_sell)
+    assert api.import_listings(csv)["updated"] == 1
+
+    after = api.listing("ADJ-6")
+    assert (after["on_hand"], after["price"]) == (on_hand - 2, price)
