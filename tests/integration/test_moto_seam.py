@@ -170,3 +170,22 @@ def _without_metadata(answer):
     return (
         {k: v for k, v in answer.items() if k != "ResponseMetadata"} if isinstance(answer, dict) else answer
     )
+
+
+def counting_handler(event, context):
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics = Metrics(namespace="Test")
+    metrics.add_metric(name="calls", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()
+    return {}
+
+
+def test_metrics_switched_off_are_never_printed(seam, capfd, monkeypatch):
+    # Powertools keeps a disabled handler's metrics and prints them at 100 values; the seam drops them.
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    lambdas._registry["echo"] = counting_handler
+    for _ in range(120):
+        boto3.client("lambda", region_name="us-east-1").invoke(FunctionName="echo", Payload=b"{}")
+    assert '"_aws"' not in capfd.readouterr().out
