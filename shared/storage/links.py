@@ -114,22 +114,31 @@ def shard_page(channel: str, shard: int, after: str | None, page_size: int) -> t
 
 
 def shift_pushed_quantity(channel: str, sku: str, delta: int) -> None:
-    """Move a link's last pushed and observed quantities by what the channel did itself (an order
-    placed or cancelled there). A link never pushed, or unlinked meanwhile, is left as it is."""
-    try:
-        table().update_item(
-            Key=key(sku, channel),
-            UpdateExpression=(
-                "SET last_pushed_quantity = last_pushed_quantity + :delta, "
-                "last_observed_quantity = last_observed_quantity + :delta"
-            ),
-            ConditionExpression=(
-                "#status = :linked AND attribute_type(last_pushed_quantity, :number) "
-                "AND attribute_type(last_observed_quantity, :number)"
-            ),
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":delta": delta, ":linked": LinkStatus.LINKED.value, ":number": "N"},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    """Move a link's last pushed quantity by what the channel did itself (an order placed or
+    cancelled there), and its last observed one with it while the channel was last seen holding
+    what was pushed. Otherwise the channel reported its stock since, and that report (a sale's own
+    stock webhook that came before its order) already holds the order. A link never pushed, or
+    unlinked meanwhile, is left as it is."""
+    linked = "#status = :linked AND attribute_type(last_pushed_quantity, :number)"
+    observed_too = "last_observed_quantity = last_pushed_quantity"
+    moves = (
+        ("last_observed_quantity = last_observed_quantity + :delta, ", f"{linked} AND {observed_too}"),
+        ("", f"{linked} AND NOT {observed_too}"),
+    )
+    for observed, condition in moves:
+        try:
+            table().update_item(
+                Key=key(sku, channel),
+                UpdateExpression=f"SET {observed}last_pushed_quantity = last_pushed_quantity + :delta",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":delta": delta,
+                    ":linked": LinkStatus.LINKED.value,
+                    ":number": "N",
+                },
+            )
+            return
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
