@@ -250,7 +250,9 @@ def test_a_job_whose_run_dies_outside_its_catch_fails_and_frees_its_channel(link
         raise RuntimeError("the start step broke")
 
     monkeypatch.setattr(jobs, "begin", broken)
-    died = api.wait_for_job(api.start_job({"channel": "shop", "kind": "sync", "mode": "partial"})["id"], timeout_s=60)
+    died = api.wait_for_job(
+        api.start_job({"channel": "shop", "kind": "sync", "mode": "partial"})["id"], timeout_s=60
+    )
     assert died["status"] == "failed", died
     assert "FAILED" in died["error"] and "the start step broke" in died["error"] and "re-run" in died["error"]
     monkeypatch.undo()
