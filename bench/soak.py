@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import traceback
 from collections import Counter
 
 from results import merge  # bench/ is on the path: scripts run as `python bench/NAME.py`
@@ -43,7 +44,7 @@ def main() -> int:
                 report = run(runtime, config, logs, say=lambda line: print(line, flush=True))
         except Exception as error:  # a seed that breaks is a finding; the next seeds still run
             broken[seed] = f"{type(error).__name__}: {error}"
-            print(f"seed {seed}: BROKEN before its checks: {broken[seed]}", flush=True)
+            print(f"seed {seed}: BROKEN before its checks: {traceback.format_exc()}", flush=True)
             continue
         reports.append(report)
         print("\n".join(report.lines()), flush=True)

@@ -5,9 +5,11 @@ the HTTP API on 127.0.0.1, and sandbox stores.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -197,34 +199,35 @@ class LocalRuntime:
             poller.start()
 
     def stop(self) -> None:
+        """Stop every part, each even if one before it failed to stop; then raise the first failure."""
         from tidemark.local import answers, atomic, lambdas, queries, queues
 
+        failures: list[Exception] = []
+
+        def attempt(stop: Callable[[], object]) -> None:
+            try:
+                stop()
+            except Exception as error:
+                log.exception("a part of the local runtime failed to stop")
+                failures.append(error)
+
         for sandbox in self.sandboxes.values():
-            sandbox.server.stop()
-            sandbox.store.close()
+            attempt(sandbox.server.stop)
+            attempt(sandbox.store.close)
         self.sandboxes.clear()
-        if self._api_server is not None:
-            self._api_server.stop()
-            self._api_server = None
-        for poller in self._pollers:
-            poller.stop()
-        self._pollers = []
-        if self._schedules is not None:
-            self._schedules.stop()
-            self._schedules = None
-        if self._executions is not None:
-            self._executions.stop()
-            self._executions = None
-        lambdas.remove_seam()
-        atomic.undo()
-        queries.undo()
-        answers.undo()
-        queues.undo()
+        parts = [self._api_server, *self._pollers, self._schedules, self._executions]
+        for part in (part for part in parts if part is not None):
+            attempt(part.stop)
+        self._api_server, self._pollers, self._schedules, self._executions = None, [], None, None
+        for undo in (lambdas.remove_seam, atomic.undo, queries.undo, answers.undo, queues.undo):
+            attempt(undo)
         if self._mock is not None:
-            self._mock.stop()
+            attempt(self._mock.stop)
             self._mock = None
         os.environ.clear()
         os.environ.update(self._saved_environment)
+        if failures:
+            raise failures[0]
 
     def __enter__(self) -> LocalRuntime:
         return self.start()
@@ -232,4 +235,8 @@ class LocalRuntime:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.stop()
+        if exc is None:
+            self.stop()
+            return
+        with contextlib.suppress(Exception):  # logged by stop(); the error that ended the run shows
+            self.stop()
