@@ -57,7 +57,7 @@ def main() -> int:
     figures = {
         "soak.seeds_run": len(reports) + len(broken),
         "soak.seeds_converged": converged,
-        "soak.max_divergence": max(len(report.divergence) for report in reports),
+        "soak.max_divergence": max((len(report.divergence) for report in reports), default=0),
         "soak.faults_injected": sum(faults.values()),
     }
     print(f"soak: {converged} of {len(reports)} seeds converged; {figures}", flush=True)
