@@ -73,3 +73,38 @@ def test_concurrent_receivers_never_take_the_same_message(atomic_moto):
 
     run_in_threads(receive)
     assert sorted(taken, key=int) == [str(n) for n in range(THREADS * 10)]
+
+
+def test_a_message_sent_while_two_others_are_deleted_is_kept(atomic_moto, monkeypatch):
+    # moto's delete rebuilds the queue's list without the lock a send appends under: with a second
+    # delete and a send in between, raw moto loses the message sent. The service lock keeps it.
+    from moto.sqs.models import Message
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="q")["QueueUrl"]
+    for body in ("first", "second"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    first, second = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    other_client = boto3.client("sqs", region_name="us-east-1")
+
+    def delete_second_and_send():
+        other_client.delete_message(QueueUrl=url, ReceiptHandle=second["ReceiptHandle"])
+        other_client.send_message(QueueUrl=url, MessageBody="new")
+
+    other = threading.Thread(target=delete_second_and_send)
+    original, calls = Message.had_receipt_handle, []
+
+    def walk(self, receipt_handle):  # the second call is the walk that rebuilds the list
+        calls.append(1)
+        if len(calls) == 2:
+            other.start()
+            other.join(timeout=0.5)
+        return original(self, receipt_handle)
+
+    monkeypatch.setattr(Message, "had_receipt_handle", walk)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    other.join()
+    monkeypatch.undo()
+
+    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    assert [message["Body"] for message in left.get("Messages", [])] == ["new"]

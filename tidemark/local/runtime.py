@@ -99,7 +99,7 @@ class LocalRuntime:
     def start(self) -> LocalRuntime:
         from moto import mock_aws
 
-        from tidemark.local import answers, atomic, lambdas, queries, queues
+        from tidemark.local import answers, atomic, lambdas, queries
 
         self._saved_environment = dict(os.environ)
         os.environ.update(LOCAL_ENVIRONMENT)
@@ -110,7 +110,6 @@ class LocalRuntime:
             queries.install()
             atomic.make_atomic()
             answers.install()
-            queues.install()
             self.deployment = deploy(self.template)
             os.environ.update(handler_environment(self.deployment))
             os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
@@ -200,7 +199,7 @@ class LocalRuntime:
 
     def stop(self) -> None:
         """Stop every part, each even if one before it failed to stop; then raise the first failure."""
-        from tidemark.local import answers, atomic, lambdas, queries, queues
+        from tidemark.local import answers, atomic, lambdas, queries
 
         failures: list[Exception] = []
 
@@ -219,7 +218,7 @@ class LocalRuntime:
         for part in (part for part in parts if part is not None):
             attempt(part.stop)
         self._api_server, self._pollers, self._schedules, self._executions = None, [], None, None
-        for undo in (lambdas.remove_seam, atomic.undo, queries.undo, answers.undo, queues.undo):
+        for undo in (lambdas.remove_seam, atomic.undo, queries.undo, answers.undo):
             attempt(undo)
         if self._mock is not None:
             attempt(self._mock.stop)
