@@ -55,7 +55,7 @@ import httpx
 from tidemark.api_client import ApiError, ConsoleApi
 from tidemark.local import faults as runtime_faults
 from tidemark.local.linked import CHANNELS, link_both_sandboxes
-from tidemark.local.pollers import wait_until_drained
+from tidemark.local.pollers import HELD, wait_until_drained
 from tidemark.local.runtime import LocalRuntime
 from tidemark.local.template import REGION
 
@@ -505,6 +505,16 @@ def _queue_urls(runtime: LocalRuntime) -> list[str]:
     return [source.queue_url for source in runtime.deployment.event_sources]
 
 
+def _held(sqs: Any, queue_urls: list[str]) -> dict[str, dict[str, str]]:
+    """Each queue that holds a message: how many visible, in flight and delayed."""
+    held = {}
+    for url in queue_urls:
+        counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(HELD))["Attributes"]
+        if any(int(n) for n in counts.values()):
+            held[url.rsplit("/", 1)[-1]] = counts
+    return held
+
+
 def _active_jobs(api: ConsoleApi) -> list[dict[str, Any]]:
     return [
         job
@@ -532,7 +542,10 @@ def _settle(
     while quiet < 2:
         if time.monotonic() > deadline:
             active = [f"{j['channel']} {j['kind']} {j['id']} {j['status']}" for j in _active_jobs(api)]
-            report.problems.append(f"not settled after {timeout_s:.0f} s; jobs still active: {active}")
+            report.problems.append(
+                f"not settled after {timeout_s:.0f} s; jobs still active: {active}; "
+                f"queues still holding messages: {_held(sqs, _queue_urls(runtime))}"
+            )
             return
         drained = wait_until_drained(sqs, _queue_urls(runtime), max(0.0, deadline - time.monotonic()))
         quiet = quiet + 1 if drained and not _active_jobs(api) else 0

@@ -95,11 +95,12 @@ def test_a_state_machine_task_runs_the_handler_in_process(seam):
     assert json.loads(described["output"])["seen"] == {"k": "v"}
 
 
-def test_a_handler_error_comes_back_as_a_function_error(seam):
+def test_a_handler_error_comes_back_as_a_function_error(seam, caplog):
     lambdas._registry["echo"] = lambda event, context: 1 / 0
     answer = boto3.client("lambda", region_name="us-east-1").invoke(FunctionName="echo", Payload=b"{}")
     assert answer["FunctionError"]
     assert json.loads(answer["Payload"].read())["errorType"] == "ZeroDivisionError"
+    assert "echo failed: ZeroDivisionError" in caplog.text  # in the function's log, as Lambda writes it
 
 
 def test_reads_answered_as_json_at_once_equal_what_moto_serializes():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import time
 import traceback
 import uuid
@@ -24,6 +25,8 @@ from tidemark.local.deploy import FunctionSpec
 from tidemark.local.faults import PLAN, InjectedFault
 
 Handler = Callable[[Any, Any], Any]
+
+log = logging.getLogger(__name__)
 
 SEAM_NAME = "_invoke_lambda"
 _registry: dict[str, Handler] = {}
@@ -84,6 +87,9 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
             handler({**payload, "Records": payload["Records"][:done]}, context)
         raise InjectedFault(f"{kind} (injected) after {done} of {len(payload['Records'])} records")
     except Exception as error:
+        # Lambda writes an uncaught error to the function's log; so does local mode, or a batch that
+        # an event source quietly retries after its visibility timeout leaves no trace
+        log.error("%s failed: %s: %s", self.function_name, type(error).__name__, error)
         trace = traceback.format_exc()
         body = {
             "errorMessage": str(error),
