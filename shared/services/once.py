@@ -42,11 +42,11 @@ def apply_once(
         lambda_context=context,  # a request cut off by the timeout does not hold its key for a day
     )
 
-    def keyed(keyed: dict[str, Any]) -> Answer:  # what the record is keyed by and checked against
+    def apply_keyed(keyed: dict[str, Any]) -> Answer:  # keyed: what the record is keyed by and checked
         return apply(request)
 
     once = idempotent_function(
-        keyed,
+        apply_keyed,
         data_keyword_argument="keyed",
         persistence_store=idempotency.store(use),
         config=config,

@@ -79,14 +79,17 @@ def update_columns(updates: Iterable[tuple[Listing, Iterable[str]]]) -> None:
     dynamodb, name = table().meta.client, table().name
     with ThreadPoolExecutor(UPDATE_THREADS) as pool:
         writes = [pool.submit(_update_columns, dynamodb, name, listing, cols) for listing, cols in updates]
-        for write in writes:
-            write.result()
+        gone = [listing for write in writes if (listing := write.result()) is not None]
+    put_many(gone)
 
 
 UPDATE_THREADS = 16
 
 
-def _update_columns(dynamodb: Any, table_name: str, listing: Listing, columns: Iterable[str]) -> None:
+def _update_columns(
+    dynamodb: Any, table_name: str, listing: Listing, columns: Iterable[str]
+) -> Listing | None:
+    """Write the listing's columns; the listing itself when it is gone (to be put whole)."""
     item = to_item(listing, **_change_keys(listing.sku, listing.updated_at))
     names = [*dict.fromkeys(columns), "updated_at", "GSI3PK", "GSI3SK"]
     try:
@@ -101,7 +104,8 @@ def _update_columns(dynamodb: Any, table_name: str, listing: Listing, columns: I
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
-        put_many([listing])
+        return listing
+    return None
 
 
 def adjust(adjustment: Adjustment, reason: AdjustReason, at: datetime) -> tuple[Listing, bool]:

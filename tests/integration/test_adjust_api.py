@@ -216,3 +216,21 @@ def test_an_import_keeps_a_sale_taken_while_it_ran(stocked, monkeypatch, csv, pr
 
     after = api.listing("ADJ-6")
     assert (after["on_hand"], after["price"]) == (on_hand - 2, price)
+
+
+def test_an_import_puts_back_whole_a_listing_deleted_while_it_ran(stocked, monkeypatch):
+    api = stocked
+    read = listing_store.get_many
+
+    def read_then_delete(skus):
+        found = read(skus)
+        monkeypatch.setattr(listing_store, "get_many", read)
+        boto3.resource("dynamodb").Table("tidemark-Table").delete_item(Key=listing_store.key("ADJ-7"))
+        return found
+
+    on_hand = api.listing("ADJ-7")["on_hand"]
+    monkeypatch.setattr(listing_store, "get_many", read_then_delete)
+    assert api.import_listings("sku,price\nADJ-7,3.25\n")["updated"] == 1
+
+    after = api.listing("ADJ-7")
+    assert (after["on_hand"], after["price"]) == (on_hand, "3.25")

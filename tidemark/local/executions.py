@@ -39,6 +39,7 @@ class ExecutionEvents:
             if matches(rule.pattern.get("source", [SOURCE]), SOURCE)
             and matches(rule.pattern.get("detail-type", [DETAIL_TYPE]), DETAIL_TYPE)
         ]
+        self._statuses = _ended_statuses(self.rules)
         self.delivered = 0
         self._region = region
         self._sfn = boto3.client("stepfunctions", region_name=region)
@@ -72,20 +73,13 @@ class ExecutionEvents:
             for machine in page["stateMachines"]
         ]
         for machine in machines:
-            for status in self._statuses():
+            for status in self._statuses:
                 pages = self._sfn.get_paginator("list_executions").paginate(
                     stateMachineArn=machine, statusFilter=status
                 )
                 for execution in (e for page in pages for e in page["executions"]):
                     if execution["executionArn"] not in self._done:
                         self._deliver(execution["executionArn"])
-
-    def _statuses(self) -> set[str]:
-        """The ended statuses some rule asks for (all of them if one does not say)."""
-        asked: set[str] = set()
-        for rule in self.rules:
-            asked.update(rule.pattern.get("detail", {}).get("status", ENDED))
-        return asked & set(ENDED)
 
     def _deliver(self, execution_arn: str) -> None:
         event = self._event(self._sfn.describe_execution(executionArn=execution_arn))
@@ -137,3 +131,11 @@ class ExecutionEvents:
                 "cause": execution.get("cause"),
             },
         }
+
+
+def _ended_statuses(rules: list[EventRule]) -> set[str]:
+    """The ended statuses some rule asks for (all of them if one does not say)."""
+    asked: set[str] = set()
+    for rule in rules:
+        asked.update(rule.pattern.get("detail", {}).get("status", ENDED))
+    return asked & set(ENDED)
