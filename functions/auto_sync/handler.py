@@ -14,7 +14,6 @@ from shared.services.failures import FailureRecordingStreamProcessor
 
 logger = Logger()
 tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patching would import it
-processor = FailureRecordingStreamProcessor(logger)  # errors kept for `dlq list`
 
 
 def record_handler(record: DynamoDBRecord) -> None:
@@ -30,6 +29,9 @@ def record_handler(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # errors kept for `dlq list`; one processor an invocation, as its state is the batch's (local
+    # mode runs a function's invocations at once in one process)
+    processor = FailureRecordingStreamProcessor(logger)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

@@ -18,7 +18,6 @@ from shared.services.failures import FailureRecordingFifoProcessor
 logger = Logger()
 tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patching would import it
 metrics = Metrics()
-processor = FailureRecordingFifoProcessor(DeadLetterQueue.WEBHOOKS, logger)  # errors kept for `dlq list`
 
 
 @tracer.capture_method
@@ -35,6 +34,9 @@ def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    # errors kept for `dlq list`; one processor an invocation, as its state is the batch's (local
+    # mode runs a function's invocations at once in one process)
+    processor = FailureRecordingFifoProcessor(DeadLetterQueue.WEBHOOKS, logger)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
