@@ -176,3 +176,19 @@ def test_editing_an_unknown_channel_is_404(api):
         api.edit_channel("nowhere", {"link_after_build": False})
     assert missing.value.status == 404
     assert "no channel named 'nowhere'" in missing.value.message
+
+
+def test_requests_at_once_each_get_their_own_answer(stack):
+    """Powertools keeps the request being answered in class attributes of its resolver, shared by
+    the process: local mode answers one console request at a time, as separate Lambda containers
+    would answer them side by side."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = [f"missing-{n:03d}" for n in range(60)]
+    with httpx.Client(base_url=stack.api_url, timeout=30) as http, ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(lambda job_id: http.get(f"/v1/jobs/{job_id}"), ids))
+
+    assert [answer.status_code for answer in answers] == [404] * len(ids)
+    assert [job_id in answer.json()["message"] for job_id, answer in zip(ids, answers, strict=True)] == [
+        True
+    ] * len(ids)

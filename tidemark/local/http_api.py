@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ class HttpApi:
     def __init__(self, routes: list[Route], region: str) -> None:
         self._routes = sorted((_compile(r) for r in routes), key=lambda c: c.specificity)
         self._lambda = boto3.client("lambda", region_name=region)
+        # One request of a function at a time, as one Lambda container answers them: Powertools'
+        # resolver keeps the request being answered in class attributes, shared by the process.
+        self._answering = {route.function: threading.Lock() for route in routes}
         # Every request, of any method and any path (a line break in it too), goes to _handle, as
         # API Gateway sends them all to the routes (a Starlette route's pattern stops at a line break).
         self.app = Starlette()
@@ -85,7 +89,8 @@ class HttpApi:
         return answer
 
     def _invoke(self, function: str, event: dict[str, Any]) -> Response:
-        answer = self._lambda.invoke(FunctionName=function, Payload=json.dumps(event).encode())
+        with self._answering[function]:
+            answer = self._lambda.invoke(FunctionName=function, Payload=json.dumps(event).encode())
         payload = json.loads(answer["Payload"].read() or b"null")
         if answer.get("FunctionError") or not isinstance(payload, dict):
             return JSONResponse({"message": "Internal Server Error"}, status_code=500)
