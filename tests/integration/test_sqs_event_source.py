@@ -198,3 +198,34 @@ def test_workers_killed_with_messages_in_flight_leave_them_to_come_back(consumer
         time.sleep(0.1)
 
     assert seen["in-flight"] >= 2
+
+
+def test_a_worker_outlives_a_failed_call_of_its_own_and_the_batch_comes_back(consumer, caplog):
+    sqs, _, _, seen = consumer
+    queue = sqs.create_queue(
+        QueueName="own.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "1"}
+    )["QueueUrl"]
+    poller = QueuePoller(
+        SqsEventSource("consumer", queue, batch_size=5, max_concurrency=1, report_failures=True), REGION
+    )
+    invoke, calls = poller._lambda.invoke, Counter()
+
+    def invoke_failing_once(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("the Lambda service did not answer")
+        return invoke(**kwargs)
+
+    poller._lambda.invoke = invoke_failing_once
+    send(sqs, queue, "g", {"id": "after-a-failed-invoke"})
+    poller.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not seen["after-a-failed-invoke"]:
+            time.sleep(0.1)
+        assert all(thread.is_alive() for thread in poller._threads)
+    finally:
+        poller.stop()
+
+    assert seen["after-a-failed-invoke"] == 1 and calls["n"] == 2
+    assert "the Lambda service did not answer" in caplog.text

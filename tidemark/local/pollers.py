@@ -61,15 +61,24 @@ class QueuePoller:
     def _work(self) -> None:
         idle = IDLE_SLEEP_S
         while not self._stop.is_set():
-            batch = self._gather()
+            try:
+                batch = self._gather()
+                if batch and not self._abandon:
+                    self._deliver(batch)
+            except Exception:  # as Lambda's pollers do: the worker lives on, the batch comes back
+                log.exception(
+                    "the %s event source could not deliver a batch; its messages come back after "
+                    "their visibility timeout",
+                    self.source.function,
+                )
+                batch = []
+            if self._abandon:
+                return
             if not batch:
                 self._stop.wait(idle)
                 idle = min(MAX_IDLE_SLEEP_S, idle * 2)
-                continue
-            idle = IDLE_SLEEP_S
-            if self._abandon:
-                return
-            self._deliver(batch)
+            else:
+                idle = IDLE_SLEEP_S
 
     def _gather(self) -> list[dict[str, Any]]:
         batch: list[dict[str, Any]] = []
