@@ -108,8 +108,15 @@ class SoakConfig:
     rate: float = 3.0  # workload actions a second
     restart_every_s: float = 20.0  # a restart of the workers, on average this often
     visibility_timeout_s: int = 8
-    settle_timeout_s: float = 240.0
+    settle_timeout_s: float | None = None  # each stage after the workload; None: settle_limit_s
     log_level: str = "INFO"
+
+    @property
+    def settle_limit_s(self) -> float:
+        """The larger of 4 minutes and 3 times the workload's length: local mode takes 1.5 to 2 times
+        the workload's length to drain what it queued (every function shares one process), so a
+        300 s run needs longer than the one-minute runs."""
+        return self.settle_timeout_s if self.settle_timeout_s is not None else max(240.0, 3 * self.seconds)
 
 
 @dataclass
@@ -283,7 +290,7 @@ def run(
         say(f"seed {config.seed}: workload done ({sum(report.actions.values())} actions); settling")
         for stage, work in (("drain", _settle), ("dead letters", _dead_letters), ("close out", _close_out)):
             began = time.monotonic()
-            work(runtime, api, sandboxes, report, config.settle_timeout_s)
+            work(runtime, api, sandboxes, report, config.settle_limit_s)
             report.timings[stage] = time.monotonic() - began
         _check(api, sandboxes, ledger, report)
         _count(runtime, sandboxes, logs, report)
@@ -533,10 +540,12 @@ def _settle(
 ) -> None:
     """Every webhook the channels owe delivered, every queue empty and no job queued or running,
     twice a second apart (the table stream may queue more in between); a problem past the timeout."""
-    deadline = time.monotonic() + timeout_s
+    began = time.monotonic()
+    deadline = began + timeout_s
     for sandbox in sandboxes.values():
         if sandbox.store.webhooks is not None:
             sandbox.store.webhooks.flush(timeout=max(1.0, deadline - time.monotonic()))
+    report.timings["webhooks flushed"] = time.monotonic() - began
     sqs = boto3.client("sqs", region_name=REGION)
     quiet = 0
     while quiet < 2:
