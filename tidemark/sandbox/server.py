@@ -10,6 +10,8 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp
 
+KEEP_ALIVE_S = 75
+
 
 class RunningServer:
     """A uvicorn server running in a daemon thread; `stop()` shuts it down cleanly."""
@@ -54,8 +56,13 @@ def serve_in_thread(
     sock.bind((host, port))  # bound here, so the free port is known before uvicorn starts
     bound_port = sock.getsockname()[1]
 
-    # log_config=None: leave the host process's logging configuration alone
-    config = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False)
+    # log_config=None: leave the host process's logging configuration alone. An idle connection is
+    # kept well past the clients' own keep-alive (httpx's 5 s, uvicorn's default too): with equal
+    # limits a client reuses a connection the server is closing at that moment, and its request
+    # fails with "Server disconnected without sending a response".
+    config = uvicorn.Config(
+        app, log_config=None, log_level="warning", access_log=False, timeout_keep_alive=KEEP_ALIVE_S
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{host}:{bound_port}", daemon=True
