@@ -34,6 +34,7 @@ import random
 import re
 import time
 from collections import Counter
+from types import SimpleNamespace
 from typing import Any
 from urllib.parse import unquote
 
@@ -219,11 +220,20 @@ def fields_of(case: Any) -> set[str]:
 
 
 def quoted_values(case: Any) -> list[str]:
+    """The request's values as they were sent (a query's False as false), and URL-decoded."""
     values = [*(case.path_parameters or {}).values(), *(case.query or {}).values()]
     if isinstance(case.body, dict):
         values += [v for v in case.body.values() if isinstance(v, str)]
         values += [s for v in case.body.values() if isinstance(v, list) for s in v if isinstance(s, str)]
-    return [text for v in values for text in (str(v), unquote(str(v)))]
+    sent = [json.dumps(v) if isinstance(v, bool) else str(v) for v in values]
+    return [text for v in sent for text in (v, unquote(v))]
+
+
+def is_known(field: str, known: set[str]) -> bool:
+    """The field is one of the request's, or a part of one (`name.[key]`, `name[0]`): split after the
+    request's own name, which may hold a dot or a bracket itself."""
+    field = field.lower()
+    return any(field == name or field.startswith((f"{name}.", f"{name}[")) for name in known)
 
 
 def names_the_field(ctx: Any, response: Any, case: Any) -> bool | None:
@@ -246,8 +256,7 @@ def names_the_field(ctx: Any, response: Any, case: Any) -> bool | None:
         assert field, f"an error that names no field: {error}"
         if "line" in error:
             continue  # a CSV column, with its line
-        named = {field.lower(), re.split(r"[.\[]", field)[0].lower()}  # the field, or its first segment
-        assert named & known, f"'{field}' is not a field of {case.operation.label}: {body}"
+        assert is_known(field, known), f"'{field}' is not a field of {case.operation.label}: {body}"
     if status in (404, 409):
         assert errors or any(f"'{v}'" in body["message"] for v in quoted_values(case)), (
             f"a {status} that does not quote what it did not find: {body}"
@@ -347,3 +356,17 @@ def test_an_unsigned_or_badly_signed_webhook_is_401_and_changes_nothing(stack, w
     )
     assert response.status_code == 401, response.text
     assert changes(before, snapshot()) == []
+
+
+def test_a_field_is_known_by_its_name_with_any_part_after_it():
+    """Found by the fuzzer (seed 3952070327): a made-up property whose name holds a bracket."""
+    made_up = "î\x078y[\U0008ac3e\x06\x08ä"
+    assert is_known(f"{made_up}.[key]", {made_up, "body"})
+    assert is_known("Items[0].sku", {"items"}) and is_known("on_hand", {"on_hand"})
+    assert not is_known("on_hand_x", {"on_hand"})
+
+
+def test_a_query_value_is_quoted_as_it_was_sent():
+    """Found by the fuzzer (seed 3952070327): ?channel=false, refused as "no channel named 'false'"."""
+    case = SimpleNamespace(path_parameters={"sku": "A%2FB"}, query={"channel": False}, body=None)
+    assert {"false", "A%2FB", "A/B"} <= set(quoted_values(case))
