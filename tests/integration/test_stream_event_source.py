@@ -202,3 +202,21 @@ def test_a_poller_killed_mid_batch_is_resumed_from_its_checkpoint(stream):
 
     assert seen.count("LISTING#before") == 1
     assert seen.count("LISTING#in-flight") == 2 and "LISTING#meanwhile" in seen
+
+
+def test_a_poller_outlives_a_failed_call_of_its_own_and_reads_the_batch_again(stream, caplog):
+    dynamodb, _, _, seen, _, poller = stream
+    invoke, calls = poller._lambda.invoke, Counter()
+
+    def invoke_failing_once(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("the Lambda service did not answer")
+        return invoke(**kwargs)
+
+    poller._lambda.invoke = invoke_failing_once
+    put(dynamodb, "LISTING#after-a-failed-invoke")
+    until(lambda: seen)
+
+    assert seen == ["LISTING#after-a-failed-invoke"] and calls["n"] == 2
+    assert poller._thread.is_alive() and "the Lambda service did not answer" in caplog.text

@@ -88,14 +88,19 @@ class StreamPoller:
         idle = IDLE_SLEEP_S
         while not self._stop.is_set():
             delivered = 0
-            for index, iterator in enumerate(self._iterators):
-                answer = self._streams.get_records(ShardIterator=iterator, Limit=self.source.batch_size)
-                records = [self._record(r) for r in answer["Records"]]
-                wanted = [r for r in records if any(matches(p, r) for p in self.source.filters or [{}])]
-                if wanted and not self._deliver(wanted):
-                    return
-                self._iterators[index] = answer["NextShardIterator"]
-                delivered += len(records)
+            try:
+                for index, iterator in enumerate(self._iterators):
+                    answer = self._streams.get_records(ShardIterator=iterator, Limit=self.source.batch_size)
+                    records = [self._record(r) for r in answer["Records"]]
+                    wanted = [r for r in records if any(matches(p, r) for p in self.source.filters or [{}])]
+                    if wanted and not self._deliver(wanted):
+                        return
+                    self._iterators[index] = answer["NextShardIterator"]
+                    delivered += len(records)
+            except Exception:  # as Lambda's pollers do: the poller lives on and reads the batch again
+                log.exception(
+                    "the %s stream poller failed a call; it reads the batch again", self.source.function
+                )
             if delivered:
                 idle = IDLE_SLEEP_S
             else:
