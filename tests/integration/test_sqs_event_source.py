@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.fakes import FailingOnce
 from tidemark.local import faults as runtime_faults
 from tidemark.local import lambdas
 from tidemark.local.deploy import SqsEventSource, _placeholder_zip
@@ -208,15 +209,8 @@ def test_a_worker_outlives_a_failed_call_of_its_own_and_the_batch_comes_back(con
     poller = QueuePoller(
         SqsEventSource("consumer", queue, batch_size=5, max_concurrency=1, report_failures=True), REGION
     )
-    invoke, calls = poller._lambda.invoke, Counter()
-
-    def invoke_failing_once(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise ConnectionError("the Lambda service did not answer")
-        return invoke(**kwargs)
-
-    poller._lambda.invoke = invoke_failing_once
+    invoke = FailingOnce(poller._lambda.invoke, ConnectionError("the Lambda service did not answer"))
+    poller._lambda.invoke = invoke
     send(sqs, queue, "g", {"id": "after-a-failed-invoke"})
     poller.start()
     try:
@@ -227,5 +221,5 @@ def test_a_worker_outlives_a_failed_call_of_its_own_and_the_batch_comes_back(con
     finally:
         poller.stop()
 
-    assert seen["after-a-failed-invoke"] == 1 and calls["n"] == 2
+    assert seen["after-a-failed-invoke"] == 1 and invoke.calls == 2
     assert "the Lambda service did not answer" in caplog.text

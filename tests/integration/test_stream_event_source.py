@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.fakes import FailingOnce
 from tidemark.local import atomic, lambdas
 from tidemark.local.deploy import StreamEventSource, _placeholder_zip
 from tidemark.local.streams import StreamPoller
@@ -206,17 +207,10 @@ def test_a_poller_killed_mid_batch_is_resumed_from_its_checkpoint(stream):
 
 def test_a_poller_outlives_a_failed_call_of_its_own_and_reads_the_batch_again(stream, caplog):
     dynamodb, _, _, seen, _, poller = stream
-    invoke, calls = poller._lambda.invoke, Counter()
-
-    def invoke_failing_once(**kwargs):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise ConnectionError("the Lambda service did not answer")
-        return invoke(**kwargs)
-
-    poller._lambda.invoke = invoke_failing_once
+    invoke = FailingOnce(poller._lambda.invoke, ConnectionError("the Lambda service did not answer"))
+    poller._lambda.invoke = invoke
     put(dynamodb, "LISTING#after-a-failed-invoke")
     until(lambda: seen)
 
-    assert seen == ["LISTING#after-a-failed-invoke"] and calls["n"] == 2
+    assert seen == ["LISTING#after-a-failed-invoke"] and invoke.calls == 2
     assert poller._thread.is_alive() and "the Lambda service did not answer" in caplog.text
