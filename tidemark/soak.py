@@ -108,15 +108,14 @@ class SoakConfig:
     rate: float = 3.0  # workload actions a second
     restart_every_s: float = 20.0  # a restart of the workers, on average this often
     visibility_timeout_s: int = 8
-    settle_timeout_s: float | None = None  # each stage after the workload; None: settle_limit_s
     log_level: str = "INFO"
 
     @property
     def settle_limit_s(self) -> float:
-        """The larger of 4 minutes and 3 times the workload's length: local mode takes 1.5 to 2 times
-        the workload's length to drain what it queued (every function shares one process), so a
-        300 s run needs longer than the one-minute runs."""
-        return self.settle_timeout_s if self.settle_timeout_s is not None else max(240.0, 3 * self.seconds)
+        """Each stage after the workload, at most: the larger of 4 minutes and 3 times the workload's
+        length (local mode takes 1.5 to 2 times the workload's length to drain what it queued: every
+        function shares one process), so a 300 s run gets longer than the one-minute runs."""
+        return max(240.0, 3 * self.seconds)
 
 
 @dataclass
