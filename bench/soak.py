@@ -1,4 +1,4 @@
-"""The soak campaign over many seeds (issue 8; the campaign itself: tidemark/soak.py).
+"""The soak campaign over many seeds (issue 8; the campaign itself: tidemark/soak/).
 
 Each seed runs in a fresh local runtime: set up, --seconds of workload under faults, settle, close
 out with a reconcile and a partial sync per channel, check. Prints each seed's report, and merges

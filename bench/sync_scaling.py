@@ -479,7 +479,9 @@ def quiet(runtime: LocalRuntime, *, pollers: bool) -> None:
 
 def connect_channel(url: str) -> None:
     add_channel(
-        ChannelRequest.model_validate({"name": CHANNEL, "type": "shopify", "store_url": url, "token": TOKEN})
+        ChannelRequest.model_validate(
+            {"name": CHANNEL, "type": "shopify", "store_url": url, "allow_insecure_url": True, "token": TOKEN}
+        )
     )
 
 

@@ -6,8 +6,8 @@ and the OpenAPI document says so."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -18,6 +18,28 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared import console_roles
+from shared.domain.fields import FieldError as FieldError  # noqa: PLC0414 (re-exported for the handler)
+
+# Path and query values checked against their models' own limits before they become keys (a longer
+# one reached DynamoDB, past its key sizes, and came back a 500).
+SkuPath = Annotated[
+    str, Path(min_length=1, max_length=255, description="a listing's SKU (1 to 255 characters)")
+]
+ChannelPath = Annotated[
+    str,
+    Path(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
+        description="a channel's name: lower-case letters, digits, dashes",
+    ),
+]
+JobIdPath = Annotated[str, Path(min_length=1, max_length=64, description="a job's id")]
+ChannelQuery = Annotated[
+    str | None, Query(min_length=1, max_length=64, description="a channel, or _listings (jobs over listings)")
+]
 
 # Where Powertools says a validation error was, before the field's own path.
 _LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
@@ -42,11 +64,20 @@ class _JsonBodies(OpenAPIRequestValidationMiddleware):
 class ConsoleResolver(APIGatewayHttpResolver):
     """Powertools' HTTP API resolver, validating, with JSON bodies only; a path parameter takes any
     character but "/": a SKU may hold "©" or a quote, which Powertools' router (URI-safe characters
-    only) would answer 404 for, though the listing exists."""
+    only) would answer 404 for, though the listing exists. The caller's role is checked before
+    anything else (shared/console_roles.py), and GET /v1/auth/config is served."""
 
     def __init__(self) -> None:
         super().__init__(enable_validation=True)
         self._request_validation_middleware = _JsonBodies()  # type: ignore[no-untyped-call]
+        self.include_router(console_roles.router)
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            refused = console_roles.refusal_answer(event)
+            return refused if refused is not None else super().resolve(event, context)
+        finally:
+            console_roles.forget_caller()
 
     @staticmethod
     def _compile_regex(rule: str, base_regex: str = "^{}$") -> re.Pattern[str]:
@@ -67,10 +98,9 @@ def error(
     )
 
 
-def field_error(status: int, message: str) -> Response[Any]:
-    """An error whose message starts with the field at fault: "<field>: <what and the fix>"."""
-    field, _, detail = message.partition(": ")
-    return error(status, message, [{"field": field, "message": detail}])
+def field_error(status: int, raised: FieldError) -> Response[Any]:
+    """An error naming the field at fault and its fix."""
+    return error(status, str(raised), [{"field": raised.field, "message": raised.fix}])
 
 
 def invalid_request(problems: Sequence[Any]) -> Response[Any]:
@@ -81,8 +111,10 @@ def invalid_request(problems: Sequence[Any]) -> Response[Any]:
             errors.append({"field": "body", "message": f"not JSON ({e['msg']}): send a JSON object"})
             continue
         rule = e.get("ctx", {}).get("error")  # a rule across fields (FieldRule) names its own
-        field = getattr(rule, "field", field_of(e["loc"]))
-        errors.append({"field": field, "message": str(rule) if hasattr(rule, "field") else e["msg"]})
+        if isinstance(rule, FieldError):
+            errors.append({"field": rule.field, "message": rule.fix})
+        else:
+            errors.append({"field": field_of(e["loc"]), "message": e["msg"]})
     return error(400, "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors)
 
 
@@ -165,7 +197,7 @@ def with_refusals(document: dict[str, Any]) -> dict[str, Any]:
             operation["responses"].pop("422", None)
             operation["responses"]["4XX"] = REFUSED
     components = document.setdefault("components", {}).setdefault("schemas", {})
-    for unused in ("HTTPValidationError", "ValidationError"):
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         components.pop(unused, None)
     components["Error"] = ERROR_SCHEMA
     return document

@@ -22,10 +22,12 @@ class Settings:
     smart_overlap_seconds: int
     history_retention_days: int
     secrets_prefix: str
+    webhook_secrets_prefix: str
     job_state_machine_arn: str
     schedule_group: str
     scheduler_role_arn: str
     schedule_function_arn: str
+    secrets_kms_key_id: str = ""  # a customer-managed key for the channels' secrets (template option)
 
 
 @cache
@@ -45,8 +47,10 @@ def settings() -> Settings:
         smart_overlap_seconds=int(env["SMART_OVERLAP_SECONDS"]),
         history_retention_days=int(env["HISTORY_RETENTION_DAYS"]),
         secrets_prefix=env["SECRETS_PREFIX"],
+        webhook_secrets_prefix=env["WEBHOOK_SECRETS_PREFIX"],
         job_state_machine_arn=env["JOB_STATE_MACHINE_ARN"],
         schedule_group=env["SCHEDULE_GROUP"],
         scheduler_role_arn=env["SCHEDULER_ROLE_ARN"],
         schedule_function_arn=env["SCHEDULE_FUNCTION_ARN"],
+        secrets_kms_key_id=env.get("SECRETS_KMS_KEY_ID", ""),
     )

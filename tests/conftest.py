@@ -1,9 +1,10 @@
 import os
+import tempfile
 
 import pytest
 from hypothesis import settings
 
-from tidemark.api_client import ConsoleApi
+from tidemark import auth
 from tidemark.local.runtime import LocalRuntime
 
 # CI runs the property tests on fixed examples, so a gate passes or fails the same way on every run;
@@ -12,16 +13,51 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
+# The tests' logins (tidemark login, the stack fixture's) are kept apart from the user's own.
+os.environ["TIDEMARK_CONFIG_DIR"] = tempfile.mkdtemp(prefix="tidemark-tests-config-")
+
 
 @pytest.fixture(scope="module")
 def stack():
-    """The whole local stack (template deployed into moto, a Shopify sandbox), one per test module."""
+    """The whole local stack (template deployed into moto, a Shopify sandbox), one per test module;
+    its operator signed in for the CLI (the login saved for its API URL, as `tidemark login` does)."""
     with LocalRuntime(port=0, shopify_variants=60, woocommerce_products=60, seed=3) as runtime:
+        auth.save(runtime.api_url, runtime.login())
         yield runtime
+        auth.forget(runtime.api_url)
 
 
 @pytest.fixture(scope="module")
 def api(stack):
-    client = ConsoleApi(stack.api_url)
+    client = stack.client()
     yield client
     client.close()
+
+
+@pytest.fixture(scope="module")
+def operator_headers(stack) -> dict[str, str]:
+    """The Authorization header of the stack's operator, for tests that call the API with httpx."""
+    return {"authorization": f"Bearer {stack.login().access_token}"}
+
+
+# The storage tests (marker `storage`) run on moto, and again on AWS's own DynamoDB Local with
+# `pytest -m storage --dynamodb=local` (make test runs both): tests/dynamodb_local.py.
+def pytest_addoption(parser):
+    parser.addoption(
+        "--dynamodb",
+        choices=("moto", "local"),
+        default="moto",
+        help="where the storage tests' table lives: moto (default) or DynamoDB Local",
+    )
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint(request):
+    """DynamoDB Local's endpoint URL for this session under --dynamodb=local, else None (moto)."""
+    if request.config.getoption("--dynamodb") != "local":
+        yield None
+        return
+    from tests.dynamodb_local import dynamodb_local
+
+    with dynamodb_local() as endpoint:
+        yield endpoint

@@ -1,7 +1,11 @@
 """Test doubles shared by the tests."""
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
+
+import httpx
+from starlette.types import ASGIApp
 
 
 class FakeClock:
@@ -18,6 +22,26 @@ class FakeClock:
         self.sleeps.append(seconds)
         self.now += seconds
 
+    def advance(self, seconds: float) -> None:
+        """Time passing while nobody sleeps."""
+        self.now += seconds
+
+
+class InProcess(httpx.BaseTransport):
+    """A sandbox's ASGI app answering a plain httpx.Client in process, without a socket."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def answer() -> httpx.Response:
+            response = await self._asgi.handle_async_request(request)
+            assert isinstance(response.stream, httpx.AsyncByteStream)
+            content = b"".join([chunk async for chunk in response.stream])
+            return httpx.Response(response.status_code, headers=response.headers, content=content)
+
+        return asyncio.run(answer())
+
 
 class FailingOnce:
     """A call (a boto3 client's method, say) that raises `error` the first time, then is itself."""
@@ -32,3 +56,61 @@ class FailingOnce:
         if self.calls == 1:
             raise self._error
         return self._call(**kwargs)
+
+
+class InMemoryJobs:
+    """The jobs storage port (shared/storage/jobs.py) in memory: the parts the push service uses,
+    with its once-per-batch record and its cap on kept failures."""
+
+    def __init__(self, *jobs: Any) -> None:
+        self.jobs = {job.id: job for job in jobs}
+        self.recorded: dict[str, set[str]] = {}
+        self.plans: dict[str, dict[tuple[str, str], Any]] = {}  # by (sku, field), as the table keys them
+
+    def get(self, job_id: str) -> Any:
+        return self.jobs[job_id]
+
+    def put_plan(self, job_id: str, changes: Any, at: Any) -> None:
+        self.plans.setdefault(job_id, {}).update(((change.sku, change.field), change) for change in changes)
+
+    def record_batch(
+        self, job_id: str, batch_id: str, counts: Any, at: Any, *, push: bool = False, failures: Any = ()
+    ) -> bool:
+        from shared.storage.jobs import MAX_RECORDED_FAILURES
+
+        done = self.recorded.setdefault(job_id, set())
+        if batch_id in done:
+            return False
+        done.add(batch_id)
+        job = self.jobs[job_id]
+        added = {name: getattr(job.counts, name) + n for name, n in counts.items()}
+        below_cap = len(job.failures) < MAX_RECORDED_FAILURES
+        kept = (*job.failures, *failures[:MAX_RECORDED_FAILURES]) if below_cap else job.failures
+        self.jobs[job_id] = job.model_copy(
+            update={"counts": job.counts.model_copy(update=added), "failures": kept}
+        )
+        return True
+
+
+class InMemoryChannels:
+    def __init__(self, *channels: Any) -> None:
+        self.channels = {channel.name: channel for channel in channels}
+
+    def get(self, name: str) -> Any:
+        return self.channels.get(name)
+
+
+class InMemoryListings:
+    def __init__(self, *listings: Any) -> None:
+        self.listings = {listing.sku: listing for listing in listings}
+
+    def get_many(self, skus: Any) -> dict[str, Any]:
+        return {sku: self.listings[sku] for sku in skus if sku in self.listings}
+
+
+class InMemoryLinks:
+    def __init__(self, *links: Any) -> None:
+        self.links = {(link.channel, link.sku): link for link in links}
+
+    def get_many(self, channel: str, skus: Any) -> dict[str, Any]:
+        return {sku: self.links[(channel, sku)] for sku in skus if (channel, sku) in self.links}

@@ -1,17 +1,19 @@
 """The console API as the CLI and the demo speak to it.
 
-Against AWS the API uses IAM auth, so requests are signed (SigV4) with the operator's AWS
-credentials; the local API on loopback takes them unsigned.
+Every request but the two open ones carries the signed-in user's Cognito access token (the API's
+JWT authorizer checks it, on AWS and locally alike): `auth` given, or the login `tidemark login`
+saved for the API's URL (tidemark.auth).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
+
+from tidemark import auth as signin
 
 DEFAULT_API = "http://127.0.0.1:8000"
 FINISHED = {"completed", "completed_with_errors", "failed", "cancelled"}
@@ -25,48 +27,12 @@ class ApiError(Exception):
         self.errors = errors or []
 
 
-class SigV4(httpx.Auth):
-    """Signs each request for API Gateway (service execute-api) with botocore's signer."""
-
-    def __init__(self, region: str) -> None:
-        import boto3
-
-        credentials = boto3.Session().get_credentials()
-        if credentials is None:
-            raise ApiError(0, "no AWS credentials found to sign requests: configure them (aws configure)")
-        self._credentials = credentials
-        self._region = region
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-
-        signed = AWSRequest(
-            method=request.method,
-            url=str(request.url),
-            data=request.content,
-            headers={"content-type": request.headers.get("content-type", "")},
-        )
-        SigV4Auth(self._credentials, "execute-api", self._region).add_auth(signed)
-        request.headers.update(dict(signed.headers))
-        yield request
-
-
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
 class ConsoleApi:
     def __init__(
-        self, base_url: str = DEFAULT_API, *, region: str | None = None, timeout: float = 30.0
+        self, base_url: str = DEFAULT_API, *, auth: httpx.Auth | None = None, timeout: float = 30.0
     ) -> None:
-        auth: httpx.Auth | None = None
-        if not _is_loopback(base_url):
-            host = urlsplit(base_url).hostname or ""
-            parts = host.split(".")
-            auth = SigV4(region or (parts[2] if len(parts) > 3 else "us-east-1"))
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, auth=auth)
+        given = auth or signin.stored_auth(base_url)
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, auth=given)
 
     def close(self) -> None:
         self._http.close()
@@ -80,10 +46,16 @@ class ConsoleApi:
                 f"cannot reach the console API at {self._http.base_url}: {error}; "
                 "start it with `tidemark local up` or pass --api URL",
             ) from error
+        except signin.SignInError as error:
+            raise ApiError(
+                401, f"{error.message}; sign in again: tidemark login --api {self._http.base_url}"
+            ) from error
         body = response.json() if response.content else None
         if response.is_error:
             message = body.get("message", response.text) if isinstance(body, dict) else response.text
             errors = body.get("errors") if isinstance(body, dict) else None
+            if response.status_code == 401:
+                message = f"{message}; sign in: tidemark login --api {self._http.base_url}"
             raise ApiError(response.status_code, message, errors)
         return body
 
@@ -141,6 +113,11 @@ class ConsoleApi:
         result: dict[str, Any] = self._call("PATCH", f"/v1/channels/{name}", json=body)
         return result
 
+    def remove_channel(self, name: str) -> dict[str, Any]:
+        """Remove the channel: its schedule stopped, its jobs cancelled, its links and secret deleted."""
+        result: dict[str, Any] = self._call("DELETE", f"/v1/channels/{name}")
+        return result
+
     def set_schedule(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         """Change the channel's sync schedule (rate, mode, enabled); returns the channel."""
         result: dict[str, Any] = self._call("PUT", f"/v1/channels/{name}/schedule", json=body)
@@ -191,6 +168,17 @@ class ConsoleApi:
         """Move dead letters back to their queues: of `queue` (none: all), the `ids` (none: every one)."""
         body = {"queue": queue, "ids": ids or []}
         result: dict[str, Any] = self._call("POST", "/v1/dlq/redrive", json=body)
+        return result
+
+    def listings(self, **filters: Any) -> dict[str, Any]:
+        """One page of GET /v1/listings: `limit`, `cursor` and any filter it takes (None: not given)."""
+        given = {k: v for k, v in filters.items() if v is not None}
+        params = {k: str(v).lower() if isinstance(v, bool) else v for k, v in given.items()}
+        result: dict[str, Any] = self._call("GET", "/v1/listings", params=params)
+        return result
+
+    def overview(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/v1/overview")
         return result
 
     def wait_for_job(

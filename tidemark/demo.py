@@ -3,15 +3,21 @@
 template.yaml deployed into moto, sandbox Shopify and WooCommerce stores, listings imported,
 a channel connected on each, every listing linked by SKU, a full sync through Step Functions,
 the FIFO queue and the push handler, and each channel's quantities checked against master.
+In a terminal it then keeps the stack up, with the console's address and sign-in, until Ctrl-C;
+with none (CI set, or standard input or output not a terminal) it exits.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import sys
+import threading
 import time
 
 from rich.table import Table
 
+from tidemark import login
 from tidemark.api_client import ApiError, ConsoleApi
 from tidemark.local.runtime import LocalRuntime
 from tidemark.render import console, job_table, wait_with_progress
@@ -41,14 +47,32 @@ def run_demo(variants: int = 200, seed: int = 7) -> int:
         runtime.start()
     try:
         _show_resources(runtime)
-        api = ConsoleApi(runtime.api_url)
+        api = runtime.client()
         _import_link_and_sync(api, runtime, variants, seed)
-        return _compare(api, runtime, variants, started)
+        result = _compare(api, runtime, variants, started)
+        if in_a_terminal():
+            _keep_up(runtime)
+        return result
     except ApiError as error:
         console.print(f"[red]the demo stopped:[/] {error.message}")
         return 1
     finally:
         runtime.stop()
+
+
+def in_a_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty() and not os.environ.get("CI")
+
+
+def _keep_up(runtime: LocalRuntime) -> None:
+    """The demo's stack and data stay up for the console page until Ctrl-C."""
+    with login.local_login(runtime):
+        login.show_sign_in(runtime)
+        console.print("the demo's stack stays up with its data: Ctrl-C stops it")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            console.print("stopping")
 
 
 def _show_resources(runtime: LocalRuntime) -> None:
@@ -67,7 +91,15 @@ def _import_link_and_sync(api: ConsoleApi, runtime: LocalRuntime, variants: int,
     console.print(f"[bold]listings imported[/]: {imported['created']} created, {imported['updated']} updated")
     for kind, name in CHANNELS.items():
         store = runtime.sandboxes[kind]
-        api.add_channel({"name": name, "type": kind, "store_url": store.url, **store.credentials})
+        api.add_channel(
+            {
+                "name": name,
+                "type": kind,
+                "store_url": store.url,
+                "allow_insecure_url": True,
+                **store.credentials,
+            }
+        )
         console.print(f"[bold]channel connected[/]: {name} -> {kind} sandbox at {store.url}")
         console.print(job_table(wait_with_progress(api, api.start_job({"channel": name, "kind": "link"}))))
         job = api.start_job({"channel": name, "kind": "sync", "mode": "full"})

@@ -5,7 +5,6 @@ from dataclasses import asdict
 from functools import cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -20,15 +19,16 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import console_api
+from shared import console_api, console_views
 from shared.channels.base import ChannelError
-from shared.console_api import ConsoleResolver
+from shared.console_api import ChannelPath, ChannelQuery, ConsoleResolver, FieldError, JobIdPath, SkuPath
 from shared.domain.dlq import DeadLetterQueue
-from shared.domain.importing import ImportRejected
+from shared.domain.importing import ImportRejected, ImportTooLarge
 from shared.domain.job import Job, JobKind, JobStatus
 from shared.domain.listing import CreatedBy, Listing
 from shared.domain.selection import FilterError
-from shared.services import adjusting, channels, dlq, flags, jobs, listings
+from shared.handlers import observability
+from shared.services import adjusting, channels, dlq, flags, history, jobs, listings, removal
 from shared.services.adjusting import AdjustRequest
 from shared.services.channels import (
     ChannelAlreadyExists,
@@ -43,24 +43,17 @@ from shared.services.flags import FlagRequest, SyncNowRequest, SyncNowSummary
 from shared.services.jobs import JobConflict, JobRequest, UnknownSkus
 from shared.services.once import apply_once
 from shared.services.schedules import ScheduleRequest, set_schedule
-from shared.storage import channels as channel_store
-from shared.storage import history
-from shared.storage import jobs as job_store
-from shared.storage import rules as rule_store
-from shared.storage.items import BadCursor, decode_cursor, encode_cursor
-from shared.storage.jobs import JobNotFound
 
-logger = Logger()
-tracer = Tracer(patch_modules=("botocore", "httpx"))
+logger, tracer = observability(patch_http=True)
 app = ConsoleResolver()
+app.include_router(console_views.router)  # Listings and Overview
 
 # A client that sends a change again (its answer lost) with the same key gets the first answer.
 IdempotencyKey = Annotated[
     str | None, Header(min_length=1, max_length=255, description="sent again: applied once")
 ]
 
-TITLE = "Tidemark console API"
-_error, _field_error = console_api.error, console_api.field_error
+TITLE, _error, _field_error = "Tidemark console API", console_api.error, console_api.field_error
 
 
 @app.exception_handler(RequestValidationError)
@@ -84,6 +77,14 @@ def _import_rejected(error: ImportRejected) -> Response[Any]:
     return _error(400, str(error), errors)
 
 
+@app.exception_handler(listings.ImportPartlyWritten)
+def _import_stopped(error: listings.ImportPartlyWritten) -> Response[Any]:
+    errors = [
+        {"field": "written", "sku": sku, "message": f"listing {sku} was written"} for sku in error.written
+    ]
+    return _error(503, str(error), errors)
+
+
 @app.exception_handler(ChannelError)
 def _store_failed(error: ChannelError) -> Response[Any]:
     return _error(502 if error.retryable else 400, error.message)
@@ -94,16 +95,17 @@ def _channel_refused(error: Exception) -> Response[Any]:
     return _error(409 if isinstance(error, ChannelAlreadyExists) else 404, str(error))
 
 
-# Errors whose message starts with the field at fault, by their status.
+# Errors naming their field and its fix (FieldErrors), by their status.
 _FIELD_ERRORS: dict[type[Exception], int] = {
-    **dict.fromkeys([UnknownSkus, InvalidEdit, BadCursor, FilterError, ChannelRefused], 400),
+    **dict.fromkeys([UnknownSkus, InvalidEdit, jobs.BadCursor, FilterError, ChannelRefused], 400),
     JobConflict: 409,
+    ImportTooLarge: 413,
 }
 
 
 @app.exception_handler(list(_FIELD_ERRORS))
-def _bad_field(error: ValueError) -> Response[Any]:
-    return _field_error(_FIELD_ERRORS[type(error)], str(error))
+def _bad_field(error: FieldError) -> Response[Any]:
+    return _field_error(_FIELD_ERRORS[type(error)], error)
 
 
 _KEY_ERRORS: dict[type[Exception], tuple[int, str]] = {
@@ -115,11 +117,11 @@ _KEY_ERRORS: dict[type[Exception], tuple[int, str]] = {
 @app.exception_handler(list(_KEY_ERRORS))
 def _key_refused(error: Exception) -> Response[Any]:
     status, problem = _KEY_ERRORS[type(error)]
-    return _field_error(status, f"Idempotency-Key: {problem}")
+    return _field_error(status, FieldError("Idempotency-Key", problem))
 
 
-@app.exception_handler(JobNotFound)
-def _unknown_job(error: JobNotFound) -> Response[Any]:
+@app.exception_handler(jobs.JobNotFound)
+def _unknown_job(error: jobs.JobNotFound) -> Response[Any]:
     return _error(404, f"no job with id '{error}': see `tidemark jobs list`")
 
 
@@ -144,7 +146,7 @@ def import_listings(
         CreatedBy, Query(description="sets new listings' auto sync")
     ] = CreatedBy.FILE_IMPORT,
 ) -> Response[Any]:
-    summary = listings.import_listings(app.current_event.decoded_body or "", created_by)
+    summary = listings.import_listings(app.current_event.decoded_body or "", created_by, limited=True)
     return Response(200, content_types.APPLICATION_JSON, asdict(summary))
 
 
@@ -153,7 +155,7 @@ def _listing(listing: Listing) -> dict[str, Any]:
 
 
 @app.get("/v1/listings/<sku>", summary="One listing with its links")
-def show_listing(sku: str) -> dict[str, Any]:
+def show_listing(sku: SkuPath) -> dict[str, Any]:
     view = listings.show_listing(sku)
     if view is None:
         raise NotFoundError(f"no listing with SKU '{sku}': import it first")
@@ -183,7 +185,7 @@ def sync_now(request: SyncNowRequest, idempotency_key: IdempotencyKey = None) ->
 
 @app.get("/v1/settings/auto-sync-rules", summary="The auto-sync flag new listings get, by how they came")
 def show_rules() -> dict[str, Any]:
-    return rule_store.get().model_dump()
+    return flags.rules_now().model_dump()
 
 
 @app.patch("/v1/settings/auto-sync-rules", summary="Set rules: manual, file_import, order_import, feed")
@@ -199,24 +201,28 @@ def add_channel(request: ChannelRequest) -> Response[Any]:
 
 @app.get("/v1/channels", summary="Every channel")
 def list_channels() -> list[dict[str, Any]]:
-    return [c.model_dump(mode="json") for c in channel_store.list_all()]
+    return [c.model_dump(mode="json") for c in channels.list_channels()]
 
 
 @app.get("/v1/channels/<name>", summary="One channel")
-def show_channel(name: str) -> dict[str, Any]:
-    channel = channel_store.get(name)
-    if channel is None:
-        raise UnknownChannel(name)
-    return channel.model_dump(mode="json")
+def show_channel(name: ChannelPath) -> dict[str, Any]:
+    return channels.get_channel(name).model_dump(mode="json")
 
 
 @app.patch("/v1/channels/<name>", summary="Edit a channel (new credentials are checked with a test call)")
-def edit_channel(name: str, edit: ChannelEdit) -> dict[str, Any]:
+def edit_channel(name: ChannelPath, edit: ChannelEdit) -> dict[str, Any]:
     return channels.edit_channel(name, edit).model_dump(mode="json")
 
 
+@app.delete(
+    "/v1/channels/<name>", summary="Remove a channel: its schedule, jobs, links and secret go with it"
+)
+def remove_channel(name: ChannelPath) -> dict[str, Any]:
+    return removal.remove_channel(name).model_dump(mode="json")
+
+
 @app.put("/v1/channels/<name>/schedule", summary="Set a channel's sync schedule: rate, mode, on or off")
-def put_schedule(name: str, request: ScheduleRequest) -> dict[str, Any]:
+def put_schedule(name: ChannelPath, request: ScheduleRequest) -> dict[str, Any]:
     return set_schedule(name, request).model_dump(mode="json")
 
 
@@ -228,9 +234,7 @@ def start_job(request: JobRequest, idempotency_key: IdempotencyKey = None) -> Re
 
 @app.get("/v1/jobs", summary="Jobs, newest first: of one channel or of all, by status and kind")
 def list_jobs(
-    channel: Annotated[
-        str | None, Query(min_length=1, description="a channel, or _listings (jobs over listings)")
-    ] = None,
+    channel: ChannelQuery = None,
     status: Annotated[JobStatus | None, Query()] = None,
     kind: Annotated[JobKind | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -239,48 +243,47 @@ def list_jobs(
 
 
 @app.get("/v1/jobs/<job_id>", summary="One job: status, timestamps, counts, failures with their fixes")
-def show_job(job_id: str) -> dict[str, Any]:
-    return job_store.get(job_id).model_dump(mode="json")
+def show_job(job_id: JobIdPath) -> dict[str, Any]:
+    return jobs.get_job(job_id).model_dump(mode="json")
 
 
 @app.get("/v1/jobs/<job_id>/plan", summary="A dry run's plan: what would change, from what to what")
 def show_plan(
-    job_id: str,
+    job_id: JobIdPath,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(description="`next` of the previous page")] = None,
 ) -> dict[str, Any]:
-    job_store.get(job_id)
-    changes, after = job_store.plan_page(job_id, limit, decode_cursor(cursor))
-    return {"job_id": job_id, "changes": [asdict(c) for c in changes], "next": encode_cursor(after)}
+    changes, after = jobs.plan_page(job_id, limit, cursor)
+    return {"job_id": job_id, "changes": [asdict(c) for c in changes], "next": after}
 
 
 @app.post("/v1/jobs/<job_id>/prioritize", summary="Move a queued job to the top of its channel's queue")
-def prioritize_job(job_id: str) -> dict[str, Any]:
+def prioritize_job(job_id: JobIdPath) -> dict[str, Any]:
     return jobs.prioritize(job_id).model_dump(mode="json")
 
 
 @app.post(
     "/v1/jobs/<job_id>/cancel", summary="Cancel a queued or running job: no push leaves after the answer"
 )
-def cancel_job(job_id: str) -> dict[str, Any]:
+def cancel_job(job_id: JobIdPath) -> dict[str, Any]:
     cancelled = jobs.cancel(job_id)
     return {**cancelled.job.model_dump(mode="json"), "pushes_in_flight": cancelled.pushes_in_flight}
 
 
 @app.post("/v1/jobs/<job_id>/rerun", summary="Run a failed or partly failed job again, on current data")
-def rerun_job(job_id: str) -> Response[Any]:
+def rerun_job(job_id: JobIdPath) -> Response[Any]:
     return Response(202, content_types.APPLICATION_JSON, jobs.rerun(job_id).model_dump(mode="json"))
 
 
 @app.get("/v1/history/<sku>", summary="A listing's sync history, newest first, a page at a time")
 def show_history(
-    sku: str,
-    channel: Annotated[str | None, Query()] = None,
+    sku: SkuPath,
+    channel: ChannelQuery = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(description="`next` of the previous page")] = None,
 ) -> dict[str, Any]:
-    entries, after = history.for_listing(sku, channel, limit, decode_cursor(cursor))
-    return {"sku": sku, "entries": [e.model_dump(mode="json") for e in entries], "next": encode_cursor(after)}
+    entries, after = history.history_page(sku, channel, limit, cursor)
+    return {"sku": sku, "entries": [e.model_dump(mode="json") for e in entries], "next": after}
 
 
 @app.get("/v1/dlq", summary="Dead-letter queues: what each message was and why it failed")

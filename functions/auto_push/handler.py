@@ -1,42 +1,28 @@
 """SQS FIFO auto-push queue -> the listings pushed at once to one channel (auto sync, sync now,
 a channel edit overwritten); failed messages are reported, not raised."""
 
-from typing import Any
-
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.domain.dlq import DeadLetterQueue
 from shared.domain.messages import AutoPushMessage
-from shared.services.failures import FailureRecordingFifoProcessor
+from shared.handlers import fifo_queue_handler, observability
+from shared.metrics import emit
 from shared.services.pushing import push_at_once
 
-logger = Logger()
-tracer = Tracer(patch_modules=("botocore", "httpx"))
-metrics = Metrics()
+logger, tracer = observability(patch_http=True)
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
     message = AutoPushMessage.model_validate_json(record.body)
     logger.set_correlation_id(message.id)
-    for name, value in push_at_once(message, lambda_context).items():
-        metrics.add_metric(
-            name=f"{message.origin.value.replace('-', '_')}_{name}", unit=MetricUnit.Count, value=value
-        )
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    # errors kept for `dlq list`; one processor an invocation, as its state is the batch's (local
-    # mode runs a function's invocations at once in one process)
-    processor = FailureRecordingFifoProcessor(DeadLetterQueue.AUTO_PUSH, logger)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    counts = push_at_once(message, lambda_context)
+    emit(
+        message.channel,
+        {f"auto_push_{name}": value for name, value in counts.items()},
+        origin=message.origin.value,
     )
+
+
+lambda_handler = fifo_queue_handler(DeadLetterQueue.AUTO_PUSH, record_handler, logger, tracer)

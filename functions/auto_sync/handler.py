@@ -3,17 +3,16 @@ every channel it is linked on. The change and the push it causes are never a dua
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.services.autosync import on_listing_change
+from shared.handlers import observability
+from shared.services.autosync import links_read_once, on_listing_change
 from shared.services.failures import FailureRecordingStreamProcessor
 
-logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patching would import it
+logger, tracer = observability(patch_http=False)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
@@ -32,6 +31,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     # errors kept for `dlq list`; one processor an invocation, as its state is the batch's (local
     # mode runs a function's invocations at once in one process)
     processor = FailureRecordingStreamProcessor(logger)
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    changes = [DynamoDBRecord(r).dynamodb for r in event.get("Records", [])]
+    with links_read_once((c.old_image or None, c.new_image or None) for c in changes if c):
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )

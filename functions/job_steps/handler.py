@@ -7,16 +7,15 @@ import json
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, TypeAdapter
 
+from shared.handlers import observability
 from shared.services import jobs
 from shared.services.flags import flag_shard_page
 from shared.services.jobs import StartInput
 
-logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patching would import it
+logger, tracer = observability(patch_http=False)
 
 
 class Start(BaseModel):

@@ -4,15 +4,14 @@ against that read, or reconcile one shard of links against the channel."""
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field, TypeAdapter
 
+from shared.handlers import observability
 from shared.services.linking import match_shard, read_catalog
 from shared.services.reconciling import reconcile_shard
 
-logger = Logger()
-tracer = Tracer(patch_modules=("botocore", "httpx"))
+logger, tracer = observability(patch_http=True)
 
 
 class ReadCatalog(BaseModel):

@@ -3,14 +3,13 @@
 from dataclasses import asdict
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from shared.handlers import observability
 from shared.services.planning import plan_shard
 
-logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patching would import it
+logger, tracer = observability(patch_http=False)
 
 
 class PlanShardEvent(BaseModel):

@@ -4,16 +4,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from shared.domain.job import JobKind, SyncMode
+from shared.handlers import observability
 from shared.services.channels import UnknownChannel
 from shared.services.jobs import JobRequest, start_job
 
-logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patching would import it
+logger, tracer = observability(patch_http=False)
 
 
 class ScheduledSync(BaseModel):

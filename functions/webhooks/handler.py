@@ -4,16 +4,33 @@ import base64
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.domain.channel import ChannelType
-from shared.services.webhooks import receive
+from shared.handlers import observability
+from shared.metrics import emit
+from shared.services.webhooks import Received, receive
 
-logger = Logger()
-tracer = Tracer(patch_modules=("botocore",))  # not httpx: unused here, and patching would import it
+logger, tracer = observability(patch_http=False)  # not httpx: unused here, and patching would import it
+
+
+# A refusal is counted under this channel: the channel an unsigned request names is its sender's
+# choice, and each new name would be a new metric (a cost a flood of forged webhooks could run up).
+UNVERIFIED = "unverified"
+ACCEPTED = {"queued": "queued", "duplicate": "duplicates", "too old": "too_old"}
+
+
+def _count(channel: str, result: Received) -> None:
+    """The dashboard's webhooks per channel and the refusals' alarms (template.yaml); a 400 comes
+    from a verified sender (a body that does not fit its topic or its store)."""
+    if result.status in (401, 413):
+        emit(UNVERIFIED, {f"refused_{result.status}": 1})
+    elif result.status == 400:
+        emit(channel, {"refused_400": 1})
+    elif result.status == 200 and result.message in ACCEPTED:
+        emit(channel, {ACCEPTED[result.message]: 1})
 
 
 def _raw_body(event: APIGatewayProxyEventV2) -> bytes:
@@ -28,7 +45,9 @@ def _raw_body(event: APIGatewayProxyEventV2) -> bytes:
 @event_source(data_class=APIGatewayProxyEventV2)
 def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dict[str, Any]:
     channel_type = ChannelType(event.raw_path.split("/")[3])  # the route: /v1/webhooks/<type>/{channel}
-    result = receive(channel_type, event.path_parameters["channel"], event.headers, _raw_body(event))
+    channel = event.path_parameters["channel"]
+    result = receive(channel_type, channel, event.headers, _raw_body(event))
+    _count(channel, result)
     return {
         "statusCode": result.status,
         "headers": {"content-type": "application/json"},

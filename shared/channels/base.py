@@ -1,4 +1,5 @@
-"""The one small protocol every channel client speaks, and the values that cross it.
+"""The one small protocol every channel client speaks; the values that cross it live in the domain
+(shared/domain/channel_values.py) and are re-exported here.
 
 The domain plans and records; a client turns these values into one channel's API calls.
 """
@@ -6,105 +7,34 @@ The domain plans and records; a client turns these values into one channel's API
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
-from enum import StrEnum
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from shared.domain.channel_values import (
+    CatalogPage,
+    ChannelVariant,
+    PricePush,
+    PushOutcome,
+    PushResult,
+    QuantityPush,
+    StatusPush,
+    VariantRef,
+    VariantStatus,
+)
 
-
-class VariantStatus(StrEnum):
-    ACTIVE = "active"
-    HIDDEN = "hidden"
-
-
-class ChannelVariant(BaseModel):
-    """One sellable variant as the channel holds it."""
-
-    model_config = ConfigDict(frozen=True)
-
-    variant_id: str
-    product_id: str
-    sku: str = ""
-    barcode: str = ""
-    inventory_item_id: str
-    location_id: str
-    quantity: int
-    price: Decimal | None = None
-    status: VariantStatus = VariantStatus.ACTIVE
-
-
-class CatalogPage(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    variants: list[ChannelVariant]
-    next_cursor: str | None = None
-
-
-class QuantityPush(BaseModel):
-    """Set one variant's quantity to an absolute value.
-
-    `expected` is the quantity last observed on the channel: clients with compare-and-set
-    send it so that a hand edit made since is noticed instead of silently overwritten.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    sku: str
-    inventory_item_id: str
-    location_id: str
-    quantity: int = Field(ge=0)
-    expected: int | None = None
-
-
-class VariantRef(BaseModel):
-    """Where a linked listing lives on the channel: what reading its current values needs."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sku: str
-    variant_id: str
-    product_id: str
-    inventory_item_id: str
-    location_id: str
-
-
-class PricePush(BaseModel):
-    """Set one variant's price."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sku: str
-    variant_id: str
-    product_id: str
-    price: Decimal = Field(ge=0)
-
-
-class StatusPush(BaseModel):
-    """Show or hide one variant. Where the channel keeps status per product (Shopify), the
-    product's status follows: a product is active while any pushed variant of it is active."""
-
-    model_config = ConfigDict(frozen=True)
-
-    sku: str
-    variant_id: str
-    product_id: str
-    status: VariantStatus
-
-
-class PushOutcome(StrEnum):
-    PUSHED = "pushed"
-    CONFLICT = "conflict"
-    FAILED = "failed"
-
-
-class PushResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    sku: str
-    outcome: PushOutcome
-    observed: int | None = None
-    message: str = ""
+__all__ = [
+    "CatalogPage",
+    "ChannelAuthError",
+    "ChannelClient",
+    "ChannelError",
+    "ChannelVariant",
+    "PricePush",
+    "PushOutcome",
+    "PushResult",
+    "QuantityPush",
+    "StatusPush",
+    "VariantRef",
+    "VariantStatus",
+]
 
 
 class ChannelError(Exception):

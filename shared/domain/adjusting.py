@@ -12,14 +12,23 @@ from typing import Annotated
 from pydantic import BaseModel, Field, model_validator
 
 from shared.domain.fields import FieldRule
-from shared.domain.importing import ImportRejected, RowError, SkuRow, parse_rows
+from shared.domain.importing import MAX_QUANTITY, ImportRejected, RowError, SkuRow, parse_rows
 
-OnHand = Annotated[int | None, Field(default=None, ge=0, description="set on hand to this: 0 or more")]
+OnHand = Annotated[
+    int | None, Field(default=None, ge=0, le=MAX_QUANTITY, description="set on hand to this: 0 to 1e9")
+]
 Delta = Annotated[
     int | None,
-    Field(default=None, description="add this to on hand (below 0 takes away; on hand may go below 0)"),
+    Field(
+        default=None,
+        ge=-MAX_QUANTITY,
+        le=MAX_QUANTITY,
+        description="add this to on hand (below 0 takes away; on hand may go below 0): -1e9 to 1e9",
+    ),
 ]
-Committed = Annotated[int | None, Field(default=None, ge=0, description="set committed to this: 0 or more")]
+Committed = Annotated[
+    int | None, Field(default=None, ge=0, le=MAX_QUANTITY, description="set committed to this: 0 to 1e9")
+]
 
 QUANTITIES = ("on_hand", "delta", "committed")
 
@@ -28,9 +37,9 @@ MAX_FILE_ROWS = 2000
 
 _FIXES = {
     "sku": "give every row a SKU (1 to 255 characters)",
-    "on_hand": "use a whole number of 0 or more",
-    "delta": "use a whole number, like -3 or 12",
-    "committed": "use a whole number of 0 or more",
+    "on_hand": f"use a whole number of 0 or more, at most {MAX_QUANTITY:,}",
+    "delta": f"use a whole number, like -3 or 12, from -{MAX_QUANTITY:,} to {MAX_QUANTITY:,}",
+    "committed": f"use a whole number of 0 or more, at most {MAX_QUANTITY:,}",
 }
 
 

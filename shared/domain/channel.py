@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -122,3 +123,40 @@ class Channel(BaseModel):
     synced_full_at: datetime | None = None
     # None: added before channels had schedules (there is none in EventBridge Scheduler yet).
     schedule: Schedule | None = None
+
+
+# A Shopify store's own address: https://<shop>.myshopify.com (a custom domain is not its API's host).
+_SHOPIFY_HOST = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+
+
+def store_url_problem(channel_type: ChannelType, url: str, *, allow_insecure_url: bool) -> str | None:
+    """What is wrong with a store URL for its channel type (with the fix), or None. Shopify takes
+    only https://<shop>.myshopify.com and WooCommerce only https, unless the operator allows any
+    http(s) URL for a store of their own (a sandbox or a store on this machine)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (it raises for a port past 65535)
+    except ValueError:
+        return "its port is past 65535: give the port the store answers on"
+    if allow_insecure_url:
+        return None
+    if parts.scheme != "https":
+        return (
+            "the store's API is reached over https only: use its https:// address "
+            "(allow_insecure_url for a store of your own on http)"
+        )
+    if channel_type is ChannelType.SHOPIFY and (
+        not _SHOPIFY_HOST.match(parts.hostname or "") or parts.port not in {None, 443}
+    ):
+        return (
+            "a Shopify store's API is at https://<shop>.myshopify.com (its admin's address, "
+            "not a custom domain): use that one (allow_insecure_url for a test store of your own)"
+        )
+    return None
+
+
+def store_host(url: str) -> str:
+    """Where a store URL sends its credentials: scheme, host and port."""
+    parts = urlsplit(url)
+    port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"

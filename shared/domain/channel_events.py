@@ -15,6 +15,7 @@ from typing import Any
 
 from shared.domain.channel import ChannelType
 from shared.domain.link import Link, LinkStatus, SyncState
+from shared.domain.listing import Listing
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,34 @@ def after_seen(link: Link, seen: VariantSeen | None, channel: str, at: datetime)
         }
         return link.model_copy(update=changes), True
     return link, False
+
+
+def holds_master(link: Link, listing: Listing) -> bool:
+    """At the moment a push-back would go out: whether the channel, as last seen, holds what master
+    would push (quantity, price, status). Then the push-back is needless and not sent.
+
+    A sale's stock webhook that came before its own order looked like a hand edit: by the time its
+    push-back is due the order is in master, which then agrees with the channel. A hand edit
+    still differs from master, and is overwritten."""
+    return (
+        link.status is LinkStatus.LINKED
+        and link.last_observed_quantity == listing.syncable_balance
+        and (listing.price is None or listing.price == link.last_observed_price)
+        and listing.channel_status is link.channel_status
+    )
+
+
+def settled(link: Link, at: datetime) -> Link | None:
+    """The link in sync with what its channel was last seen holding, which master agrees with;
+    None when it is already."""
+    if link.sync_state is SyncState.IN_SYNC and link.last_pushed_quantity == link.last_observed_quantity:
+        return None
+    changes = {
+        "sync_state": SyncState.IN_SYNC,
+        "last_pushed_quantity": link.last_observed_quantity,
+        "updated_at": at,
+    }
+    return link.model_copy(update=changes)
 
 
 def _unlinked(link: Link, reason: str, at: datetime) -> Link:

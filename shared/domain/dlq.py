@@ -137,10 +137,13 @@ def _push(body: str) -> Described:
 
 def _webhook(body: str) -> Described:
     m = WebhookMessage.model_validate_json(body)
-    key = "event" if m.type is ChannelType.SHOPIFY else "body hash"
-    return Described(
-        f"{m.type} webhook {m.topic or '(no topic)'} on channel {m.channel}, {key} {m.delivery}", m.channel
+    # the channel's own event id; a message queued before it was kept apart: its delivery key
+    shown = (
+        f"event {m.event or m.delivery}"
+        if m.event or m.type is ChannelType.SHOPIFY
+        else f"body hash {m.delivery}"
     )
+    return Described(f"{m.type} webhook {m.topic or '(no topic)'} on channel {m.channel}, {shown}", m.channel)
 
 
 def _auto_push(body: str) -> Described:

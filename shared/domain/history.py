@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.channels.base import PushOutcome
+from shared.domain.channel_values import PushOutcome
 
 
 class HistoryEntry(BaseModel):

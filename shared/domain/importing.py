@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,14 +17,25 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.domain.fields import FieldError
 from shared.domain.listing import CreatedBy, Listing, ListingStatus, Sku
 
+# What a channel takes as a quantity (Shopify refuses more than 1e9: INVALID_QUANTITY_TOO_HIGH),
+# and far inside what DynamoDB stores (38 digits): a bigger number never reaches AWS.
+MAX_QUANTITY = 1_000_000_000
+# A console request's import: what it can write well inside the API's 30 s (bigger files: split).
+MAX_IMPORT_ROWS = 10_000
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+_WHOLE = f"use a whole number of 0 or more, at most {MAX_QUANTITY:,}"
 _FIXES = {
     "sku": "give every row a SKU (1 to 255 characters)",
-    "on_hand": "use a whole number of 0 or more",
-    "committed": "use a whole number of 0 or more",
-    "safety_buffer": "use a whole number of 0 or more",
-    "price": "use a number of 0 or more with at most 2 decimals, like 19.99",
+    "upc": "use at most 64 characters",
+    "mpn": "use at most 128 characters",
+    "title": "use at most 2,000 characters",
+    "on_hand": _WHOLE,
+    "committed": _WHOLE,
+    "safety_buffer": _WHOLE,
+    "price": f"use a number of 0 or more with at most 2 decimals, like 19.99, at most {MAX_QUANTITY:,}",
     "status": "use active or inactive",
     "auto_sync": "use true or false",
 }
@@ -44,13 +55,13 @@ R = TypeVar("R", bound=SkuRow)
 class ListingRow(SkuRow):
     """One row of a listings import."""
 
-    upc: str | None = None
-    mpn: str | None = None
-    title: str | None = None
-    on_hand: int | None = Field(default=None, ge=0, strict=False)
-    committed: int | None = Field(default=None, ge=0)
-    safety_buffer: int | None = Field(default=None, ge=0)
-    price: Decimal | None = Field(default=None, ge=0, decimal_places=2)
+    upc: str | None = Field(default=None, max_length=64)
+    mpn: str | None = Field(default=None, max_length=128)
+    title: str | None = Field(default=None, max_length=2000)
+    on_hand: int | None = Field(default=None, ge=0, le=MAX_QUANTITY, strict=False)
+    committed: int | None = Field(default=None, ge=0, le=MAX_QUANTITY)
+    safety_buffer: int | None = Field(default=None, ge=0, le=MAX_QUANTITY)
+    price: Decimal | None = Field(default=None, ge=0, le=MAX_QUANTITY, decimal_places=2)
     status: ListingStatus | None = None
     auto_sync: bool | None = None
 
@@ -81,6 +92,13 @@ class RowError:
         return f"line {self.line}, column {self.column}: {self.message}"
 
 
+class ImportTooLarge(FieldError):
+    """A console import past MAX_IMPORT_ROWS or MAX_IMPORT_BYTES: nothing was imported."""
+
+    def __init__(self, limit: str) -> None:
+        super().__init__("csv", f"a file imports at most {limit}: split it into smaller files")
+
+
 class ImportRejected(ValueError):
     """The whole file is refused; nothing was imported."""
 
@@ -91,10 +109,17 @@ class ImportRejected(ValueError):
         super().__init__(f"the file was refused and nothing changed: {shown}{more}")
 
 
-def parse_listings_csv(text: str, created_by: CreatedBy = CreatedBy.FILE_IMPORT) -> list[ListingRow]:
+def parse_listings_csv(
+    text: str, created_by: CreatedBy = CreatedBy.FILE_IMPORT, *, limited: bool = False
+) -> list[ListingRow]:
     """Parse and check a whole listings file, or raise ImportRejected naming every bad cell. An
-    order import creates listings at 0 on hand: it sets no on_hand."""
+    order import creates listings at 0 on hand: it sets no on_hand. `limited`: a console request's,
+    refused (ImportTooLarge) past MAX_IMPORT_BYTES or MAX_IMPORT_ROWS."""
+    if limited and len(text.encode()) > MAX_IMPORT_BYTES:
+        raise ImportTooLarge(f"{MAX_IMPORT_BYTES:,} bytes")
     rows = parse_rows(text, ListingRow, _FIXES)
+    if limited and len(rows) > MAX_IMPORT_ROWS:
+        raise ImportTooLarge(f"{MAX_IMPORT_ROWS:,} rows")
     if created_by is CreatedBy.ORDER_IMPORT:
         fix = "an order import creates listings at 0 on hand: leave it out, then `tidemark listings adjust`"
         errors = [RowError(line, "on_hand", fix) for line, row in rows if row.on_hand is not None]
@@ -114,7 +139,7 @@ def parse_rows(text: str, model: type[R], fixes: Mapping[str, str]) -> list[tupl
     reader.fieldnames = header
     rows: list[tuple[int, R]] = []
     first_line: dict[str, int] = {}
-    for line, raw in enumerate(reader, start=2):
+    for line, raw in _rows(reader):
         if None in raw:
             errors.append(RowError(line, "-", f"more cells than the {len(header)} columns of the header"))
             continue
@@ -136,6 +161,19 @@ def parse_rows(text: str, model: type[R], fixes: Mapping[str, str]) -> list[tupl
     if not rows:
         raise ImportRejected([RowError(2, "-", "the file has no rows: add one row per listing")])
     return rows
+
+
+def _rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The file's rows with their lines; ImportRejected where the reader cannot go on (a cell past
+    its field size limit, a quote never closed)."""
+    line = 1
+    try:
+        for raw in reader:
+            line += 1
+            yield line, raw
+    except csv.Error as error:
+        fix = "check its quotes, and that no cell is over 128 KiB"
+        raise ImportRejected([RowError(line + 1, "-", f"not readable as CSV ({error}): {fix}")]) from error
 
 
 def _header_errors(header: list[str], columns: tuple[str, ...]) -> list[RowError]:
@@ -161,7 +199,10 @@ def _row_errors(line: int, invalid: ValidationError, fixes: Mapping[str, str]) -
         column = str(detail["loc"][0]) if detail["loc"] else "-"
         if detail["type"] == "value_error":  # a row's own rule: its message names the fix
             rule = detail["ctx"]["error"]
-            errors.append(RowError(line, getattr(rule, "field", column), str(rule)))
+            if isinstance(rule, FieldError):
+                errors.append(RowError(line, rule.field, rule.fix))
+            else:
+                errors.append(RowError(line, column, str(rule)))
             continue
         fix = fixes.get(column, "correct the value")
         got = detail.get("input")

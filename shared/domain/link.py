@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.channels.base import VariantStatus
+from shared.domain.channel_values import VariantStatus
 
 
 class LinkStatus(StrEnum):
@@ -37,6 +37,7 @@ class Link(BaseModel):
     matched_field: str = "sku"
     matched_value: str = ""
     last_pushed_quantity: int | None = None
+    last_pushed_at: datetime | None = None  # when a quantity push last landed
     last_observed_quantity: int | None = None
     last_observed_price: Decimal | None = None
     sync_state: SyncState = SyncState.OUT_OF_SYNC

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from shared.channels.base import ChannelVariant
 from shared.domain.channel import LinkPriority
+from shared.domain.channel_values import ChannelVariant
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.channels.base import VariantStatus
+from shared.domain.channel_values import VariantStatus
 
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 

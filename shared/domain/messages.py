@@ -50,12 +50,14 @@ class AutoPushMessage(BaseModel):
 
 class WebhookMessage(BaseModel):
     """A verified channel webhook on the webhook queue (group: the channel and the resource it is
-    about, an order or a product), as it was signed."""
+    about, an order, a product or an inventory item), its body trimmed to the fields the worker
+    reads (shared.domain.webhooks.trimmed)."""
 
     model_config = ConfigDict(frozen=True)
 
     channel: str
     type: ChannelType
     topic: str
-    delivery: str  # the key duplicates share (Shopify event id, WooCommerce body hash)
+    delivery: str  # the key duplicates and replays share (a hash of the topic and the signed body)
+    event: str = ""  # the channel's own id of it, unsigned (Shopify's event id, WooCommerce's delivery id)
     body: str

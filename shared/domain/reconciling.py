@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.channels.base import ChannelVariant
+from shared.domain.channel_values import ChannelVariant
 from shared.domain.link import Link, SyncState
 from shared.domain.linking import refresh
 from shared.domain.listing import Listing

@@ -14,15 +14,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from shared.domain.fields import FieldError
 from shared.domain.listing import CreatedBy, Listing, ListingStatus
 
 FORMS = "status=active, sku-prefix=ABC, title=shirt, created-by=feed or quantity=0..10"
 _RANGE = re.compile(r"(-?[0-9]+)?\.\.(-?[0-9]+)?|(-?[0-9]+)")
 
 
-class FilterError(ValueError):
+class FilterError(FieldError):
     def __init__(self, expression: str, problem: str) -> None:
-        super().__init__(f"filters: '{expression}': {problem}")
+        super().__init__("filters", f"'{expression}': {problem}")
 
 
 @dataclass(frozen=True)

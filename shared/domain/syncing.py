@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from shared.channels.base import PricePush, PushOutcome, PushResult, QuantityPush, StatusPush, VariantStatus
+from shared.domain.channel_values import (
+    PricePush,
+    PushOutcome,
+    PushResult,
+    QuantityPush,
+    StatusPush,
+    VariantStatus,
+)
 from shared.domain.history import HistoryEntry
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
@@ -173,7 +180,8 @@ def record_results(
     for push, result in results:
         link = updated.get(push.sku, links[push.sku])
         field_name, before, after, changes = _applied(link, push, result)
-        updated[push.sku] = link.model_copy(update={**changes, "updated_at": at})
+        pushed_at = {"last_pushed_at": at} if "last_pushed_quantity" in changes else {}
+        updated[push.sku] = link.model_copy(update={**changes, **pushed_at, "updated_at": at})
         state = _STATE[result.outcome]
         if _SEVERITY[state] >= _SEVERITY[states.get(push.sku, SyncState.IN_SYNC)]:
             states[push.sku] = state

@@ -7,22 +7,28 @@ listing's pushes never race. A push over a channel edit goes to the push-back qu
 delayed a few seconds (template.yaml PushBackQueue says why) and drained by the same function;
 it may run beside an auto push of its listing, which is harmless: each sends master's value of
 its moment with the channel's compare-and-set, and a conflict re-reads.
+
+A stream batch reads the channels and the links of every listing whose balance it moved once
+(`links_read_once`: a Query and a BatchGetItem a channel for the batch), not once a record: under
+load, those reads were most of the stream's wait (issue 23).
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from shared.domain.autosync import balance_pushes
-from shared.domain.link import LinkStatus
+from shared.domain.channel_events import holds_master
+from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
 from shared.domain.messages import AutoPushMessage, PushOrigin
 from shared.domain.syncing import chunked, shard_of
 from shared.settings import settings
-from shared.storage import channels, links
-from shared.storage.aws import client
+from shared.storage import channels, fifo, links
 from shared.storage.items import from_item
 
 SKUS_PER_MESSAGE = 100
@@ -35,17 +41,28 @@ def push_now(skus: Sequence[str]) -> int:
 
 
 def queue_pushes(
-    skus: Iterable[str], origin: PushOrigin, *, channel: str | None = None, source: str | None = None
+    skus: Iterable[str],
+    origin: PushOrigin,
+    *,
+    channel: str | None = None,
+    source: str | None = None,
+    written: Listing | None = None,
 ) -> int:
     """Queue pushes of `skus` to every channel they are linked on (or to `channel` only). With a
     `source` (the change that caused them), a redelivered change queues the same messages, which
-    the FIFO queue deduplicates and the channel applies once (same idempotency keys)."""
+    the FIFO queue deduplicates and the channel applies once (same idempotency keys). With the
+    listing as `written` (auto sync), a channel whose link is in sync and holds it already (the
+    channel the sale was made on, whose stock moved with it) is not queued."""
     wanted = list(dict.fromkeys(skus))
-    names = [channel] if channel else [c.name for c in channels.list_all()]
+    read = _linked(wanted, channel)
     shards = settings().push_shards
     messages = []
-    for name in names:
-        linked = [s for s, link in links.get_many(name, wanted).items() if link.status is LinkStatus.LINKED]
+    for name, found in read.items():
+        linked = [
+            s
+            for s, link in found.items()
+            if link.status is LinkStatus.LINKED and not (written and _holds(link, written))
+        ]
         by_shard: dict[int, list[str]] = {}
         for sku in sorted(linked):
             by_shard.setdefault(shard_of(sku, shards), []).append(sku)
@@ -58,31 +75,75 @@ def queue_pushes(
                 )
     pushing_back = origin is PushOrigin.CHANNEL_EDIT
     queue_url = settings().push_back_queue_url if pushing_back else settings().auto_push_queue_url
-    for entries in chunked(messages, 10):
-        answer = client("sqs").send_message_batch(
-            QueueUrl=queue_url,
-            Entries=[
-                {
-                    "Id": str(i),
-                    "MessageBody": message.model_dump_json(),
-                    "MessageGroupId": f"{message.channel}#{shard}",
-                    "MessageDeduplicationId": message.id,
-                }
-                for i, (shard, message) in enumerate(entries)
-            ],
-        )
-        if answer.get("Failed"):
-            raise RuntimeError(
-                f"the auto-push queue refused {len(answer['Failed'])} messages: {answer['Failed'][0]}"
-            )
+    # either queue's refusal names the auto-push queue: the auto-push function drains both
+    fifo.send_all(
+        queue_url,
+        (
+            fifo.Outgoing(message.model_dump_json(), f"{message.channel}#{shard}", message.id)
+            for shard, message in messages
+        ),
+        "auto-push",
+    )
     return sum(len(message.skus) for _, message in messages)
+
+
+_batch = threading.local()  # the links a stream batch read once, in the thread that handles it
+
+
+@contextmanager
+def links_read_once(changes: Iterable[tuple[dict[str, Any] | None, dict[str, Any] | None]]) -> Iterator[None]:
+    """While a stream batch of (old, new) listing images is handled in this thread: the channels
+    and the links of the listings whose balance it moved, read once for the batch, and used by
+    `queue_pushes` of those listings instead of reading them again for each record."""
+    moved = [str(new["sku"]) for old, new in changes if new and _moves(old, new)]
+    try:
+        _batch.links = _read_links(moved, None) if moved else {}
+        _batch.skus = set(moved)
+    except Exception:  # each record reads its own then, and a failure is recorded against it
+        _batch.links, _batch.skus = {}, set()
+    try:
+        yield
+    finally:
+        _batch.links, _batch.skus = {}, set()
+
+
+def _linked(skus: list[str], channel: str | None) -> dict[str, dict[str, Link]]:
+    """The links of `skus` by channel (every channel, or `channel` only): as the stream batch read
+    them when it covers them, read now otherwise."""
+    if skus and set(skus) <= getattr(_batch, "skus", set()):
+        read: dict[str, dict[str, Link]] = _batch.links
+        return {
+            name: {s: found[s] for s in skus if s in found}
+            for name, found in read.items()
+            if channel is None or name == channel
+        }
+    return _read_links(skus, channel)
+
+
+def _read_links(skus: list[str], channel: str | None) -> dict[str, dict[str, Link]]:
+    names = [channel] if channel else [c.name for c in channels.list_all()]
+    return {name: links.get_many(name, skus) for name in names}
+
+
+def _moves(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+    before = from_item(Listing, old) if old else None
+    after = from_item(Listing, new) if new else None
+    return after is not None and balance_pushes(before, after)
+
+
+def _holds(link: Link, listing: Listing) -> bool:
+    return (
+        link.sku == listing.sku
+        and link.sync_state is SyncState.IN_SYNC
+        and link.last_pushed_quantity == link.last_observed_quantity
+        and holds_master(link, listing)
+    )
 
 
 def on_listing_change(old: dict[str, Any] | None, new: dict[str, Any] | None, change: str) -> int:
     """A listing written (the table's stream): when its balance moved with auto sync on, queue it to
     every channel it is linked on. `change` names the write (its stream sequence number)."""
-    before = from_item(Listing, old) if old else None
-    after = from_item(Listing, new) if new else None
-    if after is None or not balance_pushes(before, after):
+    if not new or not _moves(old, new):
         return 0
-    return queue_pushes([after.sku], PushOrigin.AUTO_SYNC, source=change)
+    written = from_item(Listing, new)
+    return queue_pushes([written.sku], PushOrigin.AUTO_SYNC, source=change, written=written)

@@ -4,7 +4,9 @@
   listing's new balance reaches every linked channel through auto sync.
 - A quantity other than the one pushed (a hand edit on the channel) marks the link out of sync
   and pushes master's values back to that channel.
-- A variant deleted, or whose matched SKU changed, unlinks its link with the reason.
+- A variant deleted, or whose matched SKU changed, unlinks its link with the reason. A delete is
+  confirmed by reading the channel first: only the variants the channel no longer has unlink.
+- A webhook older than what was last applied to its resource (a late retry, a replay) is dropped.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from shared.channels.base import VariantRef
 from shared.domain.channel import ChannelType
 from shared.domain.channel_events import (
     Deleted,
@@ -27,13 +30,26 @@ from shared.domain.channel_events import (
 )
 from shared.domain.link import Link, LinkStatus, channel_number
 from shared.domain.messages import PushOrigin
+from shared.domain.webhooks import resource_of, signed_time
+from shared.services import clients
 from shared.services.autosync import queue_pushes
-from shared.storage import links, orders
+from shared.storage import applied, channels, links, orders
 
 
 def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Counter[str]:
     """Apply one webhook; the counts of what it changed. Every step is safe to repeat."""
-    event = parse(channel_type, topic, json.loads(body))
+    parsed = json.loads(body)
+    resource, at = resource_of(channel_type, topic, parsed), signed_time(channel_type, parsed)
+    last = applied.last(channel, resource) if at else None
+    if at and last and at < last:
+        return Counter(stale=1)
+    counts = _apply(channel, parse(channel_type, topic, parsed))
+    if at:
+        applied.record(channel, resource, at)
+    return counts
+
+
+def _apply(channel: str, event: object) -> Counter[str]:
     match event:
         case OrderPlaced():
             return _order(channel, event.order_id, event.lines, orders.place, "taken", -1)
@@ -54,7 +70,7 @@ def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Co
                 link.sku: link
                 for link in [*links.for_product(channel, event.number), *([item] if item else [])]
             }
-            return _seen(channel, [(link, None) for link in gone.values()])
+            return _seen(channel, [(link, None) for link in _confirmed_gone(channel, list(gone.values()))])
     return Counter(ignored=1)
 
 
@@ -83,18 +99,38 @@ def _order(
     return counts
 
 
+def _confirmed_gone(channel_name: str, held: list[Link]) -> list[Link]:
+    """The links whose variant the channel itself no longer has: a delete is read back first."""
+    channel = channels.get(channel_name)
+    if channel is None or not held:
+        return []
+    refs = [
+        VariantRef(
+            sku=link.sku,
+            variant_id=link.variant_id,
+            product_id=link.product_id,
+            inventory_item_id=link.inventory_item_id,
+            location_id=link.location_id,
+        )
+        for link in held
+    ]
+    found = clients.call(channel, lambda client: client.read_variants(refs))
+    return [link for link, variant in zip(held, found, strict=True) if variant is None]
+
+
 def _seen(channel: str, seen: list[tuple[Link, VariantSeen | None]]) -> Counter[str]:
     counts: Counter[str] = Counter()
     now = datetime.now(UTC)
-    changed, pushed_back = [], []
+    changed: list[tuple[Link | None, Link]] = []
+    pushed_back = []
     for link, variant in seen:
         after, push_back = after_seen(link, variant, channel, now)
         if after != link:
-            changed.append(after)
+            changed.append((link, after))
             counts["unlinked" if after.status is LinkStatus.UNLINKED else "out_of_sync"] += 1
         if push_back:
             pushed_back.append(link.sku)
-    links.put_many(changed)
+    links.write_changes(changed)
     if pushed_back:
         counts["pushed_back"] = queue_pushes(pushed_back, PushOrigin.CHANNEL_EDIT, channel=channel)
     return counts

@@ -18,7 +18,11 @@ from shared.domain.channel import (
     ChannelType,
     LinkPriority,
     Schedule,
+    store_host,
+    store_url_problem,
 )
+from shared.domain.fields import FieldError, FieldRule
+from shared.domain.webhooks import rotated
 from shared.storage import channels, schedules, secrets
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -37,6 +41,12 @@ def _printable_ascii(value: SecretStr) -> SecretStr:
 Credential = Annotated[SecretStr, AfterValidator(_printable_ascii)]
 
 
+ALLOW_INSECURE_URL = (
+    "accept any http(s) store URL, for a store of your own (a sandbox, a store on this machine); "
+    "otherwise Shopify takes only https://<shop>.myshopify.com and WooCommerce only https"
+)
+
+
 class ChannelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -49,10 +59,14 @@ class ChannelRequest(BaseModel):
     webhook_secret: SecretStr | None = None
     priorities: list[LinkPriority] = Field(default_factory=lambda: list(DEFAULT_PRIORITIES), min_length=1)
     link_after_build: bool = True
+    allow_insecure_url: bool = Field(default=False, description=ALLOW_INSECURE_URL)
 
     @model_validator(mode="after")
     def _priorities_fit_the_channel(self) -> ChannelRequest:
         check_priorities(self.type, self.priorities)
+        problem = store_url_problem(self.type, self.store_url, allow_insecure_url=self.allow_insecure_url)
+        if problem:
+            raise FieldRule("store_url", problem)
         return self
 
     def credentials(self) -> dict[str, str]:
@@ -74,11 +88,14 @@ class ChannelEdit(BaseModel):
     token: Credential | None = Field(default=None, description="Shopify Admin API access token")
     key: Credential | None = Field(default=None, description="WooCommerce consumer key")
     secret: Credential | None = Field(default=None, description="WooCommerce consumer secret")
-    webhook_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="a new one: the one it replaces is still accepted for 7 days (a rotation)"
+    )
     priorities: list[LinkPriority] | None = Field(
         default=None, min_length=1, description="replaces the whole list, in order"
     )
     link_after_build: bool | None = None
+    allow_insecure_url: bool = Field(default=False, description=ALLOW_INSECURE_URL)
 
     def credentials(self) -> dict[str, str]:
         given = {
@@ -91,12 +108,14 @@ class ChannelEdit(BaseModel):
 
 
 def check_priorities(channel_type: ChannelType, priorities: Sequence[LinkPriority]) -> None:
+    """A FieldRule naming the priority whose channel field the type lacks: priorities.N.channel_field."""
     allowed = CHANNEL_FIELDS_BY_TYPE[channel_type]
-    for priority in priorities:
+    for at, priority in enumerate(priorities):
         if priority.channel_field not in allowed:
-            raise ValueError(
-                f"priorities: '{priority.channel_field}' is not a {channel_type.value} field: "
-                f"use one of {', '.join(allowed)}"
+            raise FieldRule(
+                f"priorities.{at}.channel_field",
+                f"'{priority.channel_field}' is not a {channel_type.value} field: "
+                f"use one of {', '.join(allowed)}",
             )
 
 
@@ -109,24 +128,23 @@ class UnknownChannel(LookupError):
         super().__init__(f"no channel named '{name}': see `tidemark channels list`")
 
 
-class InvalidEdit(ValueError):
-    pass
+class InvalidEdit(FieldError):
+    """An edit the channel cannot take: its field, and the fix."""
 
 
-class ChannelRefused(ValueError):
-    """The store refused the credentials or did not answer: "<field>: <what it said and the fix>"."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
+class ChannelRefused(FieldError):
+    """The store refused the credentials or did not answer: the field at fault, what it said and the fix."""
 
 
 def add_channel(request: ChannelRequest) -> Channel:
-    """Check the store accepts the credentials, keep them in Secrets Manager, give the channel its
-    default sync schedule (hourly, smart), save the channel."""
+    """Check the store accepts the credentials, save the channel, keep its credentials in Secrets
+    Manager, give it its default sync schedule (hourly, smart). The save is a conditional create and
+    the first write: of two adds of one name at once, the loser writes nothing and is refused."""
+    taken = ChannelAlreadyExists(
+        f"a channel named '{request.name}' already exists: pick another name or edit that one"
+    )
     if channels.get(request.name) is not None:
-        raise ChannelAlreadyExists(
-            f"a channel named '{request.name}' already exists: pick another name or edit that one"
-        )
+        raise taken
     store_url = request.store_url.rstrip("/")
     credentials = request.credentials()
     store_name = _check_access(request.type, store_url, credentials)
@@ -139,13 +157,15 @@ def add_channel(request: ChannelRequest) -> Channel:
         priorities=tuple(request.priorities),
         link_after_build=request.link_after_build,
         created_at=datetime.now(UTC),
-        schedule=schedule,
     )
+    try:
+        channels.create(channel)  # without its schedule: a channel never shows one that does not exist
+    except channels.ChannelExists:
+        raise taken from None
     secrets.store(channel.name, credentials)
-    # The schedule before the channel: a channel never shows a schedule that does not exist.
     schedules.put(channel.name, schedule, exists=False)
-    channels.create(channel)
-    return channel
+    channels.save_schedule(channel.name, schedule)
+    return channel.model_copy(update={"schedule": schedule})
 
 
 def edit_channel(name: str, edit: ChannelEdit) -> Channel:
@@ -157,11 +177,13 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
     if edit.priorities is not None:
         try:
             check_priorities(channel.type, edit.priorities)
-        except ValueError as error:
-            raise InvalidEdit(str(error)) from error
-    changes: dict[str, object] = {}
-    credentials = secrets.read(name, fresh=True)
+        except FieldRule as error:
+            raise InvalidEdit(error.field, error.fix) from error
     given = edit.credentials()
+    if edit.store_url is not None:
+        _check_new_url(channel, edit.store_url, given, allow_insecure_url=edit.allow_insecure_url)
+    changes: dict[str, object] = {}
+    credentials = secrets.read_all(name, fresh=True)
     if edit.store_url is not None or set(given) - {"webhook_secret"}:
         store_url = (edit.store_url or channel.store_url).rstrip("/")
         changes["store_name"] = _check_access(channel.type, store_url, {**credentials, **given})
@@ -171,11 +193,34 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
     if edit.link_after_build is not None:
         changes["link_after_build"] = edit.link_after_build
     if given:
-        secrets.store(name, {**credentials, **given})
-        secrets.read(name, fresh=True)  # this container's cache; others refresh within minutes
+        secrets.store(name, rotated(credentials, given, datetime.now(UTC)))
+        secrets.read_all(name, fresh=True)  # this container's cache; others refresh within minutes
     edited = channel.model_copy(update=changes)
     channels.put(edited)
     return edited
+
+
+# What a store's API is called with: asked for again when the store moves to another host.
+_STORE_CREDENTIALS = {ChannelType.SHOPIFY: ("token",), ChannelType.WOOCOMMERCE: ("key", "secret")}
+
+
+def _check_new_url(channel: Channel, url: str, given: dict[str, str], *, allow_insecure_url: bool) -> None:
+    """InvalidEdit for a URL the channel's type does not take, or one on another host without
+    the store's credentials: the stored ones are never sent to a new host."""
+    if url.rstrip("/") == channel.store_url:
+        return  # the URL it has (an edit form sends it back as it is)
+    problem = store_url_problem(channel.type, url, allow_insecure_url=allow_insecure_url)
+    if problem:
+        raise InvalidEdit("store_url", problem)
+    if store_host(url) == store_host(channel.store_url):
+        return
+    missing = [field for field in _STORE_CREDENTIALS[channel.type] if field not in given]
+    if missing:
+        raise InvalidEdit(
+            missing[0],
+            f"the store moves to another host ({store_host(url)}): give its "
+            f"{' and '.join(missing)} with the new store_url (the stored ones are never sent to a new host)",
+        )
 
 
 # The field a store's refusal of the credentials is about.
@@ -199,3 +244,15 @@ def _check_access(channel_type: ChannelType, store_url: str, credentials: dict[s
         ) from error
     finally:
         client.close()
+
+
+def list_channels() -> list[Channel]:
+    return channels.list_all()
+
+
+def get_channel(name: str) -> Channel:
+    """The channel; UnknownChannel when there is none of that name."""
+    channel = channels.get(name)
+    if channel is None:
+        raise UnknownChannel(name)
+    return channel

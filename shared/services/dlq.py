@@ -90,7 +90,7 @@ class RedriveSummary(BaseModel):
     not_found: list[str]
 
 
-def _dead_letter_url(queue: DeadLetterQueue) -> str:
+def dead_letter_url(queue: DeadLetterQueue) -> str:
     s = settings()
     return {
         DeadLetterQueue.PUSH: s.push_dead_letter_queue_url,
@@ -113,7 +113,7 @@ def list_dead_letters(queue: DeadLetterQueue | None = None) -> DeadLetters:
     """Every dead-letter queue's messages (or one queue's), described, oldest received first."""
     summaries, shown = [], []
     for q in [queue] if queue else list(DeadLetterQueue):
-        url = _dead_letter_url(q)
+        url = dead_letter_url(q)
         count = queues.counts(url)
         messages = queues.receive_all(url, LIST_LIMIT)
         try:
@@ -168,7 +168,7 @@ def redrive(request: RedriveRequest) -> RedriveSummary:
 def _redrive_queue(queue: DeadLetterQueue, wanted: set[str] | None, summary: RedriveSummary) -> None:
     """Move this queue's wanted messages, round after round: in a FIFO queue the messages of a group
     behind those in flight are received only once those are deleted."""
-    url = _dead_letter_url(queue)
+    url = dead_letter_url(queue)
     held: list[QueuedMessage] = []
     seen: set[str] = set()
     try:

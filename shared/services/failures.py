@@ -5,8 +5,10 @@ webhook and auto-push queues, and of the table stream, process their batches wit
 processors: each failed record is logged with its traceback and its error is recorded under its
 message id (a stream record: its sequence number) in the table, the last failure winning.
 
-A FIFO batch stops at its first failure: the records after it fail unprocessed. Their reason names
-the record that failed, and never replaces an error of their own recorded on an earlier receive.
+A FIFO batch stops at its first failure: the records after it fail unprocessed (with
+`skip_group_on_error`, only those of the failed record's message group: the other groups go on).
+Their reason names the record that failed, and never replaces an error of their own recorded on
+an earlier receive.
 """
 
 from __future__ import annotations
@@ -67,8 +69,8 @@ def record_failure(
 class FailureRecordingFifoProcessor(SqsFifoPartialProcessor):
     """SqsFifoPartialProcessor that records each failed message's error (see the module)."""
 
-    def __init__(self, queue: DeadLetterQueue, logger: Logger) -> None:
-        super().__init__()
+    def __init__(self, queue: DeadLetterQueue, logger: Logger, *, skip_group_on_error: bool = False) -> None:
+        super().__init__(skip_group_on_error=skip_group_on_error)
         self.queue = queue
         self.log = logger
 

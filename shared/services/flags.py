@@ -156,3 +156,8 @@ def sync_now(request: SyncNowRequest) -> SyncNowSummary:
 def edit_rules(changes: Mapping[CreatedBy, bool]) -> AutoSyncRules:
     """Set the rules given (by creation method); the others stay as they are."""
     return rules.update({created_by.value: on for created_by, on in changes.items()})
+
+
+def rules_now() -> AutoSyncRules:
+    """The auto-sync flag new listings get, by how they came."""
+    return rules.get()

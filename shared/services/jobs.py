@@ -4,22 +4,21 @@ priority, then oldest), and the steps every job's state machine shares."""
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from botocore.exceptions import ClientError
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.domain.fields import FieldRule
+from shared.domain.fields import FieldError, FieldRule
 from shared.domain.job import LISTINGS_QUEUE, MAX_PRIORITY, Job, JobKind, JobStatus, SyncMode
-from shared.domain.syncing import shard_of
+from shared.domain.syncing import PlannedChange, shard_of
+from shared.metrics import emit
 from shared.services.channels import UnknownChannel
 from shared.settings import settings
-from shared.storage import channels, jobs, listings, watermarks
-from shared.storage.aws import client
+from shared.storage import channels, executions, items, jobs, listings, watermarks
 
 # A push holds its lease this long at most (the push function's timeout is well inside it).
 PUSH_LEASE = timedelta(seconds=90)
@@ -51,26 +50,30 @@ class JobRequest(BaseModel):
                 "kind", "auto_sync jobs start from `tidemark listings auto-sync` (/v1/listings/auto-sync)"
             )
         if self.kind is JobKind.SYNC and self.mode is None:
-            raise ValueError("mode: a sync needs a mode: full, partial, smart or selected")
+            raise FieldRule("mode", "a sync needs a mode: full, partial, smart or selected")
         if self.kind is not JobKind.SYNC and (self.mode or self.dry_run or self.relink or self.skus):
-            raise ValueError(
-                f"mode: only sync jobs take a mode, dry_run, relink or skus, not {self.kind} jobs"
+            raise FieldRule(
+                "mode", f"only sync jobs take a mode, dry_run, relink or skus, not {self.kind} jobs"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _fits_mode(self) -> JobRequest:
         if self.mode is SyncMode.SELECTED and not self.skus:
-            raise ValueError("skus: a selected sync needs at least one SKU")
+            raise FieldRule("skus", "a selected sync needs at least one SKU")
         if self.skus and self.mode is not SyncMode.SELECTED:
-            raise ValueError("skus: only a selected sync takes SKUs: add --mode selected")
+            raise FieldRule("skus", "only a selected sync takes SKUs: add --mode selected")
         return self
 
 
-class UnknownSkus(ValueError):
+class UnknownSkus(FieldError):
     def __init__(self, unknown: list[str], field: str = "skus") -> None:
         shown = ", ".join(f"'{sku}'" for sku in unknown[:SHOWN_UNKNOWN])
         more = f" and {len(unknown) - SHOWN_UNKNOWN} more" if len(unknown) > SHOWN_UNKNOWN else ""
-        super().__init__(f"{field}: no listing with SKU {shown}{more}: import them first, or leave them out")
+        super().__init__(field, f"no listing with SKU {shown}{more}: import them first, or leave them out")
 
 
-class JobConflict(ValueError):
+class JobConflict(FieldError):
     """The job is not in a status that allows this."""
 
 
@@ -144,22 +147,14 @@ def dispatch(channel: str) -> str | None:
 
 
 def _execute(job: Job) -> None:
-    try:
-        client("stepfunctions").start_execution(
-            stateMachineArn=settings().job_state_machine_arn,
-            name=job.id,
-            input=json.dumps({"job_id": job.id}),
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ExecutionAlreadyExists":
-            raise
+    executions.start_job(job.id)  # started before: the execution runs already
 
 
 def prioritize(job_id: str) -> Job:
     """Move a queued job to the top of its channel's queue."""
     job = jobs.get(job_id)
     if job.status is not JobStatus.QUEUED:
-        raise JobConflict(f"job_id: job {job_id} is {job.status}: only a queued job can be prioritized")
+        raise JobConflict("job_id", f"job {job_id} is {job.status}: only a queued job can be prioritized")
     head = jobs.queue_head(job.channel)
     top = jobs.get(head[0]).priority if head else 0
     if head and head[0] != job_id:
@@ -167,7 +162,7 @@ def prioritize(job_id: str) -> Job:
             jobs.set_priority(job, min(MAX_PRIORITY, top + 1))
         except jobs.JobChanged:
             raise JobConflict(
-                f"job_id: job {job_id} started meanwhile: it can no longer be prioritized"
+                "job_id", f"job {job_id} started meanwhile: it can no longer be prioritized"
             ) from None
     dispatch(job.channel)
     return jobs.get(job_id)
@@ -185,7 +180,7 @@ def cancel(job_id: str) -> Cancelled:
     job = jobs.get(job_id)
     if job.finished:
         raise JobConflict(
-            f"job_id: job {job_id} is already {job.status}: only a queued or running job can be cancelled"
+            "job_id", f"job {job_id} is already {job.status}: only a queued or running job can be cancelled"
         )
     try:
         jobs.save_status(job.transition(JobStatus.CANCELLED, datetime.now(UTC)), expected=job.status)
@@ -212,7 +207,8 @@ def rerun(job_id: str) -> Job:
     job = jobs.get(job_id)
     if job.status not in (JobStatus.FAILED, JobStatus.COMPLETED_WITH_ERRORS):
         raise JobConflict(
-            f"job_id: job {job_id} is {job.status}: only a failed or completed_with_errors job can be re-run"
+            "job_id",
+            f"job {job_id} is {job.status}: only a failed or completed_with_errors job can be re-run",
         )
     again = Job(
         id=uuid.uuid4().hex,
@@ -321,6 +317,7 @@ def finish(job_id: str) -> Job:
             _advance_watermark(done)
         jobs.save_status(done, expected=JobStatus.RUNNING)
         job = done
+        _count_ended(job)
     jobs.release(job.channel, job_id)
     dispatch(job.channel)
     return job
@@ -341,12 +338,38 @@ def fail(job_id: str, error: str) -> Job:
         failed = job.transition(JobStatus.FAILED, datetime.now(UTC)).model_copy(update={"error": error})
         jobs.save_status(failed, expected=job.status)
         job = failed
+        _count_ended(job)
     jobs.release(job.channel, job_id)
     dispatch(job.channel)
     return job
+
+
+def _count_ended(job: Job) -> None:
+    """The dashboard's jobs per channel: one that ended (once: its status moved here), and how long
+    it ran."""
+    emit(job.channel, {f"job_{job.status.value}": 1}, kind=job.kind.value)
+    if job.started_at is not None and job.finished_at is not None:
+        seconds = (job.finished_at - job.started_at).total_seconds()
+        emit(job.channel, {"job_seconds": seconds}, MetricUnit.Seconds, kind=job.kind.value)
 
 
 def run_ended(job_id: str, status: str, reason: str) -> Job:
     """The job's execution ended outside its own steps (a step failed past its Catch, it timed out,
     it was aborted): a job it left queued or running fails, and its channel runs its next job."""
     return fail(job_id, f"its run ended {status} ({reason}) before the job did: re-run the job")
+
+
+JobNotFound = jobs.JobNotFound  # what get_job and plan_page raise for an unknown id
+BadCursor = items.BadCursor  # what plan_page (and history's page) raise for a cursor not given out
+
+
+def get_job(job_id: str) -> Job:
+    return jobs.get(job_id)
+
+
+def plan_page(job_id: str, limit: int, cursor: str | None) -> tuple[list[PlannedChange], str | None]:
+    """A dry run's planned changes, a page at a time: the page and the cursor of the next one (a
+    BadCursor for one this API did not give out)."""
+    jobs.get(job_id)
+    changes, after = jobs.plan_page(job_id, limit, items.decode_cursor(cursor))
+    return changes, items.encode_cursor(after)

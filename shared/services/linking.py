@@ -11,11 +11,13 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
-from shared.channels.factory import client_for
+from shared.channels.base import CatalogPage, ChannelClient
 from shared.domain.channel import Channel
 from shared.domain.job import Job, JobFailure, JobKind, JobStatus
 from shared.domain.link import Link, LinkStatus
+from shared.domain.link_state import Unmatched, UnmatchedCause
 from shared.domain.linking import (
     Catalog,
     Decision,
@@ -26,7 +28,8 @@ from shared.domain.linking import (
     listing_value,
 )
 from shared.domain.listing import Listing
-from shared.storage import catalog, channels, jobs, links, listings, secrets
+from shared.services import clients
+from shared.storage import catalog, channels, jobs, link_states, links, listings
 
 # Enough work per step to keep a million-variant job far under Step Functions' 25,000 events,
 # little enough to finish well inside a Lambda timeout.
@@ -58,18 +61,21 @@ def running(job_id: str) -> tuple[Job, Channel] | None:
     return job, channel
 
 
+def _page(client: ChannelClient, cursor: str | None) -> CatalogPage:
+    return client.read_catalog_page(cursor)
+
+
 def read_catalog(job_id: str, cursor: str | None) -> CatalogRead:
     """Read up to PAGES_PER_STEP pages of the catalog into the job's catalog read."""
     found = running(job_id)
     if found is None:
         return CatalogRead(job_id, None)
     job, channel = found
-    client = client_for(channel, secrets.read(channel.name))
     fields = channel_fields(channel.priorities)
     step_id = f"read:{cursor or ''}"
     read = 0
     for _ in range(PAGES_PER_STEP):
-        page = client.read_catalog_page(cursor)
+        page = clients.call(channel, partial(_page, cursor=cursor))
         catalog.record_page(job.id, page.variants, fields, datetime.now(UTC))
         read += len(page.variants)
         cursor = page.next_cursor
@@ -88,6 +94,7 @@ def match_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
     skus, more_after = listings.shard_page(shard, after, LISTINGS_PER_STEP)
     masters = listings.get_many(skus)
     current = links.get_many(channel.name, skus)
+    notes = link_states.notes(channel.name, skus)
     relinking = job.kind is JobKind.RELINK or job.relink
     if relinking:  # re-link touches only the unlinked listings
         linked = {sku for sku, link in current.items() if link.status is LinkStatus.LINKED}
@@ -98,13 +105,34 @@ def match_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
         sku: decide(channel.name, listing, current.get(sku), read, channel.priorities, now)
         for sku, listing in masters.items()
     }
-    links.put_many(d.link for d in decisions.values() if d.link is not None)
+    links.write_changes((current.get(sku), d.link) for sku, d in decisions.items() if d.link is not None)
+    _note_unmatched(channel.name, decisions, current, notes)
     counts = Counter(d.outcome.value for d in decisions.values())
     if relinking:
         counts[LinkOutcome.ALREADY_LINKED.value] += len(skus) - len(masters)
-    if jobs.record_batch(job.id, f"match:{shard}:{after or ''}", counts, now):
-        jobs.add_failures(job.id, _reported(decisions))
+    jobs.record_batch(job.id, f"match:{shard}:{after or ''}", counts, now, failures=_reported(decisions))
     return ShardMatched(job_id, shard, more_after)
+
+
+_UNMATCHED = {
+    LinkOutcome.DUPLICATE: UnmatchedCause.DUPLICATE,
+    LinkOutcome.NO_MATCH: UnmatchedCause.NO_MATCH,
+    LinkOutcome.EMPTY_VALUE: UnmatchedCause.EMPTY_VALUE,
+}
+
+
+def _note_unmatched(
+    channel: str, decisions: dict[str, Decision], current: dict[str, Link], notes: dict[str, Unmatched]
+) -> None:
+    """Note each listing left without a variant and why (a duplicate always; no match or no value
+    when it has no link either), for the console's link states; drop the notes that no longer hold."""
+    wanted = {
+        sku: Unmatched(sku=sku, channel=channel, cause=_UNMATCHED[d.outcome], reason=d.reason)
+        for sku, d in decisions.items()
+        if d.outcome is LinkOutcome.DUPLICATE or (d.outcome in _UNMATCHED and sku not in current)
+    }
+    link_states.put_notes(note for sku, note in wanted.items() if notes.get(sku) != note)
+    link_states.delete_notes(channel, (sku for sku in notes if sku in decisions and sku not in wanted))
 
 
 def _catalog_for(

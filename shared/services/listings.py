@@ -19,22 +19,41 @@ class ImportSummary:
     link_jobs: list[str]  # the re-link jobs started for the new listings ("link after build")
 
 
-def import_listings(csv_text: str, created_by: CreatedBy = CreatedBy.FILE_IMPORT) -> ImportSummary:
+class ImportPartlyWritten(Exception):
+    """The import's writes stopped part way: `written` holds the SKUs written for certain; the
+    others may or may not be. Sending the same file again sets the same values: it is safe."""
+
+    def __init__(self, written: list[str], rows: int, cause: BaseException) -> None:
+        super().__init__(
+            f"the import stopped part way ({cause}): {len(written)} of its {rows} listings were "
+            "written (errors name them), the others were not or may not have been: send the same "
+            "file again (it sets the same values)"
+        )
+        self.written = written
+
+
+def import_listings(
+    csv_text: str, created_by: CreatedBy = CreatedBy.FILE_IMPORT, *, limited: bool = False
+) -> ImportSummary:
     """Create or update listings from CSV; links are kept, and a listing updated gets only the
-    columns its row gives (a sale taken meanwhile is kept). Raises ImportRejected, writing nothing.
-    New listings start with the auto-sync flag the rules give for `created_by` (unless their row
-    sets it). When listings were created, every channel with "link after build" on gets a re-link
-    job."""
-    rows = parse_listings_csv(csv_text, created_by)
+    columns its row gives (a sale taken meanwhile is kept). Raises ImportRejected (or, `limited`,
+    ImportTooLarge), writing nothing; ImportPartlyWritten naming what was written when a write
+    failed. New listings start with the auto-sync flag the rules give for `created_by` (unless
+    their row sets it). When listings were created, every channel with "link after build" on gets
+    a re-link job."""
+    rows = parse_listings_csv(csv_text, created_by, limited=limited)
     now = datetime.now(UTC)
     current = listings.get_many(row.sku for row in rows)
     auto_sync = rules.get().default_for(created_by)
     after = [(row, row.apply_to(current.get(row.sku), now, created_by, auto_sync)) for row in rows]
-    listings.put_many(listing for row, listing in after if row.sku not in current)
-    listings.update_columns(
-        (listing, row.given().keys() - {"sku"})
-        for row, listing in after
-        if row.sku in current and listing is not current[row.sku]
+    _write(
+        [listing for row, listing in after if row.sku not in current],
+        [
+            (listing, row.given().keys() - {"sku"})
+            for row, listing in after
+            if row.sku in current and listing is not current[row.sku]
+        ],
+        len(rows),
     )
     created = len(rows) - len(current)
     link_jobs = []
@@ -44,6 +63,23 @@ def import_listings(csv_text: str, created_by: CreatedBy = CreatedBy.FILE_IMPORT
                 job = start_job(JobRequest(channel=channel.name, kind=JobKind.RELINK))
                 link_jobs.append(job.id)
     return ImportSummary(created=created, updated=len(current), link_jobs=link_jobs)
+
+
+NEW_PER_WRITE = 25  # one BatchWriteItem: what is known written when a later one fails
+
+
+def _write(new: list[Listing], updates: list[tuple[Listing, set[str]]], rows: int) -> None:
+    written: list[str] = []
+    try:
+        for start in range(0, len(new), NEW_PER_WRITE):
+            chunk = new[start : start + NEW_PER_WRITE]
+            listings.put_many(chunk)
+            written += [listing.sku for listing in chunk]
+        listings.update_columns(updates)
+    except listings.PartlyWritten as stopped:
+        raise ImportPartlyWritten(written + stopped.written, rows, stopped.cause) from stopped.cause
+    except Exception as error:  # an AWS call that failed: say what had been written before it
+        raise ImportPartlyWritten(written, rows, error) from error
 
 
 @dataclass(frozen=True)

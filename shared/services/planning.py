@@ -15,8 +15,7 @@ from shared.domain.job import Job, JobStatus, SyncMode
 from shared.domain.messages import PushMessage
 from shared.domain.syncing import chunked
 from shared.settings import settings
-from shared.storage import channels, jobs, links, listings
-from shared.storage.aws import client
+from shared.storage import channels, fifo, jobs, links, listings
 
 
 @dataclass(frozen=True)
@@ -38,26 +37,17 @@ def plan_shard(job_id: str, shard: int) -> ShardPlan:
         PushMessage(job_id=job_id, channel=channel.name, batch_id=f"{shard}-{n}", skus=batch)
         for n, batch in enumerate(chunked(skus, PUSH_BATCH_SIZE[channel.type]))
     )
-    listings = batches = 0
-    for entries in chunked(messages, 10):
-        answer = client("sqs").send_message_batch(
-            QueueUrl=settings().push_queue_url,
-            Entries=[
-                {
-                    "Id": str(i),
-                    "MessageBody": message.model_dump_json(),
-                    "MessageGroupId": f"{channel.name}#{shard}",
-                    "MessageDeduplicationId": f"{job_id}-{message.batch_id}",
-                }
-                for i, message in enumerate(entries)
-            ],
-        )
-        if answer.get("Failed"):
-            raise RuntimeError(
-                f"the push queue refused {len(answer['Failed'])} messages: {answer['Failed'][0]}"
+    listings = 0
+
+    def outgoing() -> Iterator[fifo.Outgoing]:
+        nonlocal listings
+        for message in messages:
+            listings += len(message.skus)
+            yield fifo.Outgoing(
+                message.model_dump_json(), f"{channel.name}#{shard}", f"{job_id}-{message.batch_id}"
             )
-        batches += len(entries)
-        listings += sum(len(message.skus) for message in entries)
+
+    batches = fifo.send_all(settings().push_queue_url, outgoing(), "push")
     jobs.record_shard_plan(job_id, shard, batches=batches, listings=listings)
     return ShardPlan(job_id, shard, listings, batches)
 

@@ -4,7 +4,8 @@ A job's push is sent only under a lease taken while its job runs and the batch i
 once a cancel is acknowledged no push leaves, and a batch delivered again is not sent again. A dry
 run records what the push would change instead of sending it. Pushes at once (auto sync, sync now,
 a channel edit overwritten) belong to no job: each message is pushed once however often it comes
-(Powertools idempotency on its id).
+(Powertools idempotency on its id). A channel edit's push-back is sent only if the channel, as last
+seen, still holds something other than master when it is due.
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ from shared.channels.base import (
     StatusPush,
     VariantStatus,
 )
-from shared.channels.factory import client_for
+from shared.domain.channel_events import holds_master, settled
 from shared.domain.job import JobFailure, JobStatus
 from shared.domain.link import Link
-from shared.domain.messages import AutoPushMessage, PushMessage
+from shared.domain.listing import Listing
+from shared.domain.messages import AutoPushMessage, PushMessage, PushOrigin
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
+from shared.services import clients
 from shared.services.jobs import PUSH_LEASE
-from shared.storage import channels, history, idempotency, jobs, links, listings, secrets
+from shared.storage import channels, history, idempotency, jobs, links, listings
 
 # How long an auto push's id is remembered: well past the retries that can bring it again (its
 # queue's five receives, the table stream's retries of the change that queued it).
@@ -66,12 +69,11 @@ def push_batch(message: PushMessage) -> Counter[str]:
             failures = []
         else:
             try:
-                results = _send(client_for(channel, secrets.read(channel.name)), plan, message)
+                results = clients.call(channel, lambda client: _send(client, plan, message))
             finally:
                 jobs.end_lease(job.id, message.batch_id)
             failures += _record(job.id, current, results, counts)
-    if jobs.record_batch(job.id, message.batch_id, counts, datetime.now(UTC), push=True):
-        jobs.add_failures(job.id, failures)
+    jobs.record_batch(job.id, message.batch_id, counts, datetime.now(UTC), push=True, failures=failures)
     return counts
 
 
@@ -102,12 +104,33 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
         return Counter(skipped=len(message.skus))
     master = listings.get_many(message.skus)
     current = links.get_many(channel.name, message.skus)
-    plan = plan_pushes(channel.name, message.skus, master, current)
-    counts: Counter[str] = Counter(skipped=len(plan.skipped))
+    skus = message.skus
+    counts: Counter[str] = Counter()
+    if message.origin is PushOrigin.CHANNEL_EDIT:
+        skus = _push_backs_needed(skus, master, current, counts)
+    plan = plan_pushes(channel.name, skus, master, current)
+    counts["skipped"] = len(plan.skipped)
     if plan.quantities:
-        results = _send(client_for(channel, secrets.read(channel.name)), plan, message)
+        results = clients.call(channel, lambda client: _send(client, plan, message))
         _record(message.origin.value, current, results, counts)
     return counts
+
+
+def _push_backs_needed(
+    skus: Sequence[str], master: dict[str, Listing], current: dict[str, Link], counts: Counter[str]
+) -> list[str]:
+    """The SKUs whose channel still holds something other than master now. The rest are not sent,
+    their links settled in sync; one that changed since it was read is pushed back after all."""
+    needed = []
+    for sku in skus:
+        link, listing = current.get(sku), master.get(sku)
+        if link is not None and listing is not None and holds_master(link, listing):
+            after = settled(link, datetime.now(UTC))
+            if after is None or links.put_unless_changed(link, after):
+                counts["agreed"] += 1
+                continue
+        needed.append(sku)
+    return needed
 
 
 def _send(

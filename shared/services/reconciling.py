@@ -8,12 +8,12 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from shared.channels.base import VariantRef
-from shared.channels.factory import client_for
 from shared.domain.job import JobFailure
-from shared.domain.link import LinkStatus, SyncState
+from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.reconciling import reconciled
+from shared.services import clients
 from shared.services.linking import ShardMatched, running
-from shared.storage import jobs, links, listings, secrets
+from shared.storage import jobs, links, listings
 
 LINKS_PER_STEP = 500
 
@@ -36,18 +36,21 @@ def reconcile_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
         )
         for link in linked
     ]
-    held = client_for(channel, secrets.read(channel.name)).read_variants(refs) if refs else []
+    held = clients.call(channel, lambda client: client.read_variants(refs)) if refs else []
     now = datetime.now(UTC)
     counts: Counter[str] = Counter(checked=len(linked))
     failures = []
-    changed = []
+    changed: list[tuple[Link | None, Link]] = []
     for link, variant in zip(linked, held, strict=True):
         listing = masters.get(link.sku)
         if variant is None:
             reason = f"variant {link.variant_id} is gone from '{channel.name}'"
             changed.append(
-                link.model_copy(
-                    update={"status": LinkStatus.UNLINKED, "unlinked_reason": reason, "updated_at": now}
+                (
+                    link,
+                    link.model_copy(
+                        update={"status": LinkStatus.UNLINKED, "unlinked_reason": reason, "updated_at": now}
+                    ),
                 )
             )
             counts["variant_gone"] += 1
@@ -59,8 +62,7 @@ def reconcile_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
         if after_check.sync_state is SyncState.OUT_OF_SYNC:
             counts["out_of_sync"] += 1
         if after_check != link:
-            changed.append(after_check)
-    links.put_many(changed)
-    if jobs.record_batch(job.id, f"reconcile:{shard}:{after or ''}", counts, now):
-        jobs.add_failures(job.id, failures)
+            changed.append((link, after_check))
+    links.write_changes(changed)
+    jobs.record_batch(job.id, f"reconcile:{shard}:{after or ''}", counts, now, failures=failures)
     return ShardMatched(job_id, shard, more_after)

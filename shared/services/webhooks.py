@@ -1,26 +1,51 @@
-"""Receiving a channel's webhook: verify it, then leave the work to the webhook queue."""
+"""Receiving a channel's webhook: verify it, then leave the work to the webhook queue.
+
+The door answers within Shopify's 5 s (its AWS calls have short timeouts and few attempts). A body
+is checked against what is not signed (its topic, its store) and its age; a delivery is queued
+first and recorded after, so a timeout between the two lets the channel's retry in.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from shared.domain.channel import ChannelType
 from shared.domain.messages import WebhookMessage
-from shared.domain.webhooks import signature_is_valid
+from shared.domain.webhooks import (
+    accepted_secrets,
+    acted_on,
+    delivery_key,
+    from_store,
+    misfit,
+    resource_of,
+    signature_is_valid,
+    signed_time,
+    too_old,
+    trimmed,
+)
 from shared.settings import settings
-from shared.storage import channels, deliveries, secrets
-from shared.storage.aws import client
+from shared.storage import channels, deliveries, fifo, secrets
 
 SIGNATURE_HEADER = {
     ChannelType.SHOPIFY: "x-shopify-hmac-sha256",
     ChannelType.WOOCOMMERCE: "x-wc-webhook-signature",
 }
-# What fits one SQS message with room for its envelope (an order of some hundred lines is ~100 KB).
-MAX_BODY_BYTES = 200 * 1024
+# A body is read and verified up to this size (Lambda takes 6 MB): a product with Shopify's 2,048
+# variants is legal and far past what a queue message holds, so it is trimmed, not refused.
+MAX_BODY_BYTES = 5 * 1024 * 1024
+# What fits one SQS message with room for its envelope, once trimmed to the fields the worker reads.
+MAX_QUEUED_BYTES = 200 * 1024
 TOPIC_HEADER = {ChannelType.SHOPIFY: "x-shopify-topic", ChannelType.WOOCOMMERCE: "x-wc-webhook-topic"}
+EVENT_HEADER = {
+    ChannelType.SHOPIFY: "x-shopify-event-id",
+    ChannelType.WOOCOMMERCE: "x-wc-webhook-delivery-id",
+}
+# One answer for a channel that does not exist and a signature that does not fit: the door does not
+# tell a stranger which channel names exist.
+REFUSED = "signature missing or invalid"
 
 
 @dataclass(frozen=True)
@@ -32,57 +57,49 @@ class Received:
 def receive(
     channel_type: ChannelType, channel_name: str, headers: Mapping[str, str], body: bytes
 ) -> Received:
-    """401 for anything not signed by the channel's secret, 413 past MAX_BODY_BYTES, 400 for a body
-    that is not JSON; 200 once the webhook is queued, or known already (a duplicate changes nothing)."""
+    """401 for anything not signed by the channel's secret, 413 past MAX_BODY_BYTES, 400 for a
+    body that is not JSON, does not fit its topic, or names another store; 200 once the webhook is
+    queued, or known already (a duplicate changes nothing), or too old, or of a topic not acted on."""
     headers = {k.lower(): v for k, v in headers.items()}
     if len(body) > MAX_BODY_BYTES:
         return Received(413, f"the body is over {MAX_BODY_BYTES:,} bytes")
-    channel = channels.get(channel_name)
+    channel = channels.get(channel_name, quick=True)
     if channel is None or channel.type is not channel_type:
-        return Received(401, "unknown channel")
+        return Received(401, REFUSED)
     is_ping = channel_type is ChannelType.WOOCOMMERCE and body.startswith(b"webhook_id=")
     if is_ping and SIGNATURE_HEADER[channel_type] not in headers:
         return Received(200, "ping")
-    secret = secrets.read(channel.name).get("webhook_secret", "")
-    if not signature_is_valid(secret, body, headers.get(SIGNATURE_HEADER[channel_type])):
-        return Received(401, "signature missing or invalid")
+    now = datetime.now(UTC)
+    accepted = accepted_secrets(secrets.read_webhook(channel.name), now)
+    if not signature_is_valid(accepted, body, headers.get(SIGNATURE_HEADER[channel_type])):
+        return Received(401, REFUSED)
     try:
         parsed = json.loads(body)
     except ValueError:
         return Received(400, "the body is not JSON")
-    delivery = _delivery_key(channel_type, headers, body)
-    if not deliveries.first_time(channel.name, delivery):
+    topic = headers.get(TOPIC_HEADER[channel_type], "")
+    if not acted_on(channel_type, topic):
+        return Received(200, "ignored")
+    problem = misfit(channel_type, topic, parsed) or from_store(channel_type, channel.store_url, headers)
+    if problem:
+        return Received(400, problem)
+    if too_old(signed_time(channel_type, parsed), now):
+        return Received(200, "too old")
+    delivery = delivery_key(topic, body)
+    if deliveries.seen(channel.name, delivery):
         return Received(200, "duplicate")
     message = WebhookMessage(
         channel=channel.name,
         type=channel_type,
-        topic=headers.get(TOPIC_HEADER[channel_type], ""),
+        topic=topic,
         delivery=delivery,
-        body=body.decode(),
+        event=headers.get(EVENT_HEADER[channel_type], "")[:128],
+        body=json.dumps(trimmed(channel_type, topic, parsed), separators=(",", ":")),
     )
-    try:
-        client("sqs").send_message(
-            QueueUrl=settings().webhook_queue_url,
-            MessageBody=message.model_dump_json(),
-            MessageGroupId=_group(channel.name, parsed),
-            MessageDeduplicationId=delivery,
-        )
-    except Exception:
-        deliveries.forget(channel.name, delivery)
-        raise
+    queued = message.model_dump_json()
+    if len(queued.encode()) > MAX_QUEUED_BYTES:
+        return Received(413, f"the body is over {MAX_QUEUED_BYTES:,} bytes even trimmed to what is read")
+    group = f"{channel.name}#{resource_of(channel_type, topic, parsed)}"[:128]
+    fifo.send(settings().webhook_queue_url, fifo.Outgoing(queued, group, delivery), quick=True)
+    deliveries.record(channel.name, delivery)
     return Received(200, "queued")
-
-
-def _group(channel: str, body: object) -> str:
-    """One message group per channel resource (an order, a product): its webhooks are applied in
-    the order they came, while different orders are applied side by side."""
-    resource = body.get("id") if isinstance(body, dict) else None
-    return f"{channel}#{resource}"[:128]
-
-
-def _delivery_key(channel_type: ChannelType, headers: Mapping[str, str], body: bytes) -> str:
-    """Shopify: the event id its duplicate deliveries share. WooCommerce: a hash of the body (its
-    delivery id repeats within a second; CHANNELS.md)."""
-    if channel_type is ChannelType.SHOPIFY and headers.get("x-shopify-event-id"):
-        return headers["x-shopify-event-id"][:128]
-    return hashlib.sha256(body).hexdigest()

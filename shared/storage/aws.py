@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
@@ -14,6 +14,9 @@ from botocore.config import Config
 from shared.settings import settings
 
 _CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=20)
+# The webhook door's calls: each answer within its 5 s budget (template.yaml WebhooksFunction), so
+# a slow call fails while the channel's retry can still be taken, never past Lambda's timeout.
+_QUICK = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=1, read_timeout=1)
 
 
 @cache
@@ -26,10 +29,36 @@ def table() -> Any:
     return boto3.resource("dynamodb", config=_CONFIG).Table(settings().table_name)
 
 
+def written(write: Callable[..., Any], **request: Any) -> bool:
+    """Make one conditional write (put_item, update_item, delete_item...) with `request`; False when
+    its condition did not hold. Every other error is raised."""
+    from botocore.exceptions import ClientError
+
+    try:
+        write(**request)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+@cache
+def quick_client(service: str) -> Any:
+    return boto3.client(service, config=_QUICK)  # type: ignore[call-overload]
+
+
+@cache
+def quick_table() -> Any:
+    return boto3.resource("dynamodb", config=_QUICK).Table(settings().table_name)
+
+
 def reset() -> None:
     """Forget every client and setting (a new local stack, a new test)."""
     client.cache_clear()
     table.cache_clear()
+    quick_client.cache_clear()
+    quick_table.cache_clear()
     settings.cache_clear()
 
 
@@ -79,6 +108,53 @@ LAST_CHARACTER = "\U0010ffff"
 def sort_key_range(name: str, prefix: str, after: str | None) -> Any:
     """A key condition on the sort key `name`: the keys that start with `prefix` (none: all), past
     `after` when given. With both, the range starts at `after` itself: callers leave it out."""
-    if after is not None:
-        return Key(name).between(after, prefix + LAST_CHARACTER) if prefix else Key(name).gt(after)
-    return Key(name).begins_with(prefix) if prefix else None
+    if after is not None and not prefix:
+        return Key(name).gt(after)
+    if after is None or after < prefix:
+        return Key(name).begins_with(prefix) if prefix else None
+    last = prefix + LAST_CHARACTER
+    # Past the prefix's keys: only `after` itself (DynamoDB refuses a BETWEEN whose bounds are
+    # reversed with a ValidationException; moto answered no keys).
+    return Key(name).between(after, last) if after <= last else Key(name).eq(after)
+
+
+def merged_sort_keys(
+    index: str, partitions: list[str], after: str | None, prefix: str, limit: int
+) -> tuple[list[str], bool]:
+    """Up to `limit` sort keys of a GSI named <index> across `partitions` (the shards of one
+    ordering: a key is in one of them), starting with `prefix`, in order after `after`, and whether
+    more may follow. Each partition is read a share of `limit` at a time (keys spread evenly over
+    the shards), and keys are given out up to the lowest last key read of a partition that has
+    more: every key up to there has been seen, whichever partition holds it (twice a fair share
+    is read, so that the lowest such key most often lets out `limit`). Until `limit` keys
+    are known that way, the partitions that have more are read further, twice as far each time."""
+    share = -(-2 * limit // len(partitions)) + 2  # most often enough at once
+    read: dict[str, list[str]] = {p: [] for p in partitions}
+    more = dict.fromkeys(partitions, True)
+    while True:
+        for partition in (p for p in partitions if more[p]):
+            start = read[partition][-1] if read[partition] else after
+            keys, more[partition] = _sort_keys(index, partition, start, prefix, share)
+            read[partition] += keys
+        limits = [keys[-1] if keys else (after or "") for p, keys in read.items() if more[p]]
+        cut = min(limits, default=None)
+        found = sorted(k for keys in read.values() for k in keys if cut is None or k <= cut)
+        if len(found) >= limit or cut is None:
+            return found[:limit], len(found) > limit or cut is not None
+        share *= 2
+
+
+def _sort_keys(
+    index: str, partition: str, after: str | None, prefix: str, limit: int
+) -> tuple[list[str], bool]:
+    """Up to `limit` sort keys of one partition (starting with `prefix`) after `after`; and whether
+    it has more."""
+    condition: Any = Key(f"{index}PK").eq(partition)
+    sku_range = sort_key_range(f"{index}SK", prefix, after)
+    if sku_range is not None:
+        condition &= sku_range
+    answer = table().query(
+        IndexName=index, KeyConditionExpression=condition, ProjectionExpression=f"{index}SK", Limit=limit
+    )
+    keys = [item[f"{index}SK"] for item in answer["Items"] if item[f"{index}SK"] != after]
+    return keys, "LastEvaluatedKey" in answer

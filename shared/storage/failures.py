@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from botocore.exceptions import ClientError
-
 from shared.domain.dlq import FAILURE_KEPT, DeadLetterQueue, Failure
-from shared.storage.aws import batch_get, table
+from shared.storage.aws import batch_get, table, written
 from shared.storage.items import from_item, to_item
 
 
@@ -28,14 +26,10 @@ def record(queue: DeadLetterQueue, message_id: str, failure: Failure, *, keep_ex
     item = to_item(
         failure, **_key(queue, message_id), expires_at=int((failure.at + FAILURE_KEPT).timestamp())
     )
-    try:
-        if keep_existing:
-            table().put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
-        else:
-            table().put_item(Item=item)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    if keep_existing:
+        written(table().put_item, Item=item, ConditionExpression="attribute_not_exists(PK)")
+    else:
+        table().put_item(Item=item)
 
 
 def get_many(queue: DeadLetterQueue, message_ids: Iterable[str]) -> dict[str, Failure]:

@@ -2,10 +2,11 @@
 the pushes at once (auto-push queue messages).
 
 Access patterns (template.yaml, Table):
-- one request's record, by its Idempotency-Key:  PK=IDEMPOTENCY, SK=<route>#<hash of the key>;
+- one request's record, by its Idempotency-Key:  PK=<route>#<hash of the key>, SK=IDEMPOTENCY;
                                                  TTL expires_at
-- one auto push's record, by its message id:     PK=IDEMPOTENCY, SK=auto-push#<hash of the id>;
+- one auto push's record, by its message id:     PK=auto-push#<hash of the id>, SK=IDEMPOTENCY;
                                                  TTL expires_at
+Each record is a partition of its own: one partition for all of them would be a hot key.
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ def store(use: str) -> DynamoDBPersistenceLayer:
     return _store(client("dynamodb"), settings().table_name, use)
 
 
+class _KeyedByHash(DynamoDBPersistenceLayer):
+    """Powertools' layout for a table keyed by the hash alone (what it reads back as the record's
+    key is PK), plus the sort key the table has."""
+
+    def _get_key(self, idempotency_key: str) -> dict[str, Any]:
+        return {"PK": {"S": idempotency_key}, "SK": {"S": "IDEMPOTENCY"}}
+
+
 @cache
 def _store(dynamodb: Any, table_name: str, use: str) -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(
-        table_name=table_name,
-        key_attr="PK",
-        sort_key_attr="SK",
-        static_pk_value="IDEMPOTENCY",
-        expiry_attr="expires_at",
-        boto3_client=dynamodb,
-    )
+    return _KeyedByHash(table_name=table_name, key_attr="PK", expiry_attr="expires_at", boto3_client=dynamodb)

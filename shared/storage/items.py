@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from shared.domain.fields import FieldError
+
 M = TypeVar("M", bound=BaseModel)
 
 KEY_ATTRIBUTES = (
@@ -23,6 +25,8 @@ KEY_ATTRIBUTES = (
     "GSI3SK",
     "GSI4PK",
     "GSI4SK",
+    "GSI5PK",
+    "GSI5SK",
     "expires_at",
 )
 
@@ -46,9 +50,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class BadCursor(ValueError):
+class BadCursor(FieldError):
     def __init__(self) -> None:
-        super().__init__("cursor: not a cursor this API gave out: pass the `next` of the previous page")
+        super().__init__("cursor", "not a cursor this API gave out: pass the `next` of the previous page")
 
 
 def encode_cursor(key: dict[str, Any] | None) -> str | None:

@@ -1,13 +1,17 @@
 """Jobs, each channel's queue of them, and their progress.
 
 Access patterns (template.yaml, Table):
-- get one job:                          PK=JOB#<id>, SK=JOB
+- get one job:                          PK=JOB#<id>, SK=JOB; TTL expires_at, HISTORY_RETENTION_DAYS
+                                        after it ended (none while queued or running)
 - a channel's jobs, newest first:       GSI1PK=JOBS#<channel>, GSI1SK=<created_at>#<id>
 - a channel's queue, next job first:    GSI2PK=QUEUE#<channel>, GSI2SK=<rank>#<created_at>#<id>, sparse:
                                         only queued jobs carry it (rank: higher priority sorts first)
 - the job running on a channel:         PK=QUEUE#<channel>, SK=RUNNING (one at a time: a conditional put)
-- a selected sync's (or auto_sync job's)  PK=JOB#<id>, SK=SKU#<shard>#<sku>
-  SKUs, by shard, a page at a time
+- a selected sync's (or auto_sync job's)  PK=JOB#<id>, SK=SKU#<shard>#<sku>; TTL expires_at,
+  SKUs, by shard, a page at a time        HISTORY_RETENTION_DAYS + SELECTION_EXTRA_DAYS after they were
+                                        written (a job waits and runs far less than the extra 30 days,
+                                        so they outlive their job's own expiry; stamping each at the
+                                        end would be a write per SKU)
 - a dry run's planned changes:          PK=JOB#<id>, SK=PLAN#<sku>#<field>; TTL expires_at
 Pushes in flight are leases on the job item (`in_flight`, batch id -> until when), taken only
 while the job runs: a cancel waits for them, so no push leaves after it is acknowledged.
@@ -20,18 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from shared.domain.job import MAX_PRIORITY, MAX_RECORDED_FAILURES, Job, JobFailure, JobStatus
 from shared.domain.syncing import PlannedChange
-from shared.storage.aws import batch_get, sort_key_range, table
+from shared.settings import settings
+from shared.storage.aws import batch_get, sort_key_range, table, written
 from shared.storage.items import from_item, to_item
 
 PLAN_ENTRY_DAYS = 7
+SELECTION_EXTRA_DAYS = 30
 
 
 class JobNotFound(LookupError):
@@ -65,12 +70,8 @@ def create(job: Job) -> None:
         **(_queue_key(job) if job.status is JobStatus.QUEUED else {}),
     )
     item.update(plan_batches={}, plan_complete=False, batches_done=0, in_flight={})
-    try:
-        table().put_item(Item=item, ConditionExpression="attribute_not_exists(PK)")
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise JobExists(job.id) from error
-        raise
+    if not written(table().put_item, Item=item, ConditionExpression="attribute_not_exists(PK)"):
+        raise JobExists(job.id)
 
 
 def find(job_id: str) -> Job | None:
@@ -96,21 +97,22 @@ def save_status(job: Job, expected: JobStatus) -> None:
     data = job.model_dump(mode="json", include=set(_LIFECYCLE))
     names = {f"#{name}": name for name in _LIFECYCLE}
     values = {f":{name}": data[name] for name in _LIFECYCLE}
-    expression = "SET " + ", ".join(f"#{name} = :{name}" for name in _LIFECYCLE)
+    assignments = [f"#{name} = :{name}" for name in _LIFECYCLE]
+    if job.finished_at is not None:
+        assignments.append("expires_at = :expires_at")
+        values[":expires_at"] = int((job.finished_at + _kept()).timestamp())
+    expression = "SET " + ", ".join(assignments)
     if job.status is not JobStatus.QUEUED:
         expression += " REMOVE GSI2PK, GSI2SK"
-    try:
-        table().update_item(
-            Key=key(job.id),
-            UpdateExpression=expression,
-            ConditionExpression="#status = :expected",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={**values, ":expected": expected.value},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise JobChanged(job.id) from error
-        raise
+    if not written(
+        table().update_item,
+        Key=key(job.id),
+        UpdateExpression=expression,
+        ConditionExpression="#status = :expected",
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues={**values, ":expected": expected.value},
+    ):
+        raise JobChanged(job.id)
 
 
 def record_shard_plan(job_id: str, shard: int, batches: int, listings: int) -> None:
@@ -163,47 +165,51 @@ def progress(job_id: str) -> Progress:
 
 
 def record_batch(
-    job_id: str, batch_id: str, counts: Mapping[str, int], at: datetime, *, push: bool = False
+    job_id: str,
+    batch_id: str,
+    counts: Mapping[str, int],
+    at: datetime,
+    *,
+    push: bool = False,
+    failures: Sequence[JobFailure] = (),
 ) -> bool:
-    """Add one step's counts once; a push batch also counts as done and ends its lease. A batch
-    recorded before (a redelivery) changes nothing."""
+    """Add one step's counts and its failures once, in one write; a push batch also counts as done
+    and ends its lease. A batch recorded before (a redelivery) changes nothing. The job keeps its
+    first failures, each with its fix; past the cap they are only counted."""
     sets, names, values = _count_updates(counts)
-    values.update({":one": 1 if push else 0, ":batch": {batch_id}, ":at": at.isoformat()})
+    values.update({":one": 1 if push else 0, ":batch": {batch_id}, ":at": at.isoformat(), ":bid": batch_id})
     names["#batch"] = batch_id
-    expression = "SET " + ", ".join([*sets, "batches_done = batches_done + :one", "updated_at = :at"])
-    try:
-        table().update_item(
-            Key=key(job_id),
-            UpdateExpression=expression + " ADD done_batches :batch REMOVE in_flight.#batch",
-            ConditionExpression="attribute_not_exists(done_batches) OR NOT contains(done_batches, :bid)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={**values, ":bid": batch_id},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    sets += ["batches_done = batches_done + :one", "updated_at = :at"]
+    once = "(attribute_not_exists(done_batches) OR NOT contains(done_batches, :bid))"
+    tail = " ADD done_batches :batch REMOVE in_flight.#batch"
+    kept = {
+        ":empty": [],
+        ":failures": [f.model_dump() for f in failures[:MAX_RECORDED_FAILURES]],
+        ":cap": MAX_RECORDED_FAILURES,
+    }
+    attempts = [(sets, once, values)]
+    if failures:  # with the failures while the job keeps fewer than the cap, else the counts alone
+        with_failures = [*sets, "failures = list_append(if_not_exists(failures, :empty), :failures)"]
+        below_cap = f"{once} AND (attribute_not_exists(failures) OR size(failures) < :cap)"
+        attempts.insert(0, (with_failures, below_cap, {**values, **kept}))
+    for clauses, condition, expression_values in attempts:
+        if _update_if(job_id, "SET " + ", ".join(clauses) + tail, condition, names, expression_values):
+            return True
+    return False
 
 
-def add_failures(job_id: str, failures: Sequence[JobFailure]) -> None:
-    """Keep the job's first failures, each with its fix; past the cap they are only counted."""
-    if not failures:
-        return
-    try:
-        table().update_item(
-            Key=key(job_id),
-            UpdateExpression="SET failures = list_append(if_not_exists(failures, :empty), :failures)",
-            ConditionExpression="attribute_not_exists(failures) OR size(failures) < :cap",
-            ExpressionAttributeValues={
-                ":empty": [],
-                ":failures": [f.model_dump() for f in failures[:MAX_RECORDED_FAILURES]],
-                ":cap": MAX_RECORDED_FAILURES,
-            },
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+def _update_if(
+    job_id: str, expression: str, condition: str, names: dict[str, str], values: dict[str, Any]
+) -> bool:
+    """Apply one conditional update to the job; False when its condition does not hold."""
+    return written(
+        table().update_item,
+        Key=key(job_id),
+        UpdateExpression=expression,
+        ConditionExpression=condition,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
 
 
 def _count_updates(counts: Mapping[str, int]) -> tuple[list[str], dict[str, str], dict[str, Any]]:
@@ -256,22 +262,19 @@ def queue_head(channel: str, count: int = 1) -> list[str]:
 def set_priority(job: Job, priority: int) -> None:
     """Move a queued job to `priority` in its channel's queue; JobChanged if it left the queue."""
     moved = job.model_copy(update={"priority": priority})
-    try:
-        table().update_item(
-            Key=key(job.id),
-            UpdateExpression="SET priority = :priority, GSI2SK = :rank",
-            ConditionExpression="#status = :queued",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":priority": priority,
-                ":rank": _queue_key(moved)["GSI2SK"],
-                ":queued": JobStatus.QUEUED.value,
-            },
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            raise JobChanged(job.id) from error
-        raise
+    if not written(
+        table().update_item,
+        Key=key(job.id),
+        UpdateExpression="SET priority = :priority, GSI2SK = :rank",
+        ConditionExpression="#status = :queued",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={
+            ":priority": priority,
+            ":rank": _queue_key(moved)["GSI2SK"],
+            ":queued": JobStatus.QUEUED.value,
+        },
+    ):
+        raise JobChanged(job.id)
 
 
 def _running_key(channel: str) -> dict[str, str]:
@@ -285,30 +288,22 @@ def running(channel: str) -> str | None:
 
 def claim(channel: str, job_id: str) -> bool:
     """Make `job_id` the channel's running job, if none is."""
-    try:
-        table().put_item(
-            Item={**_running_key(channel), "job_id": job_id},
-            ConditionExpression="attribute_not_exists(PK) OR job_id = :job",
-            ExpressionAttributeValues={":job": job_id},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return written(
+        table().put_item,
+        Item={**_running_key(channel), "job_id": job_id},
+        ConditionExpression="attribute_not_exists(PK) OR job_id = :job",
+        ExpressionAttributeValues={":job": job_id},
+    )
 
 
 def release(channel: str, job_id: str) -> None:
     """The channel is free again, if `job_id` was the one holding it."""
-    try:
-        table().delete_item(
-            Key=_running_key(channel),
-            ConditionExpression="job_id = :job",
-            ExpressionAttributeValues={":job": job_id},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
+    written(
+        table().delete_item,
+        Key=_running_key(channel),
+        ConditionExpression="job_id = :job",
+        ExpressionAttributeValues={":job": job_id},
+    )
 
 
 # Leases: a push in flight.
@@ -317,24 +312,19 @@ def release(channel: str, job_id: str) -> None:
 def lease(job_id: str, batch_id: str, until: datetime) -> bool:
     """Take a lease for one push batch, only while the job runs and only for a batch it has not
     recorded (a redelivery of a batch pushed before sends nothing again); False otherwise."""
-    try:
-        table().update_item(
-            Key=key(job_id),
-            UpdateExpression="SET in_flight.#batch = :until",
-            ConditionExpression="#status = :running AND "
-            "(attribute_not_exists(done_batches) OR NOT contains(done_batches, :bid))",
-            ExpressionAttributeNames={"#batch": batch_id, "#status": "status"},
-            ExpressionAttributeValues={
-                ":until": until.isoformat(),
-                ":running": JobStatus.RUNNING.value,
-                ":bid": batch_id,
-            },
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return written(
+        table().update_item,
+        Key=key(job_id),
+        UpdateExpression="SET in_flight.#batch = :until",
+        ConditionExpression="#status = :running AND "
+        "(attribute_not_exists(done_batches) OR NOT contains(done_batches, :bid))",
+        ExpressionAttributeNames={"#batch": batch_id, "#status": "status"},
+        ExpressionAttributeValues={
+            ":until": until.isoformat(),
+            ":running": JobStatus.RUNNING.value,
+            ":bid": batch_id,
+        },
+    )
 
 
 def end_lease(job_id: str, batch_id: str) -> None:
@@ -358,11 +348,16 @@ def _sku_key(job_id: str, shard: int, sku: str) -> dict[str, str]:
     return {"PK": f"JOB#{job_id}", "SK": f"SKU#{shard:04d}#{sku}"}
 
 
+def _kept() -> timedelta:
+    return timedelta(days=settings().history_retention_days)
+
+
 def put_selected(job_id: str, skus_by_shard: Mapping[int, Sequence[str]]) -> None:
+    expires_at = int((datetime.now(UTC) + _kept() + timedelta(days=SELECTION_EXTRA_DAYS)).timestamp())
     with table().batch_writer() as writer:
         for shard, skus in skus_by_shard.items():
             for sku in skus:
-                writer.put_item(Item=_sku_key(job_id, shard, sku))
+                writer.put_item(Item={**_sku_key(job_id, shard, sku), "expires_at": expires_at})
 
 
 def selected_skus(job_id: str, shard: int, page_size: int = 1000) -> Iterator[list[str]]:

@@ -6,7 +6,7 @@ Access patterns (template.yaml, Table):
 - adjust a quantity, set the auto-sync flag: UpdateItem on the same key, with a condition
 - get many by SKU (push, link):              BatchGetItem on the same keys
 - every listing, a shard at a time (link,    GSI2PK=LISTINGS#<shard>, GSI2SK=<sku>
-  auto sync by filter; by SKU prefix too)
+  auto sync by filter; by SKU prefix too; the console's Listings, every shard merged in SKU order)
 - changes in time order, per shard (smart):  GSI3PK=CHANGES#<shard>, GSI3SK=<updated_at>#<sku>
 - an order line's quantity off or back on:   UpdateItem in a transaction with the order line (orders.py)
 Every write that changes what is pushed (quantities, price, status) moves `updated_at` and the
@@ -29,7 +29,7 @@ from shared.domain.adjusting import Adjustment
 from shared.domain.listing import AdjustReason, Listing
 from shared.domain.syncing import shard_of
 from shared.settings import settings
-from shared.storage.aws import batch_get, query_keys, sort_key_range, table
+from shared.storage.aws import batch_get, merged_sort_keys, query_keys, sort_key_range, table, written
 from shared.storage.items import from_item, to_item
 
 
@@ -71,15 +71,34 @@ def put_many(listings: Iterable[Listing]) -> None:
             )
 
 
+class PartlyWritten(Exception):
+    """A write of many listings stopped part way: `written` holds the SKUs written for certain."""
+
+    def __init__(self, written: list[str], cause: BaseException) -> None:
+        super().__init__(f"{len(written)} written before: {cause}")
+        self.written = written
+        self.cause = cause
+
+
 def update_columns(updates: Iterable[tuple[Listing, Iterable[str]]]) -> None:
     """For each listing, write the attributes named (with its time and change-index entry) in
     place, so that a change to another one meanwhile (a sale's on hand) is kept; a listing
     deleted meanwhile is put whole. One UpdateItem a listing, UPDATE_THREADS at a time (on the
-    table's client, which takes plain values as the table does: a resource is not thread-safe)."""
+    table's client, which takes plain values as the table does: a resource is not thread-safe).
+    PartlyWritten when a write failed, naming those that were made."""
     dynamodb, name = table().meta.client, table().name
     with ThreadPoolExecutor(UPDATE_THREADS) as pool:
-        writes = [pool.submit(_update_columns, dynamodb, name, listing, cols) for listing, cols in updates]
-        gone = [listing for write in writes if (listing := write.result()) is not None]
+        writes = [
+            (listing, pool.submit(_update_columns, dynamodb, name, listing, cols))
+            for listing, cols in updates
+        ]
+    failed = next((write.exception() for _, write in writes if write.exception() is not None), None)
+    gone = [put for _, write in writes if write.exception() is None and (put := write.result()) is not None]
+    if failed is not None:
+        written = [
+            listing.sku for listing, write in writes if write.exception() is None and write.result() is None
+        ]
+        raise PartlyWritten(written, failed)
     put_many(gone)
 
 
@@ -92,20 +111,16 @@ def _update_columns(
     """Write the listing's columns; the listing itself when it is gone (to be put whole)."""
     item = to_item(listing, **_change_keys(listing.sku, listing.updated_at))
     names = [*dict.fromkeys(columns), "updated_at", "GSI3PK", "GSI3SK"]
-    try:
-        dynamodb.update_item(
-            TableName=table_name,
-            Key=key(listing.sku),
-            UpdateExpression="SET " + ", ".join(f"#n{i} = :v{i}" for i in range(len(names))),
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeNames={f"#n{i}": name for i, name in enumerate(names)},
-            ExpressionAttributeValues={f":v{i}": item[name] for i, name in enumerate(names)},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-            raise
-        return listing
-    return None
+    gone = not written(
+        dynamodb.update_item,
+        TableName=table_name,
+        Key=key(listing.sku),
+        UpdateExpression="SET " + ", ".join(f"#n{i} = :v{i}" for i in range(len(names))),
+        ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeNames={f"#n{i}": name for i, name in enumerate(names)},
+        ExpressionAttributeValues={f":v{i}": item[name] for i, name in enumerate(names)},
+    )
+    return listing if gone else None
 
 
 def adjust(adjustment: Adjustment, reason: AdjustReason, at: datetime) -> tuple[Listing, bool]:
@@ -159,18 +174,13 @@ _TIME = TypeAdapter(datetime)
 def set_auto_sync(sku: str, on: bool) -> bool:
     """Turn one listing's auto-sync flag on or off in place; whether it changed (False: it already
     was, or there is no such listing). Pushes nothing and leaves the change index as it is."""
-    try:
-        table().update_item(
-            Key=key(sku),
-            UpdateExpression="SET auto_sync = :on",
-            ConditionExpression="attribute_exists(PK) AND auto_sync <> :on",
-            ExpressionAttributeValues={":on": on},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return written(
+        table().update_item,
+        Key=key(sku),
+        UpdateExpression="SET auto_sync = :on",
+        ConditionExpression="attribute_exists(PK) AND auto_sync <> :on",
+        ExpressionAttributeValues={":on": on},
+    )
 
 
 def changed_skus(shard: int, since: datetime, page_size: int = 1000) -> Iterator[list[str]]:
@@ -199,6 +209,13 @@ def shard_page(
     answer = table().query(**request)
     skus = [item["GSI2SK"] for item in answer["Items"] if item["GSI2SK"] != after]
     return skus, (skus[-1] if "LastEvaluatedKey" in answer and skus else None)
+
+
+def catalog_page(after: str | None, prefix: str, limit: int) -> tuple[list[str], bool]:
+    """Up to `limit` SKUs of the catalog (that start with `prefix`) in SKU order after `after`, every
+    shard merged; and whether more may follow."""
+    partitions = [f"LISTINGS#{shard}" for shard in range(settings().push_shards)]
+    return merged_sort_keys("GSI2", partitions, after, prefix, limit)
 
 
 def count_up_to(limit: int, prefix: str = "") -> int:

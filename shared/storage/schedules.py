@@ -8,6 +8,7 @@ console shows.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from botocore.exceptions import ClientError
 
@@ -51,3 +52,27 @@ def put(channel: str, schedule: Schedule, *, exists: bool) -> None:
         if error.response["Error"]["Code"] not in ("ResourceNotFoundException", "ConflictException"):
             raise
         then(**request)
+
+
+def last_changed(channel: str) -> datetime | None:
+    """When the channel's schedule was last created or changed (its rate counts from then); None
+    when it has none."""
+    try:
+        found = client("scheduler").get_schedule(Name=channel, GroupName=settings().schedule_group)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ResourceNotFoundException":
+            return None
+        raise
+    changed = found.get("LastModificationDate") or found.get("CreationDate")
+    return changed if isinstance(changed, datetime) else None
+
+
+def delete(channel: str) -> bool:
+    """Stop and delete the channel's schedule; False when it had none."""
+    try:
+        client("scheduler").delete_schedule(Name=channel, GroupName=settings().schedule_group)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "ResourceNotFoundException":
+            return False
+        raise
+    return True

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from botocore.exceptions import ClientError
 from pydantic import BaseModel, ConfigDict
 
-from shared.storage.aws import table
+from shared.storage.aws import table, written
 
 
 class Watermark(BaseModel):
@@ -37,15 +36,10 @@ def advance(channel: str, to: datetime, *, full: bool) -> bool:
     """Move the watermark to `to`, never back; a full sync also records itself. False if it was
     already past `to`."""
     expression = "SET changes_until = :to" + (", full_sync_at = :to" if full else "")
-    try:
-        table().update_item(
-            Key=key(channel),
-            UpdateExpression=expression,
-            ConditionExpression="attribute_not_exists(changes_until) OR changes_until < :to",
-            ExpressionAttributeValues={":to": to.isoformat()},
-        )
-    except ClientError as error:
-        if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return written(
+        table().update_item,
+        Key=key(channel),
+        UpdateExpression=expression,
+        ConditionExpression="attribute_not_exists(changes_until) OR changes_until < :to",
+        ExpressionAttributeValues={":to": to.isoformat()},
+    )

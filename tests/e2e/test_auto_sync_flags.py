@@ -30,7 +30,15 @@ def stores(stack, api):
     api.import_listings("sku,on_hand\n" + "".join(f"{sku},{30 + n}\n" for n, sku in enumerate(SKUS)))
     for name, kind in (("shop", "shopify"), ("woo", "woocommerce")):
         sandbox = stack.sandboxes[kind]
-        api.add_channel({"name": name, "type": kind, "store_url": sandbox.url, **sandbox.credentials})
+        api.add_channel(
+            {
+                "name": name,
+                "type": kind,
+                "store_url": sandbox.url,
+                "allow_insecure_url": True,
+                **sandbox.credentials,
+            }
+        )
         for body in ({"kind": "link"}, {"kind": "sync", "mode": "full"}):
             job = api.wait_for_job(api.start_job({"channel": name, **body})["id"])
             assert job["status"] == "completed", job

@@ -27,6 +27,7 @@ def test_import_connect_link_sync_and_read_history(stack, tmp_path):
         "cli-shop",
         "--store-url",
         shop.url,
+        "--allow-insecure-url",
         "--token",
         shop.credentials["token"],
         "--priority",

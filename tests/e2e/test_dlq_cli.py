@@ -39,6 +39,7 @@ def shop(stack, api):
             "name": "shop",
             "type": "shopify",
             "store_url": sandbox.url,
+            "allow_insecure_url": True,
             "webhook_secret": SECRET,
             **sandbox.credentials,
         }

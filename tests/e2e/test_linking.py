@@ -15,7 +15,15 @@ def connected(stack, api):
     api.import_listings(f"sku,on_hand\n{rows}\nLONELY-1,5\n")
     for kind, name in CHANNELS.items():
         store = stack.sandboxes[kind]
-        api.add_channel({"name": name, "type": kind, "store_url": store.url, **store.credentials})
+        api.add_channel(
+            {
+                "name": name,
+                "type": kind,
+                "store_url": store.url,
+                "allow_insecure_url": True,
+                **store.credentials,
+            }
+        )
     return stack
 
 

@@ -32,6 +32,7 @@ def linked(stack, api):
         "shop",
         "--store-url",
         shop.url,
+        "--allow-insecure-url",
         "--token",
         shop.credentials["token"],
     )

@@ -1,4 +1,4 @@
-"""The soak campaign, short and on one fixed seed (tidemark/soak.py; `make soak` runs it long over
+"""The soak campaign, short and on one fixed seed (tidemark/soak/; `make soak` runs it long over
 20 seeds): about a minute of workload under the sandboxes' and the runtime's faults, then every
 channel equals master, no order is lost or counted twice, no dead letter is left unexplained and
 no job is stuck. Then secret hygiene on the same run: no channel token, key or webhook secret in

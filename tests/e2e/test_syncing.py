@@ -25,7 +25,15 @@ def linked(stack, api):
     api.import_listings(f"sku,on_hand,price\n{rows}\n")
     for kind, name in CHANNELS.items():
         store = stack.sandboxes[kind]
-        api.add_channel({"name": name, "type": kind, "store_url": store.url, **store.credentials})
+        api.add_channel(
+            {
+                "name": name,
+                "type": kind,
+                "store_url": store.url,
+                "allow_insecure_url": True,
+                **store.credentials,
+            }
+        )
         run(api, {"channel": name, "kind": "link"})
     return stack
 

@@ -17,7 +17,15 @@ def synced(stack, api):
     rows = "\n".join(f"SKU-{i:05d},{i * 3},{i % 4},{i % 3},{i}.50" for i in range(1, VARIANTS + 1))
     api.import_listings("sku,on_hand,committed,safety_buffer,price\n" + rows + "\nLONELY-1,5,0,0,1.00\n")
     shop = stack.sandboxes["shopify"]
-    api.add_channel({"name": "shop", "type": "shopify", "store_url": shop.url, **shop.credentials})
+    api.add_channel(
+        {
+            "name": "shop",
+            "type": "shopify",
+            "store_url": shop.url,
+            "allow_insecure_url": True,
+            **shop.credentials,
+        }
+    )
     link_job = api.wait_for_job(api.start_job({"channel": "shop", "kind": "link"})["id"])
     sync_job = api.wait_for_job(api.start_job({"channel": "shop", "kind": "sync", "mode": "full"})["id"])
     return link_job, sync_job
@@ -102,7 +110,15 @@ def test_a_schedule_created_at_run_time_is_fired_by_the_runtime(synced, stack, a
 
 def test_a_woocommerce_channel_is_linked_and_synced_the_same_way(synced, stack, api):
     woo = stack.sandboxes["woocommerce"]
-    api.add_channel({"name": "woo", "type": "woocommerce", "store_url": woo.url, **woo.credentials})
+    api.add_channel(
+        {
+            "name": "woo",
+            "type": "woocommerce",
+            "store_url": woo.url,
+            "allow_insecure_url": True,
+            **woo.credentials,
+        }
+    )
     linked = api.wait_for_job(api.start_job({"channel": "woo", "kind": "link"})["id"])
     assert linked["status"] == "completed" and linked["counts"]["linked"] == VARIANTS, linked
     job = api.wait_for_job(api.start_job({"channel": "woo", "kind": "sync", "mode": "full"})["id"])

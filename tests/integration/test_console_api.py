@@ -17,6 +17,7 @@ def shopify_channel(stack, name, **changes):
         "name": name,
         "type": "shopify",
         "store_url": shop.url,
+        "allow_insecure_url": True,
         "token": shop.credentials["token"],
         **changes,
     }
@@ -180,12 +181,15 @@ def test_editing_an_unknown_channel_is_404(api):
     assert "no channel named 'nowhere'" in missing.value.message
 
 
-def test_requests_at_once_each_get_their_own_answer(stack):
+def test_requests_at_once_each_get_their_own_answer(stack, operator_headers):
     """Powertools keeps the request being answered in class attributes of its resolver, shared by
     the process: local mode answers one console request at a time, as separate Lambda containers
     would answer them side by side."""
     ids = [f"missing-{n:03d}" for n in range(60)]
-    with httpx.Client(base_url=stack.api_url, timeout=30) as http, ThreadPoolExecutor(12) as pool:
+    with (
+        httpx.Client(base_url=stack.api_url, headers=operator_headers, timeout=30) as http,
+        ThreadPoolExecutor(12) as pool,
+    ):
         answers = list(pool.map(lambda job_id: http.get(f"/v1/jobs/{job_id}"), ids))
 
     assert [answer.status_code for answer in answers] == [404] * len(ids)

@@ -32,7 +32,15 @@ def shop(stack, api):
     rows = "".join(f"{sku},{30 + n},{str(sku in FLAGGED).lower()}\n" for n, sku in enumerate(SKUS))
     api.import_listings("sku,on_hand,auto_sync\n" + rows)
     sandbox = stack.sandboxes["shopify"]
-    api.add_channel({"name": CHANNEL, "type": "shopify", "store_url": sandbox.url, **sandbox.credentials})
+    api.add_channel(
+        {
+            "name": CHANNEL,
+            "type": "shopify",
+            "store_url": sandbox.url,
+            "allow_insecure_url": True,
+            **sandbox.credentials,
+        }
+    )
     for body in ({"kind": "link"}, {"kind": "sync", "mode": "full"}):
         job = api.wait_for_job(api.start_job({"channel": CHANNEL, **body})["id"])
         assert job["status"] == "completed", job

@@ -37,7 +37,7 @@ from shared.settings import settings
 from shared.storage import history, jobs, links, listings
 from shared.storage.aws import client
 from shared.storage.items import to_item
-from tests.e2e.test_auto_sync import signed
+from tests.e2e.test_auto_sync import shopify_order, signed
 from tidemark.local.lambdas import LocalContext
 from tidemark.local.pollers import wait_until_drained
 
@@ -65,6 +65,7 @@ def skus(stack, api) -> Callable[[], list[str]]:
                 "name": name,
                 "type": sandbox.channel_type,
                 "store_url": sandbox.url,
+                "allow_insecure_url": True,
                 "webhook_secret": SECRET,
                 **sandbox.credentials,
             }
@@ -217,7 +218,7 @@ def test_an_order_webhook_delivered_again_takes_its_lines_off_master_once(stack,
 
 def test_a_webhook_posted_again_is_queued_and_applied_once(stack, skus):
     mine = skus()
-    body = json.dumps({"id": 71_000, "line_items": [{"id": 1, "sku": mine[0], "quantity": 2}]})
+    body = shopify_order(71_000, mine[0], 2, 1).decode()
     event = {
         "version": "2.0",
         "routeKey": "POST /v1/webhooks/shopify/{channel}",
@@ -375,6 +376,15 @@ def test_a_scheduled_sync_fired_again_queues_one_job(api, skus):  # skus: the ch
     assert syncs() - before == {queued[0]}
 
 
+# What API Gateway's JWT authorizer hands the function for a signed-in operator (claims as strings).
+OPERATOR_CLAIMS = {
+    "username": "operator",
+    "sub": "test-operator",
+    "cognito:groups": "[operator]",
+    "token_use": "access",
+}
+
+
 def api_request(method: str, path: str, body: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """A console API request as API Gateway (HTTP API, payload 2.0) hands it to the function."""
     return {
@@ -386,6 +396,7 @@ def api_request(method: str, path: str, body: Any, headers: dict[str, str] | Non
         "requestContext": {
             "http": {"method": method, "path": path, "sourceIp": "127.0.0.1"},
             "stage": "$default",
+            "authorizer": {"jwt": {"claims": OPERATOR_CLAIMS, "scopes": None}},
         },
         "body": json.dumps(body),
         "isBase64Encoded": False,

@@ -154,6 +154,21 @@ def check_every_query(dynamodb, model: dict) -> None:
             ExpressionAttributeValues={":g": {"S": group}, ":from": {"S": "a"}},
         )
         assert pairs(found) == expected
+        for condition, values, holds in (
+            ("GS = :v", {":v": "b"}, lambda gs: gs == "b"),
+            ("GS > :v", {":v": "b"}, lambda gs: gs > "b"),
+            ("GS < :v", {":v": "c"}, lambda gs: gs < "c"),
+            ("GS BETWEEN :v AND :w", {":v": "b", ":w": "c"}, lambda gs: "b" <= gs <= "c"),
+            ("begins_with(GS, :v)", {":v": "c"}, lambda gs: gs.startswith("c")),
+        ):
+            found = every_page(
+                dynamodb,
+                IndexName="BY_GROUP",
+                KeyConditionExpression=f"G = :g AND {condition}",
+                ExpressionAttributeValues={":g": {"S": group}} | {k: {"S": v} for k, v in values.items()},
+            )
+            gs_of = {(m["PK"], m["SK"]): m["GS"] for m in members}
+            assert pairs(found) == [key for key in expected if holds(gs_of[key])], condition
     for owner in OWNERS:
         expected = sorted((item["PK"], item["SK"]) for item in model.values() if item.get("O") == owner)
         found = every_page(

@@ -15,7 +15,13 @@ pytestmark = pytest.mark.integration
 def add_shopify_channel(stack, api, name):
     shop = stack.sandboxes["shopify"]
     return api.add_channel(
-        {"name": name, "type": "shopify", "store_url": shop.url, "token": shop.credentials["token"]}
+        {
+            "name": name,
+            "type": "shopify",
+            "store_url": shop.url,
+            "allow_insecure_url": True,
+            "token": shop.credentials["token"],
+        }
     )
 
 

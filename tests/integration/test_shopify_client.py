@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.channels import shopify as shopify_client
 from shared.channels.base import (
     CatalogPage,
     ChannelAuthError,
@@ -23,6 +22,8 @@ from shared.channels.base import (
     VariantStatus,
 )
 from shared.channels.shopify import ShopifyClient
+from shared.channels.shopify import bulk as shopify_bulk
+from shared.channels.shopify import client as shopify_client
 from tests.fakes import FakeClock
 from tidemark.sandbox.faults import FaultRates, Faults
 from tidemark.sandbox.server import RunningServer, serve_in_thread
@@ -521,7 +522,7 @@ def read_all(shopify: ShopifyClient) -> list[CatalogPage]:
 def test_a_catalog_past_the_threshold_is_read_in_bulk_a_byte_range_a_page(
     server: RunningServer, store: ShopifyStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(shopify_client, "BULK_PAGE_BYTES", 16 * 1024)
+    monkeypatch.setattr(shopify_bulk, "BULK_PAGE_BYTES", 16 * 1024)
     recorder = Recorder()
     with httpx.Client(transport=recorder) as http:
         shopify = ShopifyClient(
@@ -545,7 +546,7 @@ def test_a_catalog_past_the_threshold_is_read_in_bulk_a_byte_range_a_page(
 def test_a_variant_longer_than_a_page_is_read_with_a_wider_range(
     server: RunningServer, clock: FakeClock, recorder: Recorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(shopify_client, "BULK_PAGE_BYTES", 100)  # shorter than one variant's lines
+    monkeypatch.setattr(shopify_bulk, "BULK_PAGE_BYTES", 100)  # shorter than one variant's lines
     with httpx.Client(transport=recorder) as http:
         shopify = ShopifyClient(
             server.url, TOKEN, http=http, sleep=clock.sleep, clock=clock, bulk_threshold=10

@@ -111,8 +111,8 @@ def test_an_index_added_to_the_template_exists_locally(template_copy):
 
 
 def test_a_resource_local_mode_cannot_deploy_fails_loudly(template_copy):
-    append_resources(template_copy, "  Topic:\n    Type: AWS::SNS::Topic\n")
-    with mock_aws(), pytest.raises(UnsupportedResource, match="Topic"):
+    append_resources(template_copy, "  Stream:\n    Type: AWS::Kinesis::Stream\n")
+    with mock_aws(), pytest.raises(UnsupportedResource, match="Stream"):
         deploy(template_copy)
 
 

@@ -14,7 +14,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import pytest
 
-from shared.channels import woocommerce as woo_client
 from shared.channels.base import (
     ChannelAuthError,
     ChannelError,
@@ -27,6 +26,7 @@ from shared.channels.base import (
     VariantStatus,
 )
 from shared.channels.woocommerce import WooCommerceClient
+from shared.channels.woocommerce import client as woo_client
 from tests.fakes import FakeClock
 from tidemark.sandbox.faults import FaultRates
 from tidemark.sandbox.server import RunningServer, serve_in_thread
@@ -919,3 +919,28 @@ def test_the_official_woocommerce_package_works_against_the_sandbox(
     assert variation.variation_id in [v["id"] for v in variations.json()]
     assert batch.json()["update"][0]["stock_quantity"] == 4 and store.quantity("SKU-00001") == 4
     assert put.json()["stock_quantity"] == 9 and store.quantity(variation.sku) == 9
+
+
+def test_the_official_woocommerce_package_deletes_against_the_sandbox(
+    server: RunningServer, store: WooStore
+) -> None:
+    woocommerce = pytest.importorskip("woocommerce")
+    api = woocommerce.API(
+        url=server.url, consumer_key=KEY, consumer_secret=SECRET, version="wc/v3", timeout=10
+    )
+    simple, other = [v for v in store.variants() if v.variation_id is None][:2]
+    variation = next(v for v in store.variants() if v.variation_id is not None)
+
+    trashed = api.delete(f"products/{simple.product_id}")
+    forced = api.delete(f"products/{other.product_id}", params={"force": True})
+    variation_gone = api.delete(
+        f"products/{variation.product_id}/variations/{variation.variation_id}", params={"force": True}
+    )
+    listed = api.get("products", params={"include": f"{simple.product_id},{other.product_id}"})
+
+    assert trashed.status_code == 200, trashed.text
+    assert trashed.json()["id"] == simple.product_id and forced.json()["id"] == other.product_id
+    assert variation_gone.json()["id"] == variation.variation_id
+    assert listed.json() == []
+    assert api.get(f"products/{other.product_id}").status_code == 404
+    assert variation.sku not in {v.sku for v in store.variants()}

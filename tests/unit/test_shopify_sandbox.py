@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 from collections import Counter
@@ -17,14 +16,23 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
 
 from shared.domain.webhooks import signature_is_valid
+from tests.fakes import FakeClock, InProcess
+from tidemark.sandbox import webhooks
 from tidemark.sandbox.faults import FaultRates, Faults
 from tidemark.sandbox.server import serve_in_thread
 from tidemark.sandbox.shopify import GRAPHQL_PATH, SandboxVariant, ShopifyStore, create_app
 
 pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(autouse=True)
+def one_delivery_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read what each change sends in the order it was sent: one sender worker keeps
+    it (tests/unit/test_sandbox_webhooks.py has the concurrent senders)."""
+    monkeypatch.setattr(webhooks, "SENDER_WORKERS", 1)
+
 
 CATALOG_QUERY = """
 query ($first: Int!, $cursor: String) {
@@ -52,33 +60,6 @@ mutation ($input: InventorySetQuantitiesInput!, $key: String!) {
   }
 }
 """
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-class InProcess(httpx.BaseTransport):
-    """The sandbox's ASGI app answering a plain httpx.Client in process, without a socket."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._asgi = httpx.ASGITransport(app=app)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        async def answer() -> httpx.Response:
-            response = await self._asgi.handle_async_request(request)
-            assert isinstance(response.stream, httpx.AsyncByteStream)
-            content = b"".join([chunk async for chunk in response.stream])
-            return httpx.Response(response.status_code, headers=response.headers, content=content)
-
-        return asyncio.run(answer())
 
 
 def in_process(store: ShopifyStore) -> httpx.Client:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import os
@@ -29,46 +28,31 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp
 from typer.testing import CliRunner
 
 from shared.domain.webhooks import signature_is_valid
+from tests.fakes import FakeClock, InProcess
 from tidemark.cli import app as cli
+from tidemark.sandbox import webhooks
 from tidemark.sandbox.faults import FaultRates, Faults
 from tidemark.sandbox.server import serve_in_thread
 from tidemark.sandbox.woocommerce import WooError, WooStore, create_app
 
 pytestmark = pytest.mark.unit
 
+
+@pytest.fixture(autouse=True)
+def one_delivery_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests read what each change sends in the order it was sent: one sender worker keeps
+    it (tests/unit/test_sandbox_webhooks.py has the concurrent senders)."""
+    monkeypatch.setattr(webhooks, "SENDER_WORKERS", 1)
+
+
 KEY = "ck_sandbox"
 SECRET = "cs_sandbox"
 API = "http://testserver/wp-json/wc/v3"
 ADMIN = "http://testserver/admin/sandbox"
 HOOK_SECRET = "whsec_sandbox"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class InProcess(httpx.BaseTransport):
-    """The sandbox's ASGI app answering a plain httpx.Client in process, without a socket."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self._asgi = httpx.ASGITransport(app=app)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        async def answer() -> httpx.Response:
-            response = await self._asgi.handle_async_request(request)
-            assert isinstance(response.stream, httpx.AsyncByteStream)
-            content = b"".join([chunk async for chunk in response.stream])
-            return httpx.Response(response.status_code, headers=response.headers, content=content)
-
-        return asyncio.run(answer())
 
 
 def http(store: WooStore, **options: Any) -> httpx.Client:
@@ -409,6 +393,64 @@ def test_put_a_product_over_http() -> None:
     assert response.json()["stock_quantity"] == 21 and store.quantity("SKU-00001") == 21
     assert error_of(missing) == (400, "woocommerce_rest_product_invalid_id", "Invalid ID.")
     assert error_of(bad_json)[:2] == (400, "rest_invalid_json")
+
+
+def test_delete_trashes_without_force_and_deletes_with_it_products_and_variations(receiver: Receiver) -> None:
+    store = hooked(receiver)
+    simple = next(v for v in store.variants() if v.variation_id is None)
+    variable = next(v for v in store.variants() if v.variation_id is not None)
+    sibling = next(
+        v for v in store.variants() if v.product_id == variable.product_id and v.sku != variable.sku
+    )
+    product, variation = (
+        f"{API}/products/{simple.product_id}",
+        (f"{API}/products/{variable.product_id}/variations/{variable.variation_id}"),
+    )
+    with http(store) as client:
+        trashed = client.delete(product, auth=(KEY, SECRET))
+        listed = client.get(f"{API}/products", params={"include": simple.product_id}, auth=(KEY, SECRET))
+        in_trash = client.get(f"{API}/products", params={"status": "trash"}, auth=(KEY, SECRET))
+        again = client.delete(product, auth=(KEY, SECRET))
+        forced = client.delete(product, params={"force": "true"}, auth=(KEY, SECRET))
+        gone = client.delete(product, params={"force": "true"}, auth=(KEY, SECRET))
+        not_boolean = client.delete(product, params={"force": "maybe"}, auth=(KEY, SECRET))
+        variation_deleted = client.delete(variation, params={"force": "1"}, auth=(KEY, SECRET))
+        other_product = client.delete(
+            f"{API}/products/{simple.product_id}/variations/{sibling.variation_id}", auth=(KEY, SECRET)
+        )
+        refused = client.delete(product)
+    store.close()
+
+    assert trashed.status_code == 200 and trashed.json()["id"] == simple.product_id
+    assert trashed.json()["status"] == "publish"  # the item as it was, as WooCommerce answers
+    assert listed.json() == [] and [p["id"] for p in in_trash.json()] == [simple.product_id]
+    assert error_of(again) == (
+        410,
+        "woocommerce_rest_already_trashed",
+        "The product has already been deleted.",
+    )
+    assert forced.status_code == 200 and forced.json()["status"] == "trash"
+    assert error_of(gone) == (404, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+    assert error_of(not_boolean)[:2] == (400, "rest_invalid_param")
+    assert variation_deleted.json()["id"] == variable.variation_id
+    assert variable.sku not in {v.sku for v in store.variants()} and store.quantity(sibling.sku) >= 0
+    assert error_of(other_product)[:2] == (404, "woocommerce_rest_product_variation_invalid_id")
+    assert error_of(refused)[:2] == (401, "woocommerce_rest_cannot_delete")
+    assert [(topic, payload) for topic, payload in receiver.signed()] == [
+        ("product.deleted", {"id": simple.product_id}),
+        ("product.deleted", {"id": simple.product_id}),
+        ("product.deleted", {"id": variable.variation_id}),
+    ]
+
+
+def test_trashing_a_variable_product_trashes_its_variations() -> None:
+    store = WooStore.generate(12)
+    variable = next(v for v in store.variants() if v.variation_id is not None)
+    with http(store) as client:
+        answer = client.delete(f"{API}/products/{variable.product_id}", auth=(KEY, SECRET))
+        variations = client.get(f"{API}/products/{variable.product_id}/variations", auth=(KEY, SECRET))
+
+    assert answer.json()["type"] == "variable" and variations.json() == []
 
 
 # -- authentication -----------------------------------------------------------------------------

@@ -19,6 +19,13 @@ import boto3
 from tidemark.local.template import ACCOUNT_ID, REGION, Resolver, load, with_globals
 
 LOCAL_ROLE = "tidemark-local-execution"
+# Locally the console page is served by the HTTP API at its origin's /: nothing of CloudFront is deployed.
+CLOUDFRONT = (
+    "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::Function",
+    "AWS::CloudFront::CachePolicy",
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,17 @@ class Route:
     method: str
     path: str
     function: str
-    authorizer: str
+    authorizer: str  # NONE, or the name of one of the API's JWT authorizers
+
+
+@dataclass(frozen=True)
+class JwtAuthorizer:
+    """An HTTP API JWT authorizer: the token from `identity_source`, issued by `issuer`, for `audience`."""
+
+    name: str
+    issuer: str
+    audience: list[str]
+    identity_source: str
 
 
 @dataclass
@@ -86,6 +103,7 @@ class Deployment:
     event_sources: list[SqsEventSource] = field(default_factory=list)
     stream_sources: list[StreamEventSource] = field(default_factory=list)
     routes: list[Route] = field(default_factory=list)
+    authorizers: dict[str, JwtAuthorizer] = field(default_factory=dict)
     rules: list[EventRule] = field(default_factory=list)
     schedule_groups: list[str] = field(default_factory=list)
     outputs: dict[str, str] = field(default_factory=dict)
@@ -116,12 +134,25 @@ class _Deployer:
             "AWS::Serverless::HttpApi": self._http_api,
             "AWS::Scheduler::ScheduleGroup": self._schedule_group,
             "AWS::IAM::Role": self._role,
+            "AWS::Cognito::UserPool": self._user_pool,
+            "AWS::Cognito::UserPoolClient": self._user_pool_client,
+            "AWS::Cognito::UserPoolGroup": self._user_pool_group,
+            "AWS::S3::Bucket": self._bucket,
+            "AWS::S3::BucketPolicy": self._bucket_policy,
+            **dict.fromkeys(CLOUDFRONT, self._cloudfront),
+            "AWS::SQS::QueuePolicy": self._queue_policy,
+            "AWS::SNS::Topic": self._topic,
+            "AWS::SNS::Subscription": self._subscription,
+            "AWS::Logs::LogGroup": self._log_group,
+            "AWS::CloudWatch::Alarm": self._alarm,
+            "AWS::CloudWatch::Dashboard": self._dashboard,
         }
 
     def run(self) -> Deployment:
         self.aws("iam").create_role(RoleName=LOCAL_ROLE, AssumeRolePolicyDocument="{}")
-        for logical_id in self.template["Resources"]:
-            self.deploy(logical_id)
+        for logical_id, resource in self.template["Resources"].items():
+            if self._wanted(resource):
+                self.deploy(logical_id)
         self.result.rules = [EventRule(name, self.resolve(pattern)) for name, pattern in self._rule_patterns]
         self.result.outputs = {
             name: str(self.resolve(spec["Value"])) for name, spec in self.template.get("Outputs", {}).items()
@@ -135,8 +166,10 @@ class _Deployer:
             raise KeyError(f"template.yaml refers to '{logical_id}', which it does not define")
         if logical_id in self._in_progress:
             raise ValueError(f"circular reference through '{logical_id}'")
-        self._in_progress.add(logical_id)
         resource = self.template["Resources"][logical_id]
+        if not self._wanted(resource):
+            raise KeyError(f"'{logical_id}' is not deployed: its condition {resource['Condition']} is false")
+        self._in_progress.add(logical_id)
         deployer = self._deployers.get(resource["Type"])
         if deployer is None:
             raise UnsupportedResource(
@@ -145,6 +178,9 @@ class _Deployer:
         deployed = deployer(logical_id, resource)
         self.result.resources[logical_id] = deployed
         return deployed
+
+    def _wanted(self, resource: dict[str, Any]) -> bool:
+        return "Condition" not in resource or self.resolve.condition(resource["Condition"])
 
     def ref(self, logical_id: str) -> str:
         return self.deploy(logical_id).ref
@@ -276,6 +312,7 @@ class _Deployer:
             self._rule_patterns.append((function.name, p["Pattern"]))
         elif event["Type"] == "HttpApi":
             api = p.get("ApiId", {}).get("Ref")
+            self.deploy(api)
             default = (
                 self.template["Resources"][api]["Properties"].get("Auth", {}).get("DefaultAuthorizer", "NONE")
             )
@@ -307,8 +344,76 @@ class _Deployer:
         return Deployed(resource["Type"], arn, {"Arn": arn, "Name": name})
 
     def _http_api(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
-        # Served by tidemark.local.http_api from the routes the functions' events declare.
+        # Served by tidemark.local.http_api from the routes the functions' events declare, its JWT
+        # authorizers checked there as API Gateway checks them.
+        auth = resource.get("Properties", {}).get("Auth", {})
+        for name, spec in auth.get("Authorizers", {}).items():
+            if "JwtConfiguration" not in spec:
+                raise UnsupportedResource(f"local mode runs JWT authorizers only, not {logical_id}'s {name}")
+            jwt = self.resolve(spec["JwtConfiguration"])
+            self.result.authorizers[name] = JwtAuthorizer(
+                name, jwt["issuer"], list(jwt["audience"]), spec.get("IdentitySource", "")
+            )
+        default = auth.get("DefaultAuthorizer", "NONE")
+        if default != "NONE" and default not in self.result.authorizers:
+            raise UnsupportedResource(f"local mode cannot run {logical_id}'s default authorizer {default}")
         return Deployed(resource["Type"], "local")
+
+    def _user_pool(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource["Properties"])
+        name = p.pop("UserPoolName", None) or f"{self.result.stack_name}-{logical_id}"
+        pool = self.aws("cognito-idp").create_user_pool(PoolName=name, **p)["UserPool"]
+        provider = f"cognito-idp.{REGION}.amazonaws.com/{pool['Id']}"
+        attributes = {"Arn": pool["Arn"], "ProviderName": provider, "ProviderURL": f"https://{provider}"}
+        return Deployed(resource["Type"], pool["Id"], attributes)
+
+    def _user_pool_client(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource["Properties"])
+        p.setdefault("ClientName", f"{self.result.stack_name}-{logical_id}")
+        client = self.aws("cognito-idp").create_user_pool_client(**p)["UserPoolClient"]
+        return Deployed(resource["Type"], client["ClientId"])
+
+    def _user_pool_group(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource["Properties"])
+        group = self.aws("cognito-idp").create_group(**p)["Group"]
+        return Deployed(resource["Type"], group["GroupName"])
+
+    def _bucket(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource.get("Properties", {}))
+        name = p.get("BucketName") or f"{self.result.stack_name}-{logical_id}".lower()
+        s3 = self.aws("s3")
+        s3.create_bucket(Bucket=name)
+        if "PublicAccessBlockConfiguration" in p:
+            s3.put_public_access_block(
+                Bucket=name, PublicAccessBlockConfiguration=p["PublicAccessBlockConfiguration"]
+            )
+        if "BucketEncryption" in p:
+            rules = [  # CloudFormation's name of the rule's default, the API's
+                {"ApplyServerSideEncryptionByDefault": r["ServerSideEncryptionByDefault"]}
+                for r in p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        if "VersioningConfiguration" in p:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=p["VersioningConfiguration"])
+        attributes = {
+            "Arn": f"arn:aws:s3:::{name}",
+            "DomainName": f"{name}.s3.amazonaws.com",
+            "RegionalDomainName": f"{name}.s3.{REGION}.amazonaws.com",
+        }
+        return Deployed(resource["Type"], name, attributes)
+
+    def _bucket_policy(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource["Properties"])
+        self.aws("s3").put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps(p["PolicyDocument"]))
+        return Deployed(resource["Type"], p["Bucket"])
+
+    def _cloudfront(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        local = f"local-{logical_id}"
+        return Deployed(
+            resource["Type"],
+            local,
+            {"Id": local, "DomainName": "localhost", "FunctionARN": local, "Arn": local},
+        )
 
     def _schedule_group(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
         name = self._name(logical_id, resource["Properties"].get("Name"))
@@ -323,6 +428,49 @@ class _Deployer:
             RoleName=name, AssumeRolePolicyDocument=json.dumps(p["AssumeRolePolicyDocument"])
         )
         return Deployed(resource["Type"], name, {"Arn": role["Role"]["Arn"]})
+
+    def _queue_policy(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource["Properties"])
+        for url in p["Queues"]:
+            self.aws("sqs").set_queue_attributes(
+                QueueUrl=url, Attributes={"Policy": json.dumps(p["PolicyDocument"])}
+            )
+        return Deployed(resource["Type"], logical_id)
+
+    # The alarms' topic, their subscription, log groups, alarms and the dashboard exist in moto as in
+    # the template (what the console reads of them is there), though nothing local sends to them.
+    def _topic(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource.get("Properties", {}))
+        arn = self.aws("sns").create_topic(Name=self._name(logical_id, p.get("TopicName")))["TopicArn"]
+        return Deployed(resource["Type"], arn, {"TopicArn": arn})
+
+    def _subscription(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource["Properties"])
+        sns = self.aws("sns")
+        answer = sns.subscribe(TopicArn=p["TopicArn"], Protocol=p["Protocol"], Endpoint=p["Endpoint"])
+        return Deployed(resource["Type"], answer["SubscriptionArn"])
+
+    def _log_group(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource.get("Properties", {}))
+        name = self._name(logical_id, p.get("LogGroupName"))
+        logs = self.aws("logs")
+        logs.create_log_group(logGroupName=name)
+        if "RetentionInDays" in p:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=int(p["RetentionInDays"]))
+        arn = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*"
+        return Deployed(resource["Type"], name, {"Arn": arn})
+
+    def _alarm(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource["Properties"])
+        name = self._name(logical_id, p.pop("AlarmName", None))
+        self.aws("cloudwatch").put_metric_alarm(AlarmName=name, **p)
+        return Deployed(resource["Type"], name)
+
+    def _dashboard(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
+        p = self.resolve(resource["Properties"])
+        name = self._name(logical_id, p.get("DashboardName"))
+        self.aws("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=p["DashboardBody"])
+        return Deployed(resource["Type"], name)
 
 
 def _placeholder_zip() -> bytes:

@@ -1,27 +1,32 @@
 """The HTTP API on 127.0.0.1: each request becomes an API Gateway HTTP API (payload 2.0) event.
 
 Routes come from the functions' HttpApi events in the template. As API Gateway does, the most
-specific route wins: literal segments before {parameters}, and {proxy+} last.
+specific route wins: literal segments before {parameters}, and {proxy+} last. Outside /v1 it serves
+the console's web page (tidemark/local/console_files.py). A route behind one of
+the API's JWT authorizers takes a verified token only, its claims put in the event
+(tidemark/local/jwt_auth.py, which also answers the local Cognito endpoint).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
+import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from tidemark.local.deploy import Route
+from tidemark.local import console_files, jwt_auth, lambdas
+from tidemark.local.deploy import JwtAuthorizer, Route
 from tidemark.local.template import ACCOUNT_ID
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -32,6 +37,17 @@ class _Compiled:
     route: Route
     pattern: re.Pattern[str]
     specificity: tuple[int, int]
+
+
+def _keeps_its_request(function: str) -> bool:
+    """Whether the function's handler module holds a Powertools resolver (or is not known here)."""
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+    handler = lambdas._registry.get(function)
+    module = sys.modules.get(getattr(handler, "__module__", ""))
+    if module is None:
+        return True
+    return any(isinstance(value, ApiGatewayResolver) for value in vars(module).values())
 
 
 def _compile(route: Route) -> _Compiled:
@@ -50,12 +66,22 @@ def _compile(route: Route) -> _Compiled:
 
 
 class HttpApi:
-    def __init__(self, routes: list[Route], region: str) -> None:
+    def __init__(self, routes: list[Route], region: str, authorizers: dict[str, JwtAuthorizer]) -> None:
         self._routes = sorted((_compile(r) for r in routes), key=lambda c: c.specificity)
-        self._lambda = boto3.client("lambda", region_name=region)
-        # One request of a function at a time, as one Lambda container answers them: Powertools'
-        # resolver keeps the request being answered in class attributes, shared by the process.
-        self._answering = {route.function: threading.Lock() for route in routes}
+        self._region = region
+        self._lambda = lambdas.LocalLambda(region)
+        self._verifiers = {name: jwt_auth.Verifier.for_authorizer(a) for name, a in authorizers.items()}
+        unknown = {r.authorizer for r in routes} - {"NONE", *authorizers}
+        if unknown:
+            raise ValueError(f"routes name authorizers the API does not define: {sorted(unknown)}")
+        # One request at a time of a function whose module holds a Powertools resolver, as one Lambda
+        # container answers them: the resolver keeps the request being answered in class attributes,
+        # shared by the process. Other functions (the webhooks') answer side by side, as Lambda's
+        # containers do: one at a time, the endpoint held about 10 deliveries a second (issue 23).
+        self._answering = {
+            route.function: threading.Lock() if _keeps_its_request(route.function) else None
+            for route in routes
+        }
         # Every request, of any method and any path (a line break in it too), goes to _handle, as
         # API Gateway sends them all to the routes (a Starlette route's pattern stops at a line break).
         self.app = Starlette()
@@ -75,21 +101,38 @@ class HttpApi:
         return None
 
     async def _handle(self, request: Request) -> Response:
+        if request.scope["path"] == jwt_auth.COGNITO_PATH and request.method == "POST":
+            return await jwt_auth.initiate_auth(request, self._region)
+        if console_files.is_page(request.method, request.scope["path"]):
+            return console_files.answer(request)  # the console's web page: public, before any authorizer
         found = self.match(request.method, request.scope["path"])
         if found is None:
             return JSONResponse({"message": "Not Found"}, status_code=404)
         route, path_parameters = found
+        try:
+            authorizer = self._authorize(route, request)
+        except jwt_auth.Unauthorized as error:
+            return jwt_auth.unauthorized(error)
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return JSONResponse({"message": "Request Entity Too Large"}, status_code=413)
         event = self._event(request, route, path_parameters, body)
+        if authorizer is not None:
+            event["requestContext"]["authorizer"] = authorizer
         import anyio.to_thread
 
         answer = await anyio.to_thread.run_sync(self._invoke, route.function, event)
         return answer
 
+    def _authorize(self, route: Route, request: Request) -> dict[str, Any] | None:
+        """requestContext.authorizer of the route's JWT authorizer, or None for an open route."""
+        if route.authorizer == "NONE":
+            return None
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        return {"jwt": jwt_auth.as_api_gateway_claims(self._verifiers[route.authorizer].claims(headers))}
+
     def _invoke(self, function: str, event: dict[str, Any]) -> Response:
-        with self._answering[function]:
+        with self._answering[function] or contextlib.nullcontext():
             answer = self._lambda.invoke(FunctionName=function, Payload=json.dumps(event).encode())
         payload = json.loads(answer["Payload"].read() or b"null")
         if answer.get("FunctionError") or not isinstance(payload, dict):
@@ -138,13 +181,6 @@ class HttpApi:
             },
             "isBase64Encoded": not text_body,
         }
-        if route.authorizer == "AWS_IAM":
-            event["requestContext"]["authorizer"] = {
-                "iam": {
-                    "accountId": ACCOUNT_ID,
-                    "userArn": "arn:aws:iam::123456789012:user/local",
-                }
-            }
         if request.query_params:
             event["queryStringParameters"] = {
                 k: ",".join(request.query_params.getlist(k)) for k in request.query_params

@@ -27,6 +27,7 @@ def link_both_sandboxes(
                 "name": name,
                 "type": kind,
                 "store_url": sandbox.url,
+                "allow_insecure_url": True,
                 "webhook_secret": webhook_secrets[name],
                 **sandbox.credentials,
             }

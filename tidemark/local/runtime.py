@@ -15,8 +15,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from tidemark.api_client import ConsoleApi
+from tidemark.auth import BearerToken, Login, sign_in
 from tidemark.local.deploy import Deployment, deploy
 from tidemark.local.template import REGION
+from tidemark.local.users import LocalUser, create_users
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,7 @@ class LocalRuntime:
         self.log_level = log_level
         self.deployment: Deployment | None = None
         self.api_url = ""
+        self.users: dict[str, LocalUser] = {}  # group (operator, viewer) -> its user
         self.sandboxes: dict[str, SandboxStore] = {}
         self._saved_environment: dict[str, str] = {}
         self._mock: Any = None
@@ -116,6 +120,7 @@ class LocalRuntime:
             self._forget_cached_clients()
             for spec in self.deployment.functions.values():
                 lambdas.register(spec)
+            self.users = create_users(self.deployment)
             self._start_workers()
             if self.with_sandboxes:
                 self._start_sandboxes()
@@ -127,6 +132,7 @@ class LocalRuntime:
     def _start_workers(self) -> None:
         from tidemark.local.executions import ExecutionEvents
         from tidemark.local.http_api import HttpApi
+        from tidemark.local.jwt_auth import COGNITO_PATH
         from tidemark.local.pollers import QueuePoller
         from tidemark.local.schedules import ScheduleRunner
         from tidemark.local.streams import StreamPoller
@@ -142,8 +148,11 @@ class LocalRuntime:
         self._schedules.start()
         self._executions = ExecutionEvents(self.deployment.rules, region)
         self._executions.start()
-        self._api_server = serve_in_thread(HttpApi(self.deployment.routes, region).app, port=self.port)
+        api = HttpApi(self.deployment.routes, region, self.deployment.authorizers)
+        self._api_server = serve_in_thread(api.app, port=self.port)
         self.api_url = self._api_server.url
+        # GET /v1/auth/config's cognito_url: the local API's own endpoint, not AWS's (jwt_auth.COGNITO_PATH).
+        os.environ["COGNITO_URL"] = f"{self.api_url}{COGNITO_PATH}"
 
     def _start_sandboxes(self) -> None:
         from tidemark.sandbox import shopify, woocommerce
@@ -170,6 +179,15 @@ class LocalRuntime:
 
         aws.reset()
         parameters.clear_caches()  # type: ignore[no-untyped-call]
+
+    def login(self, group: str = "operator") -> Login:
+        """Sign in as the group's local user, as the page and `tidemark login` do."""
+        user = self.users[group]
+        return sign_in(self.api_url, user.username, user.password)
+
+    def client(self, group: str = "operator") -> ConsoleApi:
+        """A console API client signed in as the group's local user."""
+        return ConsoleApi(self.api_url, auth=BearerToken(self.login(group)))
 
     @property
     def schedules(self) -> Any:

@@ -4,6 +4,10 @@ Lambda reads each shard in order and delivers batches that pass the event source
 function error retries the batch; `batchItemFailures` retries from the first record named. Once
 the retries are spent the batch's position goes to the on-failure destination and the shard
 moves on. moto's stream has one shard per table.
+
+An idle poller blocks until moto appends a record to a stream (its `StreamShard.add`, wrapped
+here, wakes every poller) rather than polling: a write is read at once, and an idle runtime does
+not spin. IDLE_WAIT_S bounds the wait, should a record ever reach a stream by another path.
 """
 
 from __future__ import annotations
@@ -16,14 +20,50 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from moto.dynamodb.models.table import StreamShard
 
+from tidemark.local import lambdas
 from tidemark.local.deploy import StreamEventSource
 
 log = logging.getLogger(__name__)
 
-IDLE_SLEEP_S = 0.02
-MAX_IDLE_SLEEP_S = 0.1
+IDLE_WAIT_S = 1.0
 RETRY_SLEEP_S = 0.2
+
+
+class _Appended:
+    """How many records moto has appended to any table's stream, and a wait for the next one."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._changed = threading.Condition()
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def note(self) -> None:
+        with self._changed:
+            self._count += 1
+            self._changed.notify_all()
+
+    def wait_past(self, seen: int, timeout: float, stop: threading.Event) -> None:
+        """Until a record is appended after `seen` was read, `stop` is set, or the timeout."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._count != seen or stop.is_set(), timeout)
+
+    def wake(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+
+APPENDED = _Appended()
+_moto_add = StreamShard.add
+
+
+def _add_and_wake(self: StreamShard, old: Any, new: Any) -> None:
+    _moto_add(self, old, new)
+    APPENDED.note()
 
 
 def matches(pattern: Any, value: Any) -> bool:
@@ -53,7 +93,7 @@ class StreamPoller:
             region_name=region,
             endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com/",
         )
-        self._lambda = boto3.client("lambda", region_name=region)
+        self._lambda = lambdas.LocalLambda(region)
         self._sqs = boto3.client("sqs", region_name=region)
         shards = self._streams.describe_stream(StreamArn=source.stream_arn)["StreamDescription"]["Shards"]
         self._iterators = resume_from or [
@@ -64,6 +104,7 @@ class StreamPoller:
             )["ShardIterator"]
             for shard in shards
         ]
+        StreamShard.add = _add_and_wake  # type: ignore[method-assign]
         self._stop = threading.Event()
         self._abandon = False
         self._thread = threading.Thread(target=self._work, name=f"stream-{source.function}", daemon=True)
@@ -78,6 +119,7 @@ class StreamPoller:
         worker were killed) stays ahead of `positions()`, to be delivered again."""
         self._abandon = abandon
         self._stop.set()
+        APPENDED.wake()
         self._thread.join(timeout=35)
 
     def positions(self) -> list[str]:
@@ -85,27 +127,33 @@ class StreamPoller:
         return list(self._iterators)
 
     def _work(self) -> None:
-        idle = IDLE_SLEEP_S
         while not self._stop.is_set():
-            delivered = 0
+            seen = APPENDED.count  # before reading: a record appended while we read wakes the wait
             try:
-                for index, iterator in enumerate(self._iterators):
-                    answer = self._streams.get_records(ShardIterator=iterator, Limit=self.source.batch_size)
-                    records = [self._record(r) for r in answer["Records"]]
-                    wanted = [r for r in records if any(matches(p, r) for p in self.source.filters or [{}])]
-                    if wanted and not self._deliver(wanted):
-                        return
-                    self._iterators[index] = answer["NextShardIterator"]
-                    delivered += len(records)
+                read = self._read()
             except Exception:  # as Lambda's pollers do: the poller lives on and reads the batch again
                 log.exception(
                     "the %s stream poller failed a call; it reads the batch again", self.source.function
                 )
-            if delivered:
-                idle = IDLE_SLEEP_S
-            else:
-                self._stop.wait(idle)
-                idle = min(MAX_IDLE_SLEEP_S, idle * 2)
+                self._stop.wait(RETRY_SLEEP_S)
+                continue
+            if read is None:
+                return
+            if not read:
+                APPENDED.wait_past(seen, IDLE_WAIT_S, self._stop)
+
+    def _read(self) -> int | None:
+        """One batch of each shard delivered: the records read, None when the poller stopped first."""
+        read = 0
+        for index, iterator in enumerate(self._iterators):
+            answer = self._streams.get_records(ShardIterator=iterator, Limit=self.source.batch_size)
+            records = [self._record(r) for r in answer["Records"]]
+            wanted = [r for r in records if any(matches(p, r) for p in self.source.filters or [{}])]
+            if wanted and not self._deliver(wanted):
+                return None
+            self._iterators[index] = answer["NextShardIterator"]
+            read += len(records)
+        return read
 
     def _deliver(self, records: list[dict[str, Any]]) -> bool:
         """The batch until it succeeds, or its retries are spent (then to the on-failure queue);

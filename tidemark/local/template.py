@@ -62,8 +62,13 @@ def with_globals(template: dict[str, Any], resource: dict[str, Any]) -> dict[str
     return merged
 
 
+# Ref AWS::NoValue: the property (or list item) it stands for is left out.
+NO_VALUE = object()
+
+
 class Resolver:
-    """Evaluates Ref, Fn::GetAtt, Fn::Sub and Fn::Join against deployed resources."""
+    """Evaluates Ref, Fn::GetAtt, Fn::Sub, Fn::Join and Fn::If against deployed resources, and the
+    template's Conditions (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition)."""
 
     def __init__(
         self,
@@ -76,18 +81,22 @@ class Resolver:
             name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
         }
         self.pseudo = {**PSEUDO, "AWS::StackName": stack_name}
+        self._conditions: dict[str, Any] = template.get("Conditions", {})
         self._ref = ref
         self._get_att = get_att
 
     def __call__(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self(v) for v in value]
+            return [v for v in (self(v) for v in value) if v is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             ((name, argument),) = value.items()
             if name == "Ref":
-                return self.ref(argument)
+                return NO_VALUE if argument == "AWS::NoValue" else self.ref(argument)
+            if name == "Fn::If":
+                condition, if_true, if_false = argument
+                return self(if_true if self.condition(condition) else if_false)
             if name == "Fn::GetAtt":
                 return self._get_att(*argument)
             if name == "Fn::Sub":
@@ -96,8 +105,29 @@ class Resolver:
                 separator, parts = argument
                 return separator.join(str(self(p)) for p in parts)
             if name.startswith("Fn::"):
-                raise ValueError(f"local mode does not evaluate {name}: use Ref, GetAtt, Sub or Join")
-        return {k: self(v) for k, v in value.items()}
+                raise ValueError(f"local mode does not evaluate {name}: use Ref, GetAtt, Sub, Join or If")
+        resolved = {k: self(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
+
+    def condition(self, name: str) -> bool:
+        if name not in self._conditions:
+            raise KeyError(f"template.yaml names condition '{name}', which it does not define")
+        return self._holds(self._conditions[name])
+
+    def _holds(self, expression: Any) -> bool:
+        ((name, argument),) = expression.items()
+        if name == "Condition":
+            return self.condition(argument)
+        if name == "Fn::Equals":
+            left, right = (str(self(a)) for a in argument)
+            return left == right
+        if name == "Fn::Not":
+            return not self._holds(argument[0])
+        if name == "Fn::And":
+            return all(self._holds(a) for a in argument)
+        if name == "Fn::Or":
+            return any(self._holds(a) for a in argument)
+        raise ValueError(f"local mode does not evaluate the condition function {name}")
 
     def ref(self, name: str) -> str:
         if name in self.pseudo:

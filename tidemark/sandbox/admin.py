@@ -11,6 +11,7 @@ channel sends for it.
     POST   /admin/sandbox/orders/{id}/cancel
     GET    /admin/sandbox/faults                   the rates and what was injected, by kind
     POST   /admin/sandbox/faults                   {"server_error"?: 0.05, ...} (see faults.FaultRates)
+    GET    /admin/sandbox/metrics                  {"webhooks": the sender's backlog, or null with none}
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tidemark.sandbox.faults import FaultRates, Faults
+from tidemark.sandbox.webhooks import WebhookSender
 
 
 class VariantEdit(TypedDict, total=False):
@@ -39,6 +41,7 @@ class VariantEdit(TypedDict, total=False):
 
 class SandboxAdmin(Protocol):
     faults: Faults
+    webhooks: WebhookSender | None
 
     def variant_rows(self) -> list[dict[str, Any]]: ...
 
@@ -131,6 +134,10 @@ def admin_routes(store: SandboxAdmin) -> list[Route]:
     def faults_view(*_: Any) -> dict[str, Any]:
         return {"rates": asdict(store.faults.rates), "injected": store.faults.counts()}
 
+    def metrics(*_: Any) -> dict[str, Any]:
+        sender = store.webhooks
+        return {"webhooks": sender.backlog() if sender is not None else None}
+
     def delete(request: Request, payload: Any) -> dict[str, Any]:
         store.delete_by_hand(variant_sku(request))
         return {"deleted": variant_sku(request)}
@@ -156,4 +163,5 @@ def admin_routes(store: SandboxAdmin) -> list[Route]:
         ),
         Route("/admin/sandbox/faults", endpoint(faults_view), methods=["GET"]),
         Route("/admin/sandbox/faults", endpoint(set_faults), methods=["POST"]),
+        Route("/admin/sandbox/metrics", endpoint(metrics), methods=["GET"]),
     ]

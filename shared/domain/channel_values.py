@@ -1,0 +1,106 @@
+"""The values that cross the channel protocol (shared/channels/base.py): a variant as a channel holds
+it, a page of the catalog, the pushes the domain plans and the result of each.
+
+The domain plans and records with these; a client turns them into one channel's API calls.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class VariantStatus(StrEnum):
+    ACTIVE = "active"
+    HIDDEN = "hidden"
+
+
+class ChannelVariant(BaseModel):
+    """One sellable variant as the channel holds it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    variant_id: str
+    product_id: str
+    sku: str = ""
+    barcode: str = ""
+    inventory_item_id: str
+    location_id: str
+    quantity: int
+    price: Decimal | None = None
+    status: VariantStatus = VariantStatus.ACTIVE
+
+
+class CatalogPage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    variants: list[ChannelVariant]
+    next_cursor: str | None = None
+
+
+class QuantityPush(BaseModel):
+    """Set one variant's quantity to an absolute value.
+
+    `expected` is the quantity last observed on the channel: clients with compare-and-set
+    send it so that a hand edit made since is noticed instead of silently overwritten.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    inventory_item_id: str
+    location_id: str
+    quantity: int = Field(ge=0)
+    expected: int | None = None
+
+
+class VariantRef(BaseModel):
+    """Where a linked listing lives on the channel: what reading its current values needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    variant_id: str
+    product_id: str
+    inventory_item_id: str
+    location_id: str
+
+
+class PricePush(BaseModel):
+    """Set one variant's price."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    variant_id: str
+    product_id: str
+    price: Decimal = Field(ge=0)
+
+
+class StatusPush(BaseModel):
+    """Show or hide one variant. Where the channel keeps status per product (Shopify), the
+    product's status follows: a product is active while any pushed variant of it is active."""
+
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    variant_id: str
+    product_id: str
+    status: VariantStatus
+
+
+class PushOutcome(StrEnum):
+    PUSHED = "pushed"
+    CONFLICT = "conflict"
+    FAILED = "failed"
+
+
+class PushResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    sku: str
+    outcome: PushOutcome
+    observed: int | None = None
+    message: str = ""

@@ -1,0 +1,28 @@
+"""tidemark: the demo, the local stack, sandbox stores, and the operator's verbs over the console API.
+
+One module per verb group; every command is registered here, so this list is the CLI's whole surface."""
+
+from __future__ import annotations
+
+import typer
+
+from tidemark import login
+from tidemark.cli import channels, dlq, history, jobs, listings, local, overview, sandbox, settings
+
+app = typer.Typer(help="Tidemark: one master inventory, pushed to every sales channel.", no_args_is_help=True)
+
+app.command()(local.demo)
+app.command()(jobs.link)
+app.command()(jobs.reconcile)
+app.command()(jobs.sync)
+app.command()(history.history)
+app.command()(overview.overview)
+
+app.add_typer(local.app, name="local")
+app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(listings.app, name="listings")
+app.add_typer(channels.app, name="channels")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(settings.app, name="settings")
+app.add_typer(dlq.app, name="dlq")
+login.register(app)
