@@ -220,12 +220,13 @@ def catalog_page(after: str | None, prefix: str, limit: int) -> tuple[list[str],
 
 def count_up_to(limit: int, prefix: str = "") -> int:
     """How many listings there are (whose SKU starts with `prefix`), counted no further than just
-    past `limit`: index keys only, a page at a time."""
+    past `limit` (at most `limit` + 1): index keys only, a page at a time, each page no longer than
+    what is left to count."""
     total = 0
     for shard in range(settings().push_shards):
         after: str | None = None
         while True:
-            skus, after = shard_page(shard, after, limit + 1, prefix)
+            skus, after = shard_page(shard, after, limit + 1 - total, prefix)
             total += len(skus)
             if total > limit:
                 return total

@@ -100,7 +100,9 @@ def test_a_link_reports_the_duplicate_sku_with_its_fix_and_a_relink_after_the_fi
     duplicates = operator.get_by_role("region", name=re.compile("duplicate sku", re.I))
     expect(duplicates).to_contain_text("SKU-00001")
     expect(duplicates).to_contain_text("make it unique there, then re-link")
-    expect(operator.get_by_role("link", name=re.compile("thing.* need.* attention"))).to_be_visible()
+    # The badge shows what the Overview read at once (it once waited for its own 30 s poll).
+    badge = operator.get_by_role("link", name=re.compile("thing.* need.* attention"))
+    expect(badge).to_be_visible(timeout=5_000)
     check_screen(operator, "overview")
 
     Sandbox(console, "shopify").edit("SKU-00001", sku="SKU-00002")  # the merchant fixes it on Shopify

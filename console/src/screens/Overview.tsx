@@ -1,3 +1,4 @@
+import { useEffect, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../api/client";
 import { listingPage } from "../api/listings";
 import { count, time, TIME_ZONE, words } from "../format";
@@ -27,11 +28,23 @@ const STATE_OF: Partial<Record<Cause, string>> = {
 };
 export const OVERVIEW_MS = 5000; // the Overview while visible; the header's badge: every 30 s
 
-const overview = () => ok<Overview>(api.GET("/v1/overview"));
+// Every Overview read is handed to the header's badge: it shows what the Overview screen shows the
+// moment that screen reads it, not at its own next poll up to 30 s later.
+const readers = new Set<(read: Overview) => void>();
+const overview = async () => {
+  const read = await ok<Overview>(api.GET("/v1/overview"));
+  readers.forEach((reader) => reader(read));
+  return read;
+};
 
 /** The header's badge whenever something needs attention (every 30 s while the tab is visible). */
 export function AttentionBadge() {
-  const { data } = useLoad(overview, [], 30_000);
+  const [data, setData] = useState<Overview | undefined>(undefined);
+  useEffect(() => {
+    readers.add(setData);
+    return () => void readers.delete(setData);
+  }, []);
+  useLoad(overview, [], 30_000);
   if (!data?.needs_attention) return null;
   const n = data.problems.length + data.alarms.filter((a) => a.state === "ALARM").length;
   return (
