@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.fields import FieldError
 from shared.domain.listing import Listing, LocationStock
@@ -31,6 +34,25 @@ NAME_FIX = "use 1 to 63 lower-case letters, digits, '-' or '_', starting with a 
 # A channel's location map: channel location (a Shopify location id, WooCommerce's `default`) ->
 # the master locations that feed it, in the order an order takes from them.
 LocationMap = Mapping[str, Sequence[str]]
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    created_at: datetime
+
+
+class ChannelLocationMap(BaseModel):
+    """A channel's map: channel location id -> the master locations feeding it, in the order an
+    order takes from them; and the store's name of each channel location, for showing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: str
+    locations: dict[str, list[str]]
+    names: dict[str, str] = Field(default_factory=dict)
+    updated_at: datetime
 
 
 class BadLocationName(FieldError):
@@ -124,6 +146,16 @@ def with_location_stock(
             location: LocationStock(on_hand=new_on_hand, committed=new_committed),
         }
     return listing.model_copy(update=update)
+
+
+def located_change(
+    listing: Listing, location: str, on_hand: int | None, delta: int | None, committed: int | None
+) -> Listing:
+    """The listing after one change at one location: on hand set or moved by a delta, or committed set."""
+    if delta is not None:
+        held = stock_by_location(listing).get(location, LocationStock())
+        return with_location_stock(listing, location, on_hand=held.on_hand + delta)
+    return with_location_stock(listing, location, on_hand=on_hand, committed=committed)
 
 
 def holds_stock(listings: Sequence[Listing], location: str) -> list[str]:

@@ -56,14 +56,27 @@ class SyncPlan:
 
 
 def plan_pushes(
-    channel: str, skus: Sequence[str], listings: Mapping[str, Listing], links: Mapping[str, Link]
+    channel: str,
+    skus: Sequence[str],
+    listings: Mapping[str, Listing],
+    links: Mapping[str, Link],
+    quantities: Mapping[str, int | None] | None = None,
 ) -> SyncPlan:
-    """What to push now; unlinked listings are skipped with the reason."""
+    """What to push now; unlinked listings are skipped with the reason. `quantities`: what a
+    listing's channel location gets from the master locations mapped to it, or a bundle from its
+    components (shared/services/locations.py; None: mapped to nothing, left alone); a listing
+    absent there pushes its syncable balance."""
     plan = SyncPlan()
+    quantities = quantities or {}
     for sku in skus:
         listing = listings.get(sku)
         link = links.get(sku)
-        if listing is None:
+        if sku in quantities and quantities[sku] is None and link is not None:
+            plan.skipped[sku] = (
+                f"SKU '{sku}': channel '{channel}' location {link.location_id or 'default'} is mapped to "
+                f"no master location: left alone (tidemark channels locations {channel} --map ...)"
+            )
+        elif listing is None:
             plan.skipped[sku] = f"SKU '{sku}' is no longer in master: nothing to push"
         elif link is None or link.status is not LinkStatus.LINKED:
             reason = f" ({link.unlinked_reason})" if link and link.unlinked_reason else ""
@@ -74,7 +87,7 @@ def plan_pushes(
                     sku=sku,
                     inventory_item_id=link.inventory_item_id,
                     location_id=link.location_id,
-                    quantity=listing.syncable_balance,
+                    quantity=_quantity(quantities.get(sku), listing),
                     expected=link.last_observed_quantity,
                 )
             )
@@ -94,6 +107,10 @@ def plan_pushes(
                     )
                 )
     return plan
+
+
+def _quantity(given: int | None, listing: Listing) -> int:
+    return listing.syncable_balance if given is None else given
 
 
 def blocked_hides(

@@ -33,7 +33,7 @@ from shared.domain.link import Link
 from shared.domain.listing import Listing
 from shared.domain.messages import AutoPushMessage, PushMessage, PushOrigin
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
-from shared.services import clients
+from shared.services import clients, locations
 from shared.services.jobs import PUSH_LEASE
 from shared.storage import channels, history, idempotency, jobs, links, listings
 
@@ -53,7 +53,8 @@ def push_batch(message: PushMessage) -> Counter[str]:
         return counts
     master = listings.get_many(message.skus)
     current = links.get_many(channel.name, message.skus)
-    plan = plan_pushes(channel.name, message.skus, master, current)
+    quantities = locations.push_quantities(channel.name, message.skus, master, current)
+    plan = plan_pushes(channel.name, message.skus, master, current, quantities)
     counts["skipped"] = len(plan.skipped)
     failures = [JobFailure(sku=sku, message=reason) for sku, reason in plan.skipped.items()]
     if job.dry_run:
@@ -108,7 +109,9 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
     counts: Counter[str] = Counter()
     if message.origin is PushOrigin.CHANNEL_EDIT:
         skus = _push_backs_needed(skus, master, current, counts)
-    plan = plan_pushes(channel.name, skus, master, current)
+    plan = plan_pushes(
+        channel.name, skus, master, current, locations.push_quantities(channel.name, skus, master, current)
+    )
     counts["skipped"] = len(plan.skipped)
     if plan.quantities:
         results = clients.call(channel, lambda client: _send(client, plan, message))

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.domain.job import JobStatus
 from shared.services import jobs
 from shared.services.channels import UnknownChannel
-from shared.storage import channel_items, channels, schedules, secrets
+from shared.storage import channel_items, channels, locations, schedules, secrets
 from shared.storage import jobs as job_store
 
 
@@ -34,6 +34,7 @@ def remove_channel(name: str) -> Removed:
     cancelled = _cancel_jobs(name)
     channels.delete(name)
     links_deleted = channel_items.delete_all(name)
+    locations.remove_map(name)
     return Removed(
         name=name,
         schedule_deleted=schedule_deleted,

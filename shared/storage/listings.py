@@ -27,8 +27,10 @@ from pydantic import TypeAdapter
 
 from shared.domain.adjusting import Adjustment
 from shared.domain.listing import AdjustReason, Listing
+from shared.domain.locations import located_change
 from shared.domain.syncing import shard_of
 from shared.settings import settings
+from shared.storage import locations
 from shared.storage.aws import batch_get, merged_sort_keys, query_keys, sort_key_range, table, written
 from shared.storage.items import from_item, to_item
 
@@ -258,3 +260,67 @@ def delta_update(sku: str, delta: int, reason: AdjustReason, at: datetime) -> di
             },
         }
     }
+
+
+class LocationWriteConflict(Exception):
+    """A listing's stock at its locations kept changing under the write: try again."""
+
+
+def adjust_at(
+    location: str, adjustment: Adjustment, reason: AdjustReason, at: datetime
+) -> tuple[Listing, bool]:
+    """Apply one change at one master location: the listing's stock there and its totals, read and
+    written back under a condition on `stock_version` (every per-location write moves it) and on the
+    totals, noted under the location (locations.py), in one transaction. ListingNotFound when there
+    is no such listing."""
+    for _ in range(ATTEMPTS):
+        item = table().get_item(Key=key(adjustment.sku), ConsistentRead=True).get("Item")
+        if item is None:
+            raise ListingNotFound(adjustment.sku)
+        listing = from_item(Listing, item)
+        after = located_change(listing, location, adjustment.on_hand, adjustment.delta, adjustment.committed)
+        if after == listing:
+            return listing, False
+        after = after.model_copy(update={"updated_at": at, "last_reason": reason})
+        try:
+            table().meta.client.transact_write_items(
+                TransactItems=[
+                    _stock_update(after, int(item.get("stock_version", 0)), listing),
+                    *_notes(after),
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            continue
+        return after, True
+    raise LocationWriteConflict(adjustment.sku)
+
+
+ATTEMPTS = 8
+
+
+def _stock_update(after: Listing, version: int, before: Listing) -> dict[str, Any]:
+    item = to_item(after, **_change_keys(after.sku, after.updated_at))
+    names = ["on_hand", "committed", "stock", "updated_at", "last_reason", "GSI3PK", "GSI3SK"]
+    values: dict[str, Any] = {f":v{i}": item[name] for i, name in enumerate(names)}
+    values.update({":version": version, ":next": version + 1, ":on": before.on_hand, ":co": before.committed})
+    same = "on_hand = :on AND committed = :co AND "
+    same += "stock_version = :version" if version else "attribute_not_exists(stock_version)"
+    return {
+        "Update": {
+            "TableName": settings().table_name,
+            "Key": key(after.sku),
+            "UpdateExpression": "SET "
+            + ", ".join(f"#n{i} = :v{i}" for i in range(len(names)))
+            + ", stock_version = :next",
+            "ConditionExpression": f"attribute_exists(PK) AND {same}",
+            "ExpressionAttributeNames": {f"#n{i}": name for i, name in enumerate(names)},
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def _notes(listing: Listing) -> list[dict[str, Any]]:
+    """The notes of which locations the listing holds stock at."""
+    return [locations.held_note(name, listing.sku) for name in listing.stock]

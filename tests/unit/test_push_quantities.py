@@ -1,0 +1,65 @@
+"""What a push sends, on in-memory fakes: a channel location's quantity from the master locations
+mapped to it, a location mapped to nothing left alone and said so, a bundle from its components."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.domain.link import Link, LinkStatus
+from shared.domain.listing import Listing
+from shared.domain.locations import ChannelLocationMap, with_location_stock
+from shared.domain.syncing import plan_pushes
+from shared.services import locations
+from tests.fakes import InMemoryBundles, InMemoryListings, InMemoryLocationMaps
+
+pytestmark = pytest.mark.unit
+NOW = datetime(2026, 12, 3, tzinfo=UTC)
+L1, L2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
+
+
+def link(sku: str, location: str, status: LinkStatus = LinkStatus.LINKED) -> Link:
+    return Link(sku=sku, channel="shop", status=status, location_id=location, updated_at=NOW)
+
+
+def stocked(sku: str, default: int, east: int) -> Listing:
+    listing = Listing(sku=sku, on_hand=default, updated_at=NOW)
+    return with_location_stock(listing, "east", on_hand=east)
+
+
+@pytest.fixture
+def master(monkeypatch: pytest.MonkeyPatch) -> dict[str, Listing]:
+    listings = {
+        s.sku: s
+        for s in (
+            stocked("A", 5, 7),
+            stocked("B", 2, 3),
+            stocked("C", 1, 8),
+            Listing(sku="KIT", updated_at=NOW),
+        )
+    }
+    saved = ChannelLocationMap(channel="shop", locations={L1: ["east"], "x": ["default"]}, updated_at=NOW)
+    monkeypatch.setattr(locations, "listings", InMemoryListings(*listings.values()))
+    monkeypatch.setattr(locations, "locations", InMemoryLocationMaps(shop=saved))
+    monkeypatch.setattr(locations, "bundles", InMemoryBundles(KIT={"B": 1, "C": 2}))
+    return listings
+
+
+def test_each_link_gets_what_the_locations_mapped_to_its_channel_location_can_sell(master):
+    current = {"A": link("A", L1), "B": link("B", L2), "KIT": link("KIT", L1)}
+    quantities = locations.push_quantities("shop", ["A", "B", "KIT"], master, current)
+    assert quantities == {"A": 7, "B": None, "KIT": 3}  # KIT at east: min(3 // 1, 8 // 2)
+    plan = plan_pushes("shop", ["A", "B", "KIT"], master, current, quantities)
+    assert {push.sku: push.quantity for push in plan.quantities} == {"A": 7, "KIT": 3}
+    assert "mapped to no master location: left alone" in plan.skipped["B"]
+
+
+def test_with_no_map_a_listing_pushes_its_balance_and_a_bundle_what_every_location_makes(master, monkeypatch):
+    monkeypatch.setattr(locations, "locations", InMemoryLocationMaps())
+    current = {"A": link("A", L1), "KIT": link("KIT", L2), "C": link("C", L1, LinkStatus.UNLINKED)}
+    quantities = locations.push_quantities("shop", ["A", "KIT", "C"], master, current)
+    assert quantities == {"KIT": 3 + 0}  # default: min(2, 0); east: min(3, 4)
+    plan = plan_pushes("shop", ["A", "KIT", "C"], master, current, quantities)
+    assert {push.sku: push.quantity for push in plan.quantities} == {"A": 12, "KIT": 3}
+    assert "not linked" in plan.skipped["C"]
