@@ -2,14 +2,17 @@
 stock per location sums to the listing's, a location in use cannot be removed, bad input is a 4xx
 naming the field and the fix with nothing saved, and an item written before locations still reads."""
 
+import json
 from datetime import UTC, datetime
 
 import boto3
 import pytest
+from typer.testing import CliRunner
 
 from shared.storage import listings as listing_store
 from tidemark import auth
 from tidemark.api_client import ApiError
+from tidemark.cli import app
 from tidemark.local.runtime import LocalRuntime
 
 pytestmark = pytest.mark.integration
@@ -154,3 +157,60 @@ def test_an_item_in_todays_shape_reads_as_all_default(stocked):
     stocked.adjust({"sku": "OLD-1", "on_hand": 3, "location": "east", "reason": "manual"})
     after = {row["location"]: row["on_hand"] for row in stocked.stock("OLD-1")["locations"]}
     assert after == {"default": 7, "east": 3} and stocked.listing("OLD-1")["on_hand"] == 10
+
+
+runner = CliRunner()
+
+
+def tidemark(stack, *args):
+    return runner.invoke(app, [*args, "--api", stack.api_url], catch_exceptions=False, env={"COLUMNS": "200"})
+
+
+def as_json(stack, *args):
+    result = tidemark(stack, *args, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_the_cli_adds_lists_and_removes_locations_and_adjusts_at_one(stack, stocked):
+    assert as_json(stack, "locations", "add", "cli-room")["name"] == "cli-room"
+    assert "cli-room" in {location["name"] for location in as_json(stack, "locations", "list")}
+    shown = tidemark(stack, "locations", "list")
+    assert "always there" in shown.output and "cli-room" in shown.output
+    args = ("listings", "adjust", "LOC-1", "--reason", "manual", "--location", "cli-room", "--on-hand")
+    assert as_json(stack, *args, "2")["changed"] == 1
+    stock = {
+        row["location"]: row["on_hand"] for row in as_json(stack, "listings", "stock", "LOC-1")["locations"]
+    }
+    assert stock["cli-room"] == 2
+    held = tidemark(stack, "locations", "remove", "cli-room")
+    assert held.exit_code == 1 and "still holds stock of LOC-1" in " ".join(held.output.split())
+    as_json(stack, *args, "0")
+    assert as_json(stack, "locations", "remove", "cli-room") == {"removed": "cli-room"}
+
+
+def test_the_cli_sets_a_bundle_and_a_channel_map(stack, stocked):
+    stocked.import_listings("sku,on_hand\nCLI-KIT,0\nCLI-A,6\n")
+    kit = as_json(stack, "listings", "bundle", "CLI-KIT", "--component", "CLI-A:3")
+    assert (kit["balance"], kit["limited_by"]) == (2, "CLI-A")
+    shown = tidemark(stack, "listings", "bundle", "CLI-KIT")
+    assert "makes 2" in shown.output and "limits it" in shown.output
+    bad = tidemark(stack, "listings", "bundle", "CLI-KIT", "--component", "CLI-A")
+    assert bad.exit_code == 2 and "SKU:UNITS" in bad.output
+    assert as_json(stack, "listings", "bundle", "CLI-KIT", "--clear")["is_bundle"] is False
+    shop = stack.sandboxes["shopify"]
+    if "cli-shop" not in {c["name"] for c in stocked.channels()}:
+        stocked.add_channel(
+            {
+                "name": "cli-shop",
+                "type": "shopify",
+                "store_url": shop.url,
+                "allow_insecure_url": True,
+                "token": shop.credentials["token"],
+            }
+        )
+    mapped = as_json(stack, "channels", "locations", "cli-shop", "--map", "Warehouse 3=east,default")
+    assert list(mapped["locations"].values()) == [["east", "default"]]
+    table = tidemark(stack, "channels", "locations", "cli-shop")
+    assert "east, default" in table.output and "nothing: left alone" in table.output
+    assert as_json(stack, "channels", "locations", "cli-shop", "--clear")["mapped"] is False

@@ -7,7 +7,7 @@ from __future__ import annotations
 import typer
 
 from tidemark import login
-from tidemark.cli import channels, dlq, history, jobs, listings, local, overview, sandbox, settings
+from tidemark.cli import channels, dlq, history, jobs, listings, local, locations, overview, sandbox, settings
 
 app = typer.Typer(help="Tidemark: one master inventory, pushed to every sales channel.", no_args_is_help=True)
 
@@ -25,4 +25,8 @@ app.add_typer(channels.app, name="channels")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(settings.app, name="settings")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(locations.app, name="locations")
+channels.app.command("locations")(locations.channel_locations)
+listings.app.command("stock")(locations.listing_stock)
+listings.app.command("bundle")(locations.listing_bundle)
 login.register(app)
