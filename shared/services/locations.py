@@ -20,11 +20,13 @@ from shared.domain.bundles import (
     BundleRefused,
     bundle_channel_quantity,
     check_components,
+    component_takes,
     kits_by_location,
     leaf_units,
     limiting,
 )
 from shared.domain.channel import Channel, ChannelType
+from shared.domain.channel_events import OrderLine
 from shared.domain.fields import FieldError
 from shared.domain.link import Link, LinkStatus
 from shared.domain.listing import Listing, Sku
@@ -37,6 +39,7 @@ from shared.domain.locations import (
     holds_stock,
     sellable_by_location,
     stock_by_location,
+    takes_for_order,
 )
 from shared.services import clients
 from shared.services.channels import get_channel
@@ -306,3 +309,28 @@ def push_quantities(
         elif location_map:
             quantities[sku] = channel_quantity(listing, location_map, where)
     return quantities
+
+
+def order_takes(channel: str, link: Link, line: OrderLine) -> dict[str, dict[str, int]] | None:
+    """Where an order line's quantity comes off: the master locations that feed the channel
+    location it was fulfilled from (the line's, else its link's), in the order mapped; for a bundle,
+    each leaf component's units that many times. None: as before locations (the listing's total,
+    `default` holding the rest), for a listing that is no bundle, under no map and held nowhere else."""
+    saved = locations.get_map(channel)
+    location_map = saved.locations if saved else {}
+    where = line.location_id or link.location_id or DEFAULT_LOCATION
+    graph = bundles.reachable([line.sku])
+    if line.sku in graph:
+        leaves = leaf_units(line.sku, graph)
+        sellable_at = {
+            sku: sellable_by_location(listing) for sku, listing in listings.get_many(leaves).items()
+        }
+        everywhere = sorted({name for by in sellable_at.values() for name in by} - {DEFAULT_LOCATION})
+        fed_by = location_map.get(where) or [DEFAULT_LOCATION, *everywhere]
+        return component_takes(leaves, sellable_at, fed_by, line.quantity)
+    listing = listings.get(line.sku)
+    if listing is None or (not location_map and not listing.stock):
+        return None
+    sellable = sellable_by_location(listing)
+    fed_by = location_map.get(where) or list(sellable)
+    return {line.sku: takes_for_order(sellable, fed_by, line.quantity)}

@@ -15,7 +15,7 @@ change index with it; the auto-sync flag changes nothing pushed and moves neithe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -27,7 +27,7 @@ from pydantic import TypeAdapter
 
 from shared.domain.adjusting import Adjustment
 from shared.domain.listing import AdjustReason, Listing
-from shared.domain.locations import located_change
+from shared.domain.locations import after_takes, located_change
 from shared.domain.syncing import shard_of
 from shared.settings import settings
 from shared.storage import locations
@@ -324,3 +324,44 @@ def _stock_update(after: Listing, version: int, before: Listing) -> dict[str, An
 def _notes(listing: Listing) -> list[dict[str, Any]]:
     """The notes of which locations the listing holds stock at."""
     return [locations.held_note(name, listing.sku) for name in listing.stock]
+
+
+def touch(skus: Iterable[str], at: datetime) -> dict[str, Listing]:
+    """Move each listing to `at` in the change index (a bundle whose component changed), nothing
+    else written; the listings moved (one gone meanwhile is left out)."""
+    moved = {}
+    for sku in sorted(set(skus)):
+        change = _change_keys(sku, at)
+        try:
+            answer = table().update_item(
+                Key=key(sku),
+                UpdateExpression="SET updated_at = :at, GSI3PK = :change, GSI3SK = :changed",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={
+                    ":at": _TIME.dump_python(at, mode="json"),
+                    ":change": change["GSI3PK"],
+                    ":changed": change["GSI3SK"],
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            continue
+        moved[sku] = from_item(Listing, answer["Attributes"])
+    return moved
+
+
+def stock_take(
+    sku: str, takes: Mapping[str, int], sign: int, reason: AdjustReason, at: datetime
+) -> dict[str, Any]:
+    """One TransactWriteItems element: `takes` (location -> units) off the listing's stock (sign -1)
+    or back on (+1), read now and written under a condition on its stock as read; on hand moves by
+    the total, and the listing moves in the change index. A listing gone makes the transaction fail."""
+    item = table().get_item(Key=key(sku), ConsistentRead=True).get("Item")
+    if item is None:
+        raise ListingNotFound(sku)
+    listing = from_item(Listing, item)
+    after = after_takes(listing, takes, sign).model_copy(update={"updated_at": at, "last_reason": reason})
+    version = int(item.get("stock_version", 0))
+    return _stock_update(after, version, listing)
