@@ -155,7 +155,12 @@ def planned_changes(plan: SyncPlan, links: Mapping[str, Link]) -> list[PlannedCh
     changes = [
         PlannedChange(p.sku, "quantity", _text(links[p.sku].last_observed_quantity), str(p.quantity))
         for p in plan.quantities
-        if p.quantity != links[p.sku].last_observed_quantity
+        if p.location_id == links[p.sku].location_id and p.quantity != links[p.sku].last_observed_quantity
+    ]
+    changes += [  # another location of the channel (Shopify under a location map): nothing seen there
+        PlannedChange(p.sku, f"quantity at {p.location_id}", None, str(p.quantity))
+        for p in plan.quantities
+        if p.location_id != links[p.sku].location_id
     ]
     changes += [
         PlannedChange(p.sku, "price", _text(links[p.sku].last_observed_price), str(p.price))
@@ -221,6 +226,9 @@ def record_results(
 def _applied(link: Link, push: Push, result: PushResult) -> tuple[str, str | None, str, dict[str, object]]:
     """(field, from, to, the link's changes) for one push's result."""
     pushed = result.outcome is PushOutcome.PUSHED
+    if isinstance(push, QuantityPush) and push.location_id != link.location_id:
+        # another location of the channel: recorded in history, the link holds its own location's
+        return f"quantity at {push.location_id}", None, str(push.quantity), {}
     if isinstance(push, QuantityPush):
         if pushed:
             observed = push.quantity if result.observed is None else result.observed

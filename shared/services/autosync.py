@@ -133,8 +133,11 @@ def _moves(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
 
 
 def _holds(link: Link, listing: Listing) -> bool:
+    """The channel holds the listing's change already (its own sale); not so for a listing held at
+    more than one location: the channel's other locations may be fed differently."""
     return (
-        link.sku == listing.sku
+        not listing.stock
+        and link.sku == listing.sku
         and link.sync_state is SyncState.IN_SYNC
         and link.last_pushed_quantity == link.last_observed_quantity
         and holds_master(link, listing)

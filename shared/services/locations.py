@@ -27,6 +27,7 @@ from shared.domain.bundles import (
 )
 from shared.domain.channel import Channel, ChannelType
 from shared.domain.channel_events import OrderLine
+from shared.domain.channel_values import QuantityPush
 from shared.domain.fields import FieldError
 from shared.domain.link import Link, LinkStatus
 from shared.domain.listing import Listing, Sku
@@ -334,3 +335,46 @@ def order_takes(channel: str, link: Link, line: OrderLine) -> dict[str, dict[str
     sellable = sellable_by_location(listing)
     fed_by = location_map.get(where) or list(sellable)
     return {line.sku: takes_for_order(sellable, fed_by, line.quantity)}
+
+
+def other_location_pushes(
+    channel: Channel, skus: Sequence[str], master: Mapping[str, Listing], current: Mapping[str, Link]
+) -> list[QuantityPush]:
+    """Shopify under a map: a quantity push to every mapped channel location other than the one a
+    link was made at (that one is in the plan, with compare-and-set on what was last seen there);
+    these go with no compare-and-set (no value was seen there) and land in the listing's history.
+    A location the item is not stocked at answers ITEM_NOT_STOCKED_AT_LOCATION, with its fix."""
+    saved = locations.get_map(channel.name) if channel.type is ChannelType.SHOPIFY else None
+    if saved is None:
+        return []
+    graph = bundles.reachable(skus)
+    leaves_of = {sku: leaf_units(sku, graph) for sku in skus if sku in graph}
+    leaf_listings = listings.get_many({leaf for leaves in leaves_of.values() for leaf in leaves})
+    pushes = []
+    for sku in skus:
+        listing, link = master.get(sku), current.get(sku)
+        if listing is None or link is None or link.status is not LinkStatus.LINKED:
+            continue
+        for location_id, fed_by in sorted(saved.locations.items()):
+            if location_id == link.location_id or not fed_by:
+                continue
+            if sku in leaves_of:
+                sellable_at = {
+                    leaf: sellable_by_location(leaf_listings[leaf])
+                    for leaf in leaves_of[sku]
+                    if leaf in leaf_listings
+                }
+                quantity = bundle_channel_quantity(leaves_of[sku], sellable_at, fed_by, listing.safety_buffer)
+            else:
+                quantity = channel_quantity(listing, saved.locations, location_id)
+            if quantity is not None:
+                pushes.append(
+                    QuantityPush(
+                        sku=sku,
+                        inventory_item_id=link.inventory_item_id,
+                        location_id=location_id,
+                        quantity=quantity,
+                        expected=None,
+                    )
+                )
+    return pushes

@@ -27,6 +27,7 @@ from shared.channels.base import (
     StatusPush,
     VariantStatus,
 )
+from shared.domain.channel import Channel
 from shared.domain.channel_events import holds_master, settled
 from shared.domain.job import JobFailure, JobStatus
 from shared.domain.link import Link
@@ -55,6 +56,7 @@ def push_batch(message: PushMessage) -> Counter[str]:
     current = links.get_many(channel.name, message.skus)
     quantities = locations.push_quantities(channel.name, message.skus, master, current)
     plan = plan_pushes(channel.name, message.skus, master, current, quantities)
+    _add_other_locations(plan, channel, message.skus, master, current)
     counts["skipped"] = len(plan.skipped)
     failures = [JobFailure(sku=sku, message=reason) for sku, reason in plan.skipped.items()]
     if job.dry_run:
@@ -112,11 +114,26 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
     plan = plan_pushes(
         channel.name, skus, master, current, locations.push_quantities(channel.name, skus, master, current)
     )
+    _add_other_locations(plan, channel, skus, master, current)
     counts["skipped"] = len(plan.skipped)
     if plan.quantities:
         results = clients.call(channel, lambda client: _send(client, plan, message))
         _record(message.origin.value, current, results, counts)
     return counts
+
+
+def _add_other_locations(
+    plan: SyncPlan,
+    channel: Channel,
+    skus: Sequence[str],
+    master: dict[str, Listing],
+    current: dict[str, Link],
+) -> None:
+    """Shopify under a location map: the pushes to its other mapped locations (one
+    inventorySetQuantities carries them all); a listing pushed there is no longer skipped."""
+    for push in locations.other_location_pushes(channel, skus, master, current):
+        plan.skipped.pop(push.sku, None)
+        plan.quantities.append(push)
 
 
 def _push_backs_needed(
