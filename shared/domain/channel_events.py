@@ -170,16 +170,17 @@ def after_seen(link: Link, seen: VariantSeen | None, channel: str, at: datetime)
     return link, False
 
 
-def holds_master(link: Link, listing: Listing) -> bool:
+def holds_master(link: Link, listing: Listing, quantity: int | None = None) -> bool:
     """At the moment a push-back would go out: whether the channel, as last seen, holds what master
     would push (quantity, price, status). Then the push-back is needless and not sent.
 
     A sale's stock webhook that came before its own order looked like a hand edit: by the time its
     push-back is due the order is in master, which then agrees with the channel. A hand edit
-    still differs from master, and is overwritten."""
+    still differs from master, and is overwritten. `quantity`: what master pushes to the link's
+    location, when it is not the syncable balance (a location map, a bundle)."""
     return (
         link.status is LinkStatus.LINKED
-        and link.last_observed_quantity == listing.syncable_balance
+        and link.last_observed_quantity == (listing.syncable_balance if quantity is None else quantity)
         and (listing.price is None or listing.price == link.last_observed_price)
         and listing.channel_status is link.channel_status
     )

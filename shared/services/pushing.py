@@ -109,11 +109,10 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
     current = links.get_many(channel.name, message.skus)
     skus = message.skus
     counts: Counter[str] = Counter()
+    quantities = locations.push_quantities(channel.name, skus, master, current)
     if message.origin is PushOrigin.CHANNEL_EDIT:
-        skus = _push_backs_needed(skus, master, current, counts)
-    plan = plan_pushes(
-        channel.name, skus, master, current, locations.push_quantities(channel.name, skus, master, current)
-    )
+        skus = _push_backs_needed(skus, master, current, counts, quantities)
+    plan = plan_pushes(channel.name, skus, master, current, quantities)
     _add_other_locations(plan, channel, skus, master, current)
     counts["skipped"] = len(plan.skipped)
     if plan.quantities:
@@ -137,14 +136,18 @@ def _add_other_locations(
 
 
 def _push_backs_needed(
-    skus: Sequence[str], master: dict[str, Listing], current: dict[str, Link], counts: Counter[str]
+    skus: Sequence[str],
+    master: dict[str, Listing],
+    current: dict[str, Link],
+    counts: Counter[str],
+    quantities: dict[str, int | None],
 ) -> list[str]:
     """The SKUs whose channel still holds something other than master now. The rest are not sent,
     their links settled in sync; one that changed since it was read is pushed back after all."""
     needed = []
     for sku in skus:
         link, listing = current.get(sku), master.get(sku)
-        if link is not None and listing is not None and holds_master(link, listing):
+        if link is not None and listing is not None and holds_master(link, listing, quantities.get(sku)):
             after = settled(link, datetime.now(UTC))
             if after is None or links.put_unless_changed(link, after):
                 counts["agreed"] += 1

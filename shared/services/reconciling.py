@@ -11,7 +11,7 @@ from shared.channels.base import VariantRef
 from shared.domain.job import JobFailure
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.reconciling import reconciled
-from shared.services import clients
+from shared.services import clients, locations
 from shared.services.linking import ShardMatched, running
 from shared.storage import jobs, links, listings
 
@@ -37,6 +37,9 @@ def reconcile_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
         for link in linked
     ]
     held = clients.call(channel, lambda client: client.read_variants(refs)) if refs else []
+    quantities = locations.push_quantities(
+        channel.name, [link.sku for link in linked], masters, {link.sku: link for link in linked}
+    )
     now = datetime.now(UTC)
     counts: Counter[str] = Counter(checked=len(linked))
     failures = []
@@ -58,7 +61,7 @@ def reconcile_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
             continue
         if listing is None:
             continue  # the listing was removed from master meanwhile
-        after_check = reconciled(link, listing, variant, now)
+        after_check = reconciled(link, listing, variant, now, quantities.get(link.sku))
         if after_check.sync_state is SyncState.OUT_OF_SYNC:
             counts["out_of_sync"] += 1
         if after_check != link:

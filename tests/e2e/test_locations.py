@@ -100,3 +100,13 @@ def test_a_bundle_sold_on_woocommerce_takes_its_components_and_all_three_reach_s
     woo.cancel_order(order["id"])  # put back exactly where it was taken
     eventually(lambda: api.listing(PART_A)["on_hand"] == 10 and api.listing(PART_B)["on_hand"] == 14)
     eventually(lambda: at(shop, KIT) == (5, 0, 5))
+
+
+def test_a_reconcile_compares_each_link_with_what_its_location_is_fed(stores, api):
+    job = api.wait_for_job(api.start_job({"channel": "shop", "kind": "reconcile"})["id"])
+    assert job["status"] == "completed", job
+    assert job["counts"]["out_of_sync"] == 0, job
+    shop, _ = stores
+    shop.set_quantity_by_hand("SKU-00002", 99)  # at the variant's own location: a hand edit
+    eventually(lambda: 99 not in at(shop, "SKU-00002"))
+    assert at(shop, "SKU-00002") == (10, 0, 10)
