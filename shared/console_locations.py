@@ -46,7 +46,9 @@ def _refused(error: FieldError) -> Response[Any]:
 class LocationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=NAME_PATTERN, description="lower-case letters, digits, '-' or '_'")
+    name: str = Field(
+        min_length=1, max_length=255, description="1 to 63 lower-case letters, digits, '-' or '_'"
+    )
 
 
 class ListingStock(BaseModel):

@@ -975,7 +975,7 @@ export interface components {
         LocationRequest: {
             /**
              * Name
-             * @description lower-case letters, digits, '-' or '_'
+             * @description 1 to 63 lower-case letters, digits, '-' or '_'
              */
             name: string;
         };
