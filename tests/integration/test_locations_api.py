@@ -3,6 +3,7 @@ stock per location sums to the listing's, a location in use cannot be removed, b
 naming the field and the fix with nothing saved, and an item written before locations still reads."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import boto3
@@ -65,6 +66,20 @@ def test_stock_per_location_sums_to_the_listings_totals(stocked):
     assert sum(row["on_hand"] for row in stock.values()) == stocked.listing("LOC-1")["on_hand"]
     unchanged = stocked.adjust({"sku": "LOC-1", "on_hand": 4, "location": "east", "reason": "manual"})
     assert (unchanged["changed"], unchanged["unchanged"]) == (0, 1)
+
+
+def test_concurrent_changes_at_locations_are_all_kept(stocked):
+    stocked.import_listings("sku,on_hand\nLOC-RACE,10\n")
+    body = {"sku": "LOC-RACE", "delta": 1, "reason": "manual"}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(
+            pool.map(
+                lambda n: stocked.adjust({**body, "location": ("east", "west", "default")[n % 3]}), range(12)
+            )
+        )
+    stock = {row["location"]: row["on_hand"] for row in stocked.stock("LOC-RACE")["locations"]}
+    assert stock == {"default": 14, "east": 4, "west": 4}
+    assert stocked.listing("LOC-RACE")["on_hand"] == 22
 
 
 def test_an_adjust_file_takes_a_location_column_and_an_unknown_one_refuses_the_whole_file(stocked):
