@@ -62,6 +62,13 @@ def held_note(name: str, sku: str) -> dict[str, Any]:
     }
 
 
+def note_held(held: list[tuple[str, str]]) -> None:
+    """Note that each listing holds stock at the location: (location, SKU) pairs (an import's)."""
+    with table().batch_writer() as writer:
+        for name, sku in dict.fromkeys(held):
+            writer.put_item(Item={"PK": f"LOCATION#{name}", "SK": f"SKU#{sku}"})
+
+
 def put_map(location_map: ChannelLocationMap) -> None:
     table().put_item(Item=to_item(location_map, PK=PK, SK=f"MAP#{location_map.channel}"))
 

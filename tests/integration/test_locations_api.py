@@ -99,6 +99,23 @@ def test_an_adjust_file_takes_a_location_column_and_an_unknown_one_refuses_the_w
     assert {r["location"]: r["on_hand"] for r in stocked.stock("LOC-2")["locations"]}["west"] == 3
 
 
+def test_an_import_takes_a_location_column_and_an_unknown_one_refuses_the_whole_file(stocked):
+    bad = refused(stocked.import_listings, "sku,on_hand,location\nIMP-1,3,east\nIMP-2,4,attic\n")
+    assert bad.status == 400
+    assert bad.errors == [{"line": 3, "field": "location", "message": bad.errors[0]["message"]}]
+    assert refused(stocked.listing, "IMP-1").status == 404  # nothing imported
+    stocked.import_listings("sku,on_hand,title\nIMP-1,2,Mug\n")
+    stocked.import_listings("sku,on_hand,committed,location\nIMP-1,3,1,east\nIMP-3,5,0,west\n")
+    one = {row["location"]: (row["on_hand"], row["committed"]) for row in stocked.stock("IMP-1")["locations"]}
+    assert one == {"default": (2, 0), "east": (3, 1)}
+    assert (stocked.listing("IMP-1")["on_hand"], stocked.listing("IMP-1")["title"]) == (5, "Mug")
+    new = {row["location"]: row["on_hand"] for row in stocked.stock("IMP-3")["locations"]}
+    assert new == {"default": 0, "west": 5}
+    stocked.add_location("imp-room")
+    stocked.import_listings("sku,on_hand,location\nIMP-3,1,imp-room\n")
+    assert "IMP-3" in refused(stocked.remove_location, "imp-room").message  # the import noted it
+
+
 def test_a_location_holding_stock_cannot_be_removed_until_it_holds_none(stocked):
     stocked.add_location("spare")
     stocked.adjust({"sku": "LOC-2", "on_hand": 2, "location": "spare", "reason": "manual"})
