@@ -9,6 +9,7 @@ this number.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -280,33 +281,55 @@ def stock_of(listing: Listing) -> list[StockView]:
     ]
 
 
+@dataclass(frozen=True)
+class PushReads:
+    """What a push batch reads once for its quantities: the channel's map, and each bundle's leaf
+    components with what they can sell at each location."""
+
+    location_map: Mapping[str, Sequence[str]]
+    leaves_of: Mapping[str, Mapping[str, int]]
+    sellable_of: Mapping[str, Mapping[str, int]]
+
+    def bundle_quantity(self, sku: str, fed_by: Sequence[str] | None, buffer: int) -> int | None:
+        leaves = self.leaves_of[sku]
+        sellable_at = {leaf: self.sellable_of[leaf] for leaf in leaves if leaf in self.sellable_of}
+        return bundle_channel_quantity(leaves, sellable_at, fed_by, buffer)
+
+
+def push_reads(channel: str, skus: Sequence[str]) -> PushReads:
+    saved = locations.get_map(channel)
+    graph = bundles.reachable(skus)
+    leaves_of = {sku: leaf_units(sku, graph) for sku in skus if sku in graph}
+    leaves = {leaf for found in leaves_of.values() for leaf in found}
+    leaf_listings = listings.get_many(leaves) if leaves else {}
+    return PushReads(
+        location_map=saved.locations if saved else {},
+        leaves_of=leaves_of,
+        sellable_of={sku: sellable_by_location(listing) for sku, listing in leaf_listings.items()},
+    )
+
+
 def push_quantities(
-    channel: str, skus: Sequence[str], master: Mapping[str, Listing], current: Mapping[str, Link]
+    channel: str,
+    skus: Sequence[str],
+    master: Mapping[str, Listing],
+    current: Mapping[str, Link],
+    reads: PushReads | None = None,
 ) -> dict[str, int | None]:
     """The quantity each listing's push sends to its link's channel location: None where the
     channel's map feeds that location nothing (left alone). A listing absent here: its syncable
     balance, as before (neither a bundle nor under a map)."""
-    saved = locations.get_map(channel)
-    location_map = saved.locations if saved else {}
-    graph = bundles.reachable(skus)
-    leaves_of = {sku: leaf_units(sku, graph) for sku in skus if sku in graph}
-    leaf_listings = listings.get_many({leaf for leaves in leaves_of.values() for leaf in leaves})
+    reads = reads or push_reads(channel, skus)
+    location_map = reads.location_map
     quantities: dict[str, int | None] = {}
     for sku in skus:
         listing, link = master.get(sku), current.get(sku)
         if listing is None or link is None or link.status is not LinkStatus.LINKED:
             continue
         where = link.location_id or DEFAULT_LOCATION
-        if sku in leaves_of:
-            sellable_at = {
-                leaf: sellable_by_location(leaf_listings[leaf])
-                for leaf in leaves_of[sku]
-                if leaf in leaf_listings
-            }
+        if sku in reads.leaves_of:
             fed_by = location_map.get(where, []) if location_map else None
-            quantities[sku] = bundle_channel_quantity(
-                leaves_of[sku], sellable_at, fed_by, listing.safety_buffer
-            )
+            quantities[sku] = reads.bundle_quantity(sku, fed_by, listing.safety_buffer)
         elif location_map:
             quantities[sku] = channel_quantity(listing, location_map, where)
     return quantities
@@ -338,35 +361,33 @@ def order_takes(channel: str, link: Link, line: OrderLine) -> dict[str, dict[str
 
 
 def other_location_pushes(
-    channel: Channel, skus: Sequence[str], master: Mapping[str, Listing], current: Mapping[str, Link]
+    channel: Channel,
+    skus: Sequence[str],
+    master: Mapping[str, Listing],
+    current: Mapping[str, Link],
+    reads: PushReads | None = None,
 ) -> list[QuantityPush]:
     """Shopify under a map: a quantity push to every mapped channel location other than the one a
     link was made at (that one is in the plan, with compare-and-set on what was last seen there);
     these go with no compare-and-set (no value was seen there) and land in the listing's history.
     A location the item is not stocked at answers ITEM_NOT_STOCKED_AT_LOCATION, with its fix."""
-    saved = locations.get_map(channel.name) if channel.type is ChannelType.SHOPIFY else None
-    if saved is None:
+    if channel.type is not ChannelType.SHOPIFY:
         return []
-    graph = bundles.reachable(skus)
-    leaves_of = {sku: leaf_units(sku, graph) for sku in skus if sku in graph}
-    leaf_listings = listings.get_many({leaf for leaves in leaves_of.values() for leaf in leaves})
+    reads = reads or push_reads(channel.name, skus)
+    if not reads.location_map:
+        return []
     pushes = []
     for sku in skus:
         listing, link = master.get(sku), current.get(sku)
         if listing is None or link is None or link.status is not LinkStatus.LINKED:
             continue
-        for location_id, fed_by in sorted(saved.locations.items()):
+        for location_id, fed_by in sorted(reads.location_map.items()):
             if location_id == link.location_id or not fed_by:
                 continue
-            if sku in leaves_of:
-                sellable_at = {
-                    leaf: sellable_by_location(leaf_listings[leaf])
-                    for leaf in leaves_of[sku]
-                    if leaf in leaf_listings
-                }
-                quantity = bundle_channel_quantity(leaves_of[sku], sellable_at, fed_by, listing.safety_buffer)
+            if sku in reads.leaves_of:
+                quantity = reads.bundle_quantity(sku, fed_by, listing.safety_buffer)
             else:
-                quantity = channel_quantity(listing, saved.locations, location_id)
+                quantity = channel_quantity(listing, reads.location_map, location_id)
             if quantity is not None:
                 pushes.append(
                     QuantityPush(

@@ -54,9 +54,10 @@ def push_batch(message: PushMessage) -> Counter[str]:
         return counts
     master = listings.get_many(message.skus)
     current = links.get_many(channel.name, message.skus)
-    quantities = locations.push_quantities(channel.name, message.skus, master, current)
+    reads = locations.push_reads(channel.name, message.skus)
+    quantities = locations.push_quantities(channel.name, message.skus, master, current, reads)
     plan = plan_pushes(channel.name, message.skus, master, current, quantities)
-    _add_other_locations(plan, channel, message.skus, master, current)
+    _add_other_locations(plan, channel, message.skus, master, current, reads)
     counts["skipped"] = len(plan.skipped)
     failures = [JobFailure(sku=sku, message=reason) for sku, reason in plan.skipped.items()]
     if job.dry_run:
@@ -109,11 +110,12 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
     current = links.get_many(channel.name, message.skus)
     skus = message.skus
     counts: Counter[str] = Counter()
-    quantities = locations.push_quantities(channel.name, skus, master, current)
+    reads = locations.push_reads(channel.name, skus)
+    quantities = locations.push_quantities(channel.name, skus, master, current, reads)
     if message.origin is PushOrigin.CHANNEL_EDIT:
         skus = _push_backs_needed(skus, master, current, counts, quantities)
     plan = plan_pushes(channel.name, skus, master, current, quantities)
-    _add_other_locations(plan, channel, skus, master, current)
+    _add_other_locations(plan, channel, skus, master, current, reads)
     counts["skipped"] = len(plan.skipped)
     if plan.quantities:
         results = clients.call(channel, lambda client: _send(client, plan, message))
@@ -127,10 +129,11 @@ def _add_other_locations(
     skus: Sequence[str],
     master: dict[str, Listing],
     current: dict[str, Link],
+    reads: locations.PushReads,
 ) -> None:
     """Shopify under a location map: the pushes to its other mapped locations (one
     inventorySetQuantities carries them all); a listing pushed there is no longer skipped."""
-    for push in locations.other_location_pushes(channel, skus, master, current):
+    for push in locations.other_location_pushes(channel, skus, master, current, reads):
         plan.skipped.pop(push.sku, None)
         plan.quantities.append(push)
 
