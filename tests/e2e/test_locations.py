@@ -110,3 +110,16 @@ def test_a_reconcile_compares_each_link_with_what_its_location_is_fed(stores, ap
     shop.set_quantity_by_hand("SKU-00002", 99)  # at the variant's own location: a hand edit
     eventually(lambda: 99 not in at(shop, "SKU-00002"))
     assert at(shop, "SKU-00002") == (10, 0, 10)
+
+
+def test_a_components_change_is_pushed_to_its_bundle_by_a_smart_sync_with_auto_sync_off(stores, api):
+    shop, woo = stores
+    api.set_auto_sync({"auto_sync": False, "skus": [KIT]})
+    kits_before = at(shop, KIT)
+    api.adjust({"sku": PART_A, "on_hand": 2, "location": "default", "reason": "manual"})  # makes 2 at default
+    eventually(lambda: at(shop, PART_A)[0] == 2)
+    assert at(shop, KIT) == kits_before  # auto sync is off for the bundle
+    job = api.wait_for_job(api.start_job({"channel": "shop", "kind": "sync", "mode": "smart"})["id"])
+    assert job["status"] == "completed", job
+    assert at(shop, KIT) == (2, 0, 2)
+    api.set_auto_sync({"auto_sync": True, "skus": [KIT]})
