@@ -304,9 +304,13 @@ def _stock_update(after: Listing, version: int, before: Listing) -> dict[str, An
     item = to_item(after, **_change_keys(after.sku, after.updated_at))
     names = ["on_hand", "committed", "stock", "updated_at", "last_reason", "GSI3PK", "GSI3SK"]
     values: dict[str, Any] = {f":v{i}": item[name] for i, name in enumerate(names)}
-    values.update({":version": version, ":next": version + 1, ":on": before.on_hand, ":co": before.committed})
+    values.update({":next": version + 1, ":on": before.on_hand, ":co": before.committed})
     same = "on_hand = :on AND committed = :co AND "
-    same += "stock_version = :version" if version else "attribute_not_exists(stock_version)"
+    if version:
+        same += "stock_version = :version"
+        values[":version"] = version
+    else:
+        same += "attribute_not_exists(stock_version)"
     return {
         "Update": {
             "TableName": settings().table_name,
