@@ -113,7 +113,7 @@ def test_a_reconcile_compares_each_link_with_what_its_location_is_fed(stores, ap
 
 
 def test_a_components_change_is_pushed_to_its_bundle_by_a_smart_sync_with_auto_sync_off(stores, api):
-    shop, woo = stores
+    shop, _ = stores
     api.set_auto_sync({"auto_sync": False, "skus": [KIT]})
     kits_before = at(shop, KIT)
     api.adjust({"sku": PART_A, "on_hand": 2, "location": "default", "reason": "manual"})  # makes 2 at default
