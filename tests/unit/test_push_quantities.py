@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from shared.domain.channel import Channel, ChannelType
 from shared.domain.link import Link, LinkStatus
 from shared.domain.listing import Listing
 from shared.domain.locations import ChannelLocationMap, with_location_stock
@@ -63,3 +66,51 @@ def test_with_no_map_a_listing_pushes_its_balance_and_a_bundle_what_every_locati
     plan = plan_pushes("shop", ["A", "KIT", "C"], master, current, quantities)
     assert {push.sku: push.quantity for push in plan.quantities} == {"A": 12, "KIT": 3}
     assert "not linked" in plan.skipped["C"]
+
+
+CHANNEL_LOCATIONS = [f"gid://shopify/Location/{n}" for n in (1, 2, 3)]
+MASTER_LOCATIONS = ["default", "east", "west"]
+held_at = st.dictionaries(
+    st.sampled_from(MASTER_LOCATIONS), st.tuples(st.integers(-3, 30), st.integers(0, 10))
+)
+
+
+@given(
+    st.dictionaries(st.sampled_from(["A", "B"]), held_at, min_size=2),
+    st.dictionaries(
+        st.sampled_from(CHANNEL_LOCATIONS),
+        st.lists(st.sampled_from(MASTER_LOCATIONS), max_size=3),
+        min_size=1,
+    ),
+    st.sampled_from(CHANNEL_LOCATIONS),
+    st.integers(0, 5),
+)
+def test_every_channel_locations_pushed_quantity_equals_the_models(stock, mapping, linked_at, buffer):
+    master = {}
+    for sku, where in stock.items():
+        listing = Listing(sku=sku, safety_buffer=buffer, updated_at=NOW)
+        for name, (on_hand, committed) in where.items():
+            listing = with_location_stock(listing, name, on_hand=on_hand, committed=committed)
+        master[sku] = listing
+    shop = Channel(name="shop", type=ChannelType.SHOPIFY, store_url="https://s.example.com", created_at=NOW)
+    current = {sku: link(sku, linked_at) for sku in master}
+    saved = ChannelLocationMap(channel="shop", locations=mapping, updated_at=NOW)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(locations, "listings", InMemoryListings(*master.values()))
+        patch.setattr(locations, "locations", InMemoryLocationMaps(shop=saved))
+        patch.setattr(locations, "bundles", InMemoryBundles())
+        own = locations.push_quantities("shop", list(master), master, current)
+        others = locations.other_location_pushes(shop, list(master), master, current)
+    pushed = {(sku, linked_at): quantity for sku, quantity in own.items()}
+    pushed.update({(push.sku, push.location_id): push.quantity for push in others})
+    for sku, where in stock.items():
+        for channel_location in CHANNEL_LOCATIONS:
+            fed_by = set(mapping.get(channel_location, []))
+            model = max(
+                0, sum(max(0, on - co) for name, (on, co) in where.items() if name in fed_by) - buffer
+            )
+            expected = model if fed_by else None  # mapped to nothing: left alone
+            if channel_location == linked_at or fed_by:
+                assert pushed.get((sku, channel_location)) == expected
+            else:
+                assert (sku, channel_location) not in pushed
