@@ -7,7 +7,7 @@ below 0 (an order can oversell); the balance pushed to channels never goes below
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -71,6 +71,7 @@ class Adjustment(SkuRow):
     delta: Delta
     committed: Committed
     location: LocationColumn
+    ONE_ROW_A_LOCATION: ClassVar[bool] = True
 
     @model_validator(mode="after")
     def _one_quantity(self) -> Adjustment:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -47,6 +47,8 @@ class SkuRow(BaseModel):
     """One CSV row of a listing; its fields are the file's columns, only the cells given are set."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # a file holds a SKU once; or once a location (an adjustments file: its rows apply one by one)
+    ONE_ROW_A_LOCATION: ClassVar[bool] = False
 
     sku: Sku
 
@@ -159,7 +161,7 @@ def parse_rows(text: str, model: type[R], fixes: Mapping[str, str]) -> list[tupl
         raise ImportRejected(errors)
     reader.fieldnames = header
     rows: list[tuple[int, R]] = []
-    first_line: dict[str, int] = {}
+    first_line: dict[str, int] = {}  # by SKU (and location, where the rows name one)
     for line, raw in _rows(reader):
         if None in raw:
             errors.append(RowError(line, "-", f"more cells than the {len(header)} columns of the header"))
@@ -170,12 +172,15 @@ def parse_rows(text: str, model: type[R], fixes: Mapping[str, str]) -> list[tupl
         except ValidationError as invalid:
             errors.extend(_row_errors(line, invalid, fixes))
             continue
-        if row.sku in first_line:
+        where = getattr(row, "location", None) if model.ONE_ROW_A_LOCATION else None
+        key = f"{row.sku}\x00{where}" if where is not None else row.sku
+        if key in first_line:
+            at = f" at location {where}" if where is not None else ""
             errors.append(
-                RowError(line, "sku", f"SKU '{row.sku}' is also on line {first_line[row.sku]}: keep one row")
+                RowError(line, "sku", f"SKU '{row.sku}'{at} is also on line {first_line[key]}: keep one row")
             )
             continue
-        first_line[row.sku] = line
+        first_line[key] = line
         rows.append((line, row))
     if errors:
         raise ImportRejected(errors)

@@ -94,9 +94,16 @@ def test_an_adjust_file_takes_a_location_column_and_an_unknown_one_refuses_the_w
     assert bad.errors == [{"line": 2, "field": "location", "message": bad.errors[0]["message"]}]
     assert "locations add attic" in bad.errors[0]["message"]
     assert stocked.listing("LOC-2")["on_hand"] == before  # nothing applied
-    done = stocked.adjust({"reason": "file_upload", "csv": "sku,delta,location\nLOC-2,3,west\n"})
-    assert done["changed"] == 1
-    assert {r["location"]: r["on_hand"] for r in stocked.stock("LOC-2")["locations"]}["west"] == 3
+    twice = refused(
+        stocked.adjust, {"reason": "file_upload", "csv": "sku,delta,location\nLOC-2,3,west\nLOC-2,1,west\n"}
+    )
+    assert twice.errors[0]["line"] == 3 and "at location west is also on line 2" in twice.errors[0]["message"]
+    done = stocked.adjust(
+        {"reason": "file_upload", "csv": "sku,delta,location\nLOC-2,3,west\nLOC-2,2,east\n"}
+    )
+    assert done["changed"] == 2  # a SKU once a location
+    by = {r["location"]: r["on_hand"] for r in stocked.stock("LOC-2")["locations"]}
+    assert (by["west"], by["east"]) == (3, 2)
 
 
 def test_an_import_takes_a_location_column_and_an_unknown_one_refuses_the_whole_file(stocked):
