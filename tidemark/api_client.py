@@ -123,6 +123,23 @@ class ConsoleApi:
         result: dict[str, Any] = self._call("PUT", f"/v1/channels/{name}/schedule", json=body)
         return result
 
+    def rules(
+        self, channel: str, edit: dict[str, Any] | None = None, *, sku: str | None = None, dry_run: bool = False
+    ) -> dict[str, Any]:
+        """A channel's allocation rules, or (`sku`) one listing's override of them; with `edit`, set
+        them (a dry run: only what they would move) and answer what they moved."""
+        path = f"/v1/listings/{sku}/channels/{channel}/rules" if sku else f"/v1/channels/{channel}/rules"
+        if edit is None:
+            result: dict[str, Any] = self._call("GET", path)
+        else:
+            result = self._call("PATCH", path, json=edit, params={"dry_run": str(dry_run).lower()})
+        return result
+
+    def explain(self, sku: str, channel: str | None = None) -> dict[str, Any]:
+        params = {"channel": channel} if channel else {}
+        result: dict[str, Any] = self._call("GET", f"/v1/listings/{sku}/explain", params=params)
+        return result
+
     def start_job(self, body: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/v1/jobs", json=body)
         return result
