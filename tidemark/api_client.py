@@ -124,7 +124,12 @@ class ConsoleApi:
         return result
 
     def rules(
-        self, channel: str, edit: dict[str, Any] | None = None, *, sku: str | None = None, dry_run: bool = False
+        self,
+        channel: str,
+        edit: dict[str, Any] | None = None,
+        *,
+        sku: str | None = None,
+        dry_run: bool = False,
     ) -> dict[str, Any]:
         """A channel's allocation rules, or (`sku`) one listing's override of them; with `edit`, set
         them (a dry run: only what they would move) and answer what they moved."""

@@ -66,7 +66,7 @@ def for_skus(channel: str, skus: Iterable[str]) -> ChannelRules:
 
 def put(channel: str, rules: Rules) -> None:
     """Set the channel's rules (every one: those not set are cleared); keeps `has_overrides`."""
-    names = ["channel", *rules.model_fields]
+    names = ["channel", *Rules.model_fields]
     values = to_item(rules, channel=channel)
     table().update_item(
         Key={"PK": _pk(channel), "SK": CHANNEL},
