@@ -9,9 +9,11 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from shared import console_api
-from shared.console_api import ChannelPath, SkuPath
-from shared.services import allocation
+from shared.console_api import ChannelPath, JobIdPath, SkuPath
+from shared.domain.guard import Guard
+from shared.services import allocation, guard, jobs
 from shared.services.allocation import BadRules, RuleChange, RulesEdit, UnknownChannel, UnknownListing
+from shared.services.guard import GuardEdit, UnknownGuardChannel
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -24,8 +26,8 @@ ExplainChannel = Annotated[
 ]
 
 
-@router.exception_handler([UnknownChannel, UnknownListing, BadRules])  # type: ignore[untyped-decorator]
-def _refused(error: UnknownChannel | UnknownListing | BadRules) -> Response[Any]:
+@router.exception_handler([UnknownChannel, UnknownListing, BadRules, UnknownGuardChannel])  # type: ignore[untyped-decorator]
+def _refused(error: UnknownChannel | UnknownListing | BadRules | UnknownGuardChannel) -> Response[Any]:
     return console_api.field_error(400 if isinstance(error, BadRules) else 404, error)
 
 
@@ -68,3 +70,27 @@ def edit_override(sku: SkuPath, name: ChannelPath, edit: RulesEdit, dry_run: Dry
 )
 def explain(sku: SkuPath, channel: ExplainChannel = None) -> dict[str, Any]:
     return {"sku": sku, "channels": [asdict(found) for found in allocation.explain(sku, channel)]}
+
+
+@router.get(
+    "/v1/channels/<name>/guard", summary="A channel's guard: on, and the shares of linked listings it allows"
+)
+def show_guard(name: ChannelPath) -> Guard:
+    return guard.guard_now(name)
+
+
+@router.patch(
+    "/v1/channels/<name>/guard",
+    summary="Set a channel's guard: on or off, the share of linked listings a sync may send 0 "
+    "(max_zeroed) or change (max_changed), in percent",
+)
+def edit_guard(name: ChannelPath, edit: GuardEdit) -> Guard:
+    return guard.set_guard(name, edit)
+
+
+@router.post(
+    "/v1/jobs/<job_id>/confirm",
+    summary="Run a sync the guard stopped (awaiting_confirmation): it pushes, from master as it is then",
+)
+def confirm_job(job_id: JobIdPath) -> dict[str, Any]:
+    return jobs.confirm(job_id).model_dump(mode="json")

@@ -29,6 +29,7 @@ from shared.channels.base import (
 )
 from shared.domain.allocation import Allocation, of
 from shared.domain.channel_events import holds_master, settled
+from shared.domain.guard import weighed
 from shared.domain.job import JobFailure, JobStatus
 from shared.domain.link import Link
 from shared.domain.listing import Listing
@@ -58,12 +59,13 @@ def push_batch(message: PushMessage) -> Counter[str]:
     plan = plan_pushes(channel.name, message.skus, master, current, allocated)
     counts["skipped"] = len(plan.skipped)
     failures = [JobFailure(sku=sku, message=reason) for sku, reason in plan.skipped.items()]
-    if job.dry_run:
+    if job.plans_only:  # a dry run, or the guard's check of the sync
         changes = planned_changes(plan, current)
         jobs.put_plan(job.id, changes, datetime.now(UTC))
         counts["compared"] = len(plan.quantities)
         counts["changes"] = len(changes)
         counts["unchanged"] = len(plan.quantities) - len({change.sku for change in changes})
+        counts["zeroed"], counts["moved"] = weighed(plan.quantities, current)
     elif plan.quantities:
         if not jobs.lease(job.id, message.batch_id, datetime.now(UTC) + PUSH_LEASE):
             # cancelled, or pushed before (a redelivery: its counts are recorded): nothing leaves

@@ -6,6 +6,7 @@ Access patterns (template.yaml, Table):
 - the overrides of a push batch's SKUs:     the same keys, BatchGetItem; read only when the channel's
   item says an override was ever saved there (`has_overrides`), so a channel without overrides
   costs a push batch one GetItem
+- a channel's guard (shared.domain.guard):   PK=RULES#<channel>, SK=GUARD (none saved: on, defaults)
 - everything of a channel (its removal):    PK=RULES#<channel>, every SK
 """
 
@@ -18,6 +19,8 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from shared.domain.allocation import Rules
+from shared.domain.guard import Guard
+from shared.settings import settings
 from shared.storage.aws import batch_get, table
 from shared.storage.items import from_item, to_item
 
@@ -118,3 +121,12 @@ def delete_all(channel: str) -> None:
             if "LastEvaluatedKey" not in answer:
                 return
             request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def get_guard(channel: str) -> Guard:
+    item = table().get_item(Key={"PK": _pk(channel), "SK": "GUARD"}, ConsistentRead=True).get("Item")
+    return from_item(Guard, item) if item else Guard(on=settings().guard_on_by_default)
+
+
+def put_guard(channel: str, guard: Guard) -> None:
+    table().put_item(Item=to_item(guard, PK=_pk(channel), SK="GUARD"))

@@ -32,6 +32,8 @@ app.command()(overview.overview)
 channels.app.command("rules")(allocation.channel_rules)
 listings.app.command("rules")(allocation.listing_rules)
 listings.app.command("explain")(allocation.explain)
+channels.app.command("guard")(allocation.channel_guard)
+jobs.app.command("confirm")(allocation.jobs_confirm)
 
 app.add_typer(local.app, name="local")
 app.add_typer(sandbox.app, name="sandbox")

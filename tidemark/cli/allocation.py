@@ -1,8 +1,9 @@
 """Allocation: a channel's quantity and price rules, a listing's override of them, and explain.
 
 `tidemark channels rules NAME [options]` and `tidemark listings rules SKU --channel NAME [options]`
-(no option: show the rules); `tidemark listings explain SKU [--channel NAME]`. Registered in
-tidemark/cli/__init__.py on the channels and listings groups."""
+(no option: show the rules); `tidemark listings explain SKU [--channel NAME]`; the guard:
+`tidemark channels guard NAME [--on | --off] [--max-zeroed 50%] [--max-changed 80%]` and `tidemark
+jobs confirm ID`. Registered in tidemark/cli/__init__.py on the channels, listings and jobs groups."""
 
 from __future__ import annotations
 
@@ -152,7 +153,7 @@ def _money(option: str, text: str) -> str:
     try:
         Decimal(text)
     except InvalidOperation:
-        _refuse(f"{option} takes a price like 4.99, or none")
+        _refuse(f"{option} takes a number like 4.99" + (", or none" if "price" in option else ""))
     return text
 
 
@@ -207,3 +208,42 @@ def _print_change(answer: dict[str, Any], channel: str, sku: str | None) -> None
         console.print(
             f"{answer['auto_pushed']} pushed now (auto sync on); the next smart sync pushes the others"
         )
+
+
+def channel_guard(
+    name: str,
+    on: Annotated[bool | None, typer.Option("--on/--off", help="turn the guard on or off")] = None,
+    max_zeroed: Annotated[
+        str | None,
+        typer.Option(help="stop a sync that would send 0 to more than this share of linked listings"),
+    ] = None,
+    max_changed: Annotated[
+        str | None, typer.Option(help="stop a sync that would change more than this share of linked listings")
+    ] = None,
+    api: ApiOption = DEFAULT_API,
+    as_json: JsonOption = False,
+) -> None:
+    """A channel's guard: show it (no option), or set it. Shares are percents: 50% or 50."""
+    edit: dict[str, Any] = {} if on is None else {"on": on}
+    for field, given in (("max_zeroed", max_zeroed), ("max_changed", max_changed)):
+        if given is not None:
+            edit[field] = _money(f"--{field.replace('_', '-')}", given.strip().removesuffix("%"))
+    client = connect(api)
+    answer = run(lambda: client.guard(name, edit or None), as_json)
+    if as_json:
+        print_json(answer)
+        return
+    state = "on" if answer["on"] else "off"
+    console.print(
+        f"guard of {name}: {state}; a sync stops if it would send 0 to more than {answer['max_zeroed']} % "
+        f"or change more than {answer['max_changed']} % of its linked listings"
+    )
+
+
+def jobs_confirm(job_id: str, api: ApiOption = DEFAULT_API, as_json: JsonOption = False) -> None:
+    """Run a sync the guard stopped (awaiting_confirmation): it pushes, from master as it is then."""
+    job = run(lambda: connect(api).job_action(job_id, "confirm"), as_json)
+    if as_json:
+        print_json(job)
+        return
+    console.print(f"job {job_id} confirmed: {job['status']}")

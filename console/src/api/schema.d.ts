@@ -57,6 +57,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/channels/{name}/guard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A channel's guard: on, and the shares of linked listings it allows */
+        get: operations["show_guard_v1_channels__name__guard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set a channel's guard: on or off, the share of linked listings a sync may send 0 (max_zeroed) or change (max_changed), in percent */
+        patch: operations["edit_guard_v1_channels__name__guard_patch"];
+        trace?: never;
+    };
+    "/v1/jobs/{job_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a sync the guard stopped (awaiting_confirmation): it pushes, from master as it is then */
+        post: operations["confirm_job_v1_jobs__job_id__confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/listings/{sku}": {
         parameters: {
             query?: never;
@@ -670,6 +705,41 @@ export interface components {
              */
             filters?: string[];
         };
+        /**
+         * Guard
+         * @description A channel's guard: on by default.
+         */
+        Guard: {
+            /**
+             * On
+             * @default true
+             */
+            on?: boolean;
+            /**
+             * Max Zeroed
+             * @description percent of linked listings sent 0, at most
+             * @default 50
+             */
+            max_zeroed?: string;
+            /**
+             * Max Changed
+             * @description percent of linked listings changed, at most
+             * @default 80
+             */
+            max_changed?: string;
+        };
+        /**
+         * GuardEdit
+         * @description The guard's settings to change; those not given are kept.
+         */
+        GuardEdit: {
+            /** On */
+            on?: boolean | null;
+            /** Max Zeroed */
+            max_zeroed?: number | string | null;
+            /** Max Changed */
+            max_changed?: number | string | null;
+        };
         /** JobBrief */
         JobBrief: {
             /** Id */
@@ -730,7 +800,7 @@ export interface components {
          * JobStatus
          * @enum {string}
          */
-        JobStatus: "queued" | "running" | "completed" | "completed_with_errors" | "failed" | "cancelled";
+        JobStatus: "queued" | "running" | "completed" | "completed_with_errors" | "failed" | "cancelled" | "awaiting_confirmation";
         /** LinkCounts */
         LinkCounts: {
             /**
@@ -1248,6 +1318,108 @@ export interface operations {
             path: {
                 /** @description a listing's SKU (1 to 255 characters) */
                 sku: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    show_guard_v1_channels__name__guard_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a channel's name: lower-case letters, digits, dashes */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Guard"];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    edit_guard_v1_channels__name__guard_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a channel's name: lower-case letters, digits, dashes */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuardEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Guard"];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    confirm_job_v1_jobs__job_id__confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a job's id */
+                job_id: string;
             };
             cookie?: never;
         };
