@@ -141,3 +141,20 @@ class InMemoryBundles:
                 found[sku] = self.bundles[sku]
                 todo += list(self.bundles[sku])
         return found
+
+
+class InMemoryChannelRules:
+    """The allocation rules' storage port (shared/storage/channel_rules.py) in memory."""
+
+    def __init__(
+        self, rules: dict[str, Any] | None = None, overrides: dict[tuple[str, str], Any] | None = None
+    ):
+        self.rules = rules or {}
+        self.overrides = overrides or {}
+
+    def for_skus(self, channel: str, skus: Any) -> Any:
+        from shared.domain.allocation import Rules
+        from shared.storage.channel_rules import ChannelRules
+
+        found = {sku: self.overrides[(channel, sku)] for sku in skus if (channel, sku) in self.overrides}
+        return ChannelRules(self.rules.get(channel, Rules()), found)

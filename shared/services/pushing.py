@@ -27,8 +27,10 @@ from shared.channels.base import (
     StatusPush,
     VariantStatus,
 )
+from shared.domain.allocation import Allocation, of
 from shared.domain.channel import Channel
 from shared.domain.channel_events import holds_master, settled
+from shared.domain.guard import weighed
 from shared.domain.job import JobFailure, JobStatus
 from shared.domain.link import Link
 from shared.domain.listing import Listing
@@ -36,7 +38,7 @@ from shared.domain.messages import AutoPushMessage, PushMessage, PushOrigin
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
 from shared.services import clients, locations
 from shared.services.jobs import PUSH_LEASE
-from shared.storage import channels, history, idempotency, jobs, links, listings
+from shared.storage import channel_rules, channels, history, idempotency, jobs, links, listings
 
 # How long an auto push's id is remembered: well past the retries that can bring it again (its
 # queue's five receives, the table stream's retries of the change that queued it).
@@ -56,16 +58,19 @@ def push_batch(message: PushMessage) -> Counter[str]:
     current = links.get_many(channel.name, message.skus)
     reads = locations.push_reads(channel.name, message.skus)
     quantities = locations.push_quantities(channel.name, message.skus, master, current, reads)
-    plan = plan_pushes(channel.name, message.skus, master, current, quantities)
-    _add_other_locations(plan, channel, message.skus, master, current, reads)
+    rules = channel_rules.for_skus(channel.name, master)
+    allocated = allocations(rules, master, quantities)
+    plan = plan_pushes(channel.name, message.skus, master, current, allocated, quantities)
+    _add_other_locations(plan, channel, message.skus, master, current, reads, rules)
     counts["skipped"] = len(plan.skipped)
     failures = [JobFailure(sku=sku, message=reason) for sku, reason in plan.skipped.items()]
-    if job.dry_run:
+    if job.plans_only:  # a dry run, or the guard's check of the sync
         changes = planned_changes(plan, current)
         jobs.put_plan(job.id, changes, datetime.now(UTC))
         counts["compared"] = len(plan.quantities)
         counts["changes"] = len(changes)
         counts["unchanged"] = len(plan.quantities) - len({change.sku for change in changes})
+        counts["zeroed"], counts["moved"] = weighed(plan.quantities, current)
     elif plan.quantities:
         if not jobs.lease(job.id, message.batch_id, datetime.now(UTC) + PUSH_LEASE):
             # cancelled, or pushed before (a redelivery: its counts are recorded): nothing leaves
@@ -76,7 +81,7 @@ def push_batch(message: PushMessage) -> Counter[str]:
                 results = clients.call(channel, lambda client: _send(client, plan, message))
             finally:
                 jobs.end_lease(job.id, message.batch_id)
-            failures += _record(job.id, current, results, counts)
+            failures += _record(job.id, current, results, counts, allocated)
     jobs.record_batch(job.id, message.batch_id, counts, datetime.now(UTC), push=True, failures=failures)
     return counts
 
@@ -112,15 +117,29 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
     counts: Counter[str] = Counter()
     reads = locations.push_reads(channel.name, skus)
     quantities = locations.push_quantities(channel.name, skus, master, current, reads)
+    rules = channel_rules.for_skus(channel.name, master)
+    allocated = allocations(rules, master, quantities)
     if message.origin is PushOrigin.CHANNEL_EDIT:
-        skus = _push_backs_needed(skus, master, current, counts, quantities)
-    plan = plan_pushes(channel.name, skus, master, current, quantities)
-    _add_other_locations(plan, channel, skus, master, current, reads)
+        skus = _push_backs_needed(skus, master, current, counts, allocated)
+    plan = plan_pushes(channel.name, skus, master, current, allocated, quantities)
+    _add_other_locations(plan, channel, skus, master, current, reads, rules)
     counts["skipped"] = len(plan.skipped)
     if plan.quantities:
         results = clients.call(channel, lambda client: _send(client, plan, message))
-        _record(message.origin.value, current, results, counts)
+        _record(message.origin.value, current, results, counts, allocated)
     return counts
+
+
+def allocations(
+    rules: channel_rules.ChannelRules, master: dict[str, Listing], quantities: dict[str, int | None]
+) -> dict[str, Allocation]:
+    """Each listing's allocation on the channel, by its rules as they are now (read at send time,
+    as master's values are), applied to what its channel location's master locations can sell (or
+    its bundle's components make: `quantities`, shared/services/locations.py)."""
+    given = quantities
+    return {
+        sku: of(rules.rules, rules.override(sku), listing, given.get(sku)) for sku, listing in master.items()
+    }
 
 
 def _add_other_locations(
@@ -130,12 +149,16 @@ def _add_other_locations(
     master: dict[str, Listing],
     current: dict[str, Link],
     reads: locations.PushReads,
+    rules: channel_rules.ChannelRules,
 ) -> None:
     """Shopify under a location map: the pushes to its other mapped locations (one
-    inventorySetQuantities carries them all); a listing pushed there is no longer skipped."""
-    for push in locations.other_location_pushes(channel, skus, master, current, reads):
+    inventorySetQuantities carries them all), each location's quantity shaped by the channel's
+    rules as the link's own is; a listing pushed there is no longer skipped."""
+    others = locations.other_location_pushes(channel, skus, master, current, reads)
+    for push in others:
+        allocated = of(rules.rules, rules.override(push.sku), master[push.sku], push.quantity)
         plan.skipped.pop(push.sku, None)
-        plan.quantities.append(push)
+        plan.quantities.append(push.model_copy(update={"quantity": allocated.quantity}))
 
 
 def _push_backs_needed(
@@ -143,14 +166,14 @@ def _push_backs_needed(
     master: dict[str, Listing],
     current: dict[str, Link],
     counts: Counter[str],
-    quantities: dict[str, int | None],
+    allocated: dict[str, Allocation],
 ) -> list[str]:
     """The SKUs whose channel still holds something other than master now. The rest are not sent,
     their links settled in sync; one that changed since it was read is pushed back after all."""
     needed = []
     for sku in skus:
         link, listing = current.get(sku), master.get(sku)
-        if link is not None and listing is not None and holds_master(link, listing, quantities.get(sku)):
+        if link is not None and listing is not None and holds_master(link, listing, allocated.get(sku)):
             after = settled(link, datetime.now(UTC))
             if after is None or links.put_unless_changed(link, after):
                 counts["agreed"] += 1
@@ -202,10 +225,16 @@ def _in_batches(
 
 
 def _record(
-    job_id: str, current: dict[str, Link], results: list[tuple[Push, PushResult]], counts: Counter[str]
+    job_id: str,
+    current: dict[str, Link],
+    results: list[tuple[Push, PushResult]],
+    counts: Counter[str],
+    allocated: dict[str, Allocation],
 ) -> list[JobFailure]:
-    """Write the links and history; count each listing once, by its worst result."""
-    updated, entries = record_results(current, results, job_id, datetime.now(UTC))
+    """Write the links and history (naming the rules that shaped each push); count each listing
+    once, by its worst result."""
+    shaped = {sku: allocation.shaped_by for sku, allocation in allocated.items()}
+    updated, entries = record_results(current, results, job_id, datetime.now(UTC), shaped)
     links.put_many(updated)
     history.append_many(entries)
     worst: dict[str, PushResult] = {}

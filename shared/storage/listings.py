@@ -331,8 +331,9 @@ def _notes(listing: Listing) -> list[dict[str, Any]]:
 
 
 def touch(skus: Iterable[str], at: datetime) -> dict[str, Listing]:
-    """Move each listing to `at` in the change index (a bundle whose component changed), nothing
-    else written; the listings moved (one gone meanwhile is left out)."""
+    """Stamp listings changed at `at` (their change-index entry moves with it), nothing else
+    written: an allocation rule, or a bundle's component, moved what they push, which smart sync
+    then finds. The listings moved (one gone meanwhile stays gone, and is left out)."""
     moved = {}
     for sku in sorted(set(skus)):
         change = _change_keys(sku, at)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared.domain.allocation import Rules, of
 from shared.domain.channel import Channel, ChannelType
 from shared.domain.link import Link, LinkStatus
 from shared.domain.listing import Listing
@@ -20,6 +21,13 @@ from tests.fakes import InMemoryBundles, InMemoryListings, InMemoryLocationMaps
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 3, tzinfo=UTC)
 L1, L2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
+
+
+def allocated(master, quantities, rules=None):
+    """Each listing's allocation under the channel's rules (none: what its location gets, as is)."""
+    return {
+        sku: of(rules or Rules(), Rules(), listing, quantities.get(sku)) for sku, listing in master.items()
+    }
 
 
 def link(sku: str, location: str, status: LinkStatus = LinkStatus.LINKED) -> Link:
@@ -53,7 +61,7 @@ def test_each_link_gets_what_the_locations_mapped_to_its_channel_location_can_se
     current = {"A": link("A", L1), "B": link("B", L2), "KIT": link("KIT", L1)}
     quantities = locations.push_quantities("shop", ["A", "B", "KIT"], master, current)
     assert quantities == {"A": 7, "B": None, "KIT": 3}  # KIT at east: min(3 // 1, 8 // 2)
-    plan = plan_pushes("shop", ["A", "B", "KIT"], master, current, quantities)
+    plan = plan_pushes("shop", ["A", "B", "KIT"], master, current, allocated(master, quantities), quantities)
     assert {push.sku: push.quantity for push in plan.quantities} == {"A": 7, "KIT": 3}
     assert "mapped to no master location: left alone" in plan.skipped["B"]
 
@@ -63,7 +71,7 @@ def test_with_no_map_a_listing_pushes_its_balance_and_a_bundle_what_every_locati
     current = {"A": link("A", L1), "KIT": link("KIT", L2), "C": link("C", L1, LinkStatus.UNLINKED)}
     quantities = locations.push_quantities("shop", ["A", "KIT", "C"], master, current)
     assert quantities == {"KIT": 3 + 0}  # default: min(2, 0); east: min(3, 4)
-    plan = plan_pushes("shop", ["A", "KIT", "C"], master, current, quantities)
+    plan = plan_pushes("shop", ["A", "KIT", "C"], master, current, allocated(master, quantities), quantities)
     assert {push.sku: push.quantity for push in plan.quantities} == {"A": 12, "KIT": 3}
     assert "not linked" in plan.skipped["C"]
 
@@ -114,3 +122,18 @@ def test_every_channel_locations_pushed_quantity_equals_the_models(stock, mappin
                 assert pushed.get((sku, channel_location)) == expected
             else:
                 assert (sku, channel_location) not in pushed
+
+
+def test_the_channels_rules_apply_to_what_its_location_gets_and_explain_says_so(master):
+    current = {"A": link("A", L1), "KIT": link("KIT", L1)}
+    quantities = locations.push_quantities("shop", ["A", "KIT"], master, current)
+    rules = Rules(reserve=2, max_quantity=4)
+    shaped = allocated(master, quantities, rules)
+    plan = plan_pushes("shop", ["A", "KIT"], master, current, shaped, quantities)
+    assert {push.sku: push.quantity for push in plan.quantities} == {
+        "A": 4,
+        "KIT": 1,
+    }  # 7 - 2, at most 4; 3 - 2
+    steps = [(step.rule, step.after) for step in shaped["A"].steps if step.field == "quantity"]
+    assert steps[-3:] == [("locations", "7"), ("reserve", "5"), ("max_quantity", "4")]
+    assert of(rules, Rules(), master["A"]).quantity == 4  # no map: the syncable balance 12, as before
