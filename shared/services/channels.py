@@ -56,7 +56,20 @@ class ChannelRequest(BaseModel):
     token: Credential | None = Field(default=None, description="Shopify Admin API access token")
     key: Credential | None = Field(default=None, description="WooCommerce consumer key")
     secret: Credential | None = Field(default=None, description="WooCommerce consumer secret")
-    webhook_secret: SecretStr | None = None
+    client_id: Credential | None = Field(default=None, description="eBay: the app's client id (App ID)")
+    client_secret: Credential | None = Field(
+        default=None, description="eBay: the app's client secret (Cert ID)"
+    )
+    refresh_token: Credential | None = Field(
+        default=None, description="eBay: the seller's OAuth refresh token"
+    )
+    marketplace: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,30}$")] | None = Field(
+        default=None, description="eBay: the marketplace id of the channel's offers, like EBAY_US"
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shopify, WooCommerce: the webhook secret; eBay: the Notification API verification token",
+    )
     priorities: list[LinkPriority] = Field(default_factory=lambda: list(DEFAULT_PRIORITIES), min_length=1)
     link_after_build: bool = True
     allow_insecure_url: bool = Field(default=False, description=ALLOW_INSECURE_URL)
@@ -74,9 +87,13 @@ class ChannelRequest(BaseModel):
             "token": self.token,
             "key": self.key,
             "secret": self.secret,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "refresh_token": self.refresh_token,
             "webhook_secret": self.webhook_secret,
         }
-        return {name: value.get_secret_value() for name, value in given.items() if value is not None}
+        held = {name: value.get_secret_value() for name, value in given.items() if value is not None}
+        return {**held, "marketplace": self.marketplace} if self.marketplace else held
 
 
 class ChannelEdit(BaseModel):
@@ -88,6 +105,13 @@ class ChannelEdit(BaseModel):
     token: Credential | None = Field(default=None, description="Shopify Admin API access token")
     key: Credential | None = Field(default=None, description="WooCommerce consumer key")
     secret: Credential | None = Field(default=None, description="WooCommerce consumer secret")
+    client_id: Credential | None = Field(default=None, description="eBay: the app's client id (App ID)")
+    client_secret: Credential | None = Field(
+        default=None, description="eBay: the app's client secret (Cert ID)"
+    )
+    refresh_token: Credential | None = Field(
+        default=None, description="eBay: the seller's OAuth refresh token"
+    )
     webhook_secret: SecretStr | None = Field(
         default=None, description="a new one: the one it replaces is still accepted for 7 days (a rotation)"
     )
@@ -102,6 +126,9 @@ class ChannelEdit(BaseModel):
             "token": self.token,
             "key": self.key,
             "secret": self.secret,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "refresh_token": self.refresh_token,
             "webhook_secret": self.webhook_secret,
         }
         return {name: value.get_secret_value() for name, value in given.items() if value is not None}
@@ -201,7 +228,11 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
 
 
 # What a store's API is called with: asked for again when the store moves to another host.
-_STORE_CREDENTIALS = {ChannelType.SHOPIFY: ("token",), ChannelType.WOOCOMMERCE: ("key", "secret")}
+_STORE_CREDENTIALS = {
+    ChannelType.SHOPIFY: ("token",),
+    ChannelType.WOOCOMMERCE: ("key", "secret"),
+    ChannelType.EBAY: ("client_id", "client_secret", "refresh_token"),
+}
 
 
 def _check_new_url(channel: Channel, url: str, given: dict[str, str], *, allow_insecure_url: bool) -> None:
@@ -224,7 +255,7 @@ def _check_new_url(channel: Channel, url: str, given: dict[str, str], *, allow_i
 
 
 # The field a store's refusal of the credentials is about.
-_CREDENTIAL = {ChannelType.SHOPIFY: "token", ChannelType.WOOCOMMERCE: "key"}
+_CREDENTIAL = {ChannelType.SHOPIFY: "token", ChannelType.WOOCOMMERCE: "key", ChannelType.EBAY: "client_id"}
 
 
 def _check_access(channel_type: ChannelType, store_url: str, credentials: dict[str, str]) -> str:
@@ -233,11 +264,12 @@ def _check_access(channel_type: ChannelType, store_url: str, credentials: dict[s
     try:
         client = connect(channel_type, store_url, credentials)
     except ChannelError as error:
-        raise ChannelRefused(_CREDENTIAL[channel_type], error.message) from error
+        raise ChannelRefused(getattr(error, "field", _CREDENTIAL[channel_type]), error.message) from error
     try:
         return client.check_access()
     except ChannelAuthError as error:
-        raise ChannelRefused(_CREDENTIAL[channel_type], error.message) from error
+        # a client that knows which credential was refused names it (eBay's)
+        raise ChannelRefused(getattr(error, "field", _CREDENTIAL[channel_type]), error.message) from error
     except ChannelError as error:
         raise ChannelRefused(
             "store_url", f"{error.message}; check the URL, or try again once the store is up"
