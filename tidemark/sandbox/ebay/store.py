@@ -98,6 +98,13 @@ class EbayStore:
             self.offers[offer.offer_id] = offer
             return offer
 
+    def close(self) -> None:
+        """Stop sending notifications, once those queued went out."""
+        sender, self.webhooks = self.webhooks, None
+        if sender is not None:
+            sender.flush()
+            sender.close()
+
     # -- the Inventory API --------------------------------------------------------------------
 
     def inventory_items(self, params: Mapping[str, str], base: str) -> dict[str, Any]:
@@ -260,6 +267,11 @@ class EbayStore:
             "listing_id": offer.listing_id,
             "revisions": offer.revisions,
         }
+
+    def quantity(self, sku: str) -> int:
+        """The listing's quantity on the marketplace (its offer's available quantity)."""
+        with self._lock:
+            return self._by_sku(sku).available_quantity
 
     def _by_sku(self, sku: str) -> Offer:
         for offer in self._market_offers():
