@@ -173,7 +173,7 @@ def add_channel(request: ChannelRequest) -> Channel:
     if channels.get(request.name) is not None:
         raise taken
     store_url = request.store_url.rstrip("/")
-    credentials = request.credentials()
+    credentials = _with_notification_keys(request.type, request.credentials())
     store_name = _check_access(request.type, store_url, credentials)
     schedule = Schedule()
     channel = Channel(
@@ -206,7 +206,7 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
             check_priorities(channel.type, edit.priorities)
         except FieldRule as error:
             raise InvalidEdit(error.field, error.fix) from error
-    given = edit.credentials()
+    given = _with_notification_keys(channel.type, edit.credentials())
     if edit.store_url is not None:
         _check_new_url(channel, edit.store_url, given, allow_insecure_url=edit.allow_insecure_url)
     changes: dict[str, object] = {}
@@ -225,6 +225,15 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
     edited = channel.model_copy(update=changes)
     channels.put(edited)
     return edited
+
+
+def _with_notification_keys(channel_type: ChannelType, values: dict[str, str]) -> dict[str, str]:
+    """eBay: the app's client id and secret also beside the webhook secret, where the webhooks
+    function fetches eBay's public keys with them (the seller's refresh token stays out of its reach)."""
+    if channel_type is not ChannelType.EBAY:
+        return values
+    copies = {f"notification_{k}": values[k] for k in ("client_id", "client_secret") if k in values}
+    return {**values, **copies}
 
 
 # What a store's API is called with: asked for again when the store moves to another host.

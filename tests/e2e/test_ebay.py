@@ -1,14 +1,21 @@
 """End to end in local mode with the eBay sandbox: `tidemark channels add ebay` (a test call first,
 nothing saved when eBay refuses), link by SKU, full sync judged on the sandbox (unpublished offers
-skipped with the reason), a hand edit found by reconcile and restored by a partial sync, and the
-app's keys kept in the channel's secret, never in the table."""
+skipped with the reason), a hand edit found by reconcile and restored by a partial sync, the app's
+keys kept in the channel's secret, never in the table; the Notification API: the endpoint answers
+eBay's challenge, a sale on eBay (a signed ORDER_CONFIRMATION) takes master down once and reaches
+Shopify, and forged, unsigned or tampered notifications are refused with 401 and change nothing."""
 
 from __future__ import annotations
 
+import base64
 import json
+import time
+import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 import boto3
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -18,6 +25,7 @@ pytestmark = pytest.mark.e2e
 runner = CliRunner()
 
 SKUS = [f"SKU-{n:05d}" for n in range(1, 31)]
+TOKEN = "verification-token-0123456789abcdef-0123456789"  # eBay's: 32 to 80 characters
 UNPUBLISHED = [sku for sku in SKUS if int(sku[-2:]) % 10 == 0]  # the sandbox's every 10th offer
 
 
@@ -51,19 +59,58 @@ def add_ebay(stack, name: str, **override: str):
         given["refresh_token"],
         "--marketplace",
         given["marketplace"],
+        "--webhook-secret",
+        TOKEN,
         "--json",
     )
 
 
 @pytest.fixture(scope="module")
 def bay(stack, api):
-    rows = "\n".join(f"{sku},{10 + n},1,29.{n:02d}" for n, sku in enumerate(SKUS))
-    api.import_listings("sku,on_hand,committed,price\n" + rows + "\n")
+    rows = "\n".join(f"{sku},{10 + n},1,29.{n:02d},true" for n, sku in enumerate(SKUS))
+    api.import_listings("sku,on_hand,committed,price,auto_sync\n" + rows + "\n")
     added = add_ebay(stack, "bay")
     assert added.exit_code == 0, added.output
     assert json.loads(added.output)["type"] == "ebay"
     run(api, {"channel": "bay", "kind": "link"})
+    shop = stack.sandboxes["shopify"]
+    api.add_channel(
+        {
+            "name": "shop",
+            "type": "shopify",
+            "store_url": shop.url,
+            "allow_insecure_url": True,
+            **shop.credentials,
+        }
+    )
+    run(api, {"channel": "shop", "kind": "link"})
+    run(api, {"channel": "shop", "kind": "sync", "mode": "full"})
     return stack.sandboxes["ebay"].store
+
+
+def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    assert check(), "the condition did not hold in time"
+
+
+def notification(order_id: str) -> bytes:
+    return json.dumps(
+        {
+            "metadata": {"topic": "ORDER_CONFIRMATION", "schemaVersion": "1.0", "deprecated": False},
+            "notification": {
+                "notificationId": str(uuid.uuid4()),
+                "eventDate": "2099-01-01T00:00:00.000Z",
+                "publishDate": "2099-01-01T00:00:00.000Z",
+                "publishAttemptCount": 1,
+                "data": {"orderId": order_id},
+            },
+        },
+        separators=(",", ":"),
+    ).encode()
 
 
 def test_wrong_credentials_are_refused_naming_the_field_and_nothing_is_saved(stack, bay):
@@ -106,3 +153,53 @@ def test_a_hand_edit_on_ebay_is_found_by_reconcile_and_restored_by_a_partial_syn
     assert reconciled["counts"]["out_of_sync"] == 1
     run(api, {"channel": "bay", "kind": "sync", "mode": "partial"}, ("completed", "completed_with_errors"))
     assert bay.quantity("SKU-00003") == api.listing("SKU-00003")["syncable_balance"]
+
+
+def test_the_endpoint_answers_ebays_challenge_and_a_sale_on_ebay_reaches_shopify(stack, api, bay):
+    run(api, {"channel": "bay", "kind": "sync", "mode": "full"}, ("completed", "completed_with_errors"))
+    bay.subscribe(f"{stack.api_url}/v1/webhooks/ebay/bay", TOKEN)  # raises unless the challenge passed
+    shop = stack.sandboxes["shopify"].store
+    before = api.listing("SKU-00004")["syncable_balance"]
+    bay.place_order([("SKU-00004", 2), ("SKU-00005", 1)])  # two line items: two ORDER_CONFIRMATIONs
+    eventually(lambda: api.listing("SKU-00004")["syncable_balance"] == before - 2)
+    eventually(lambda: shop.quantity("SKU-00004") == before - 2)
+    assert bay.quantity("SKU-00004") == before - 2
+    assert bay.webhooks is not None
+    bay.webhooks.flush()
+    time.sleep(1.0)  # the second notification of the order, applied too: still taken once
+    assert api.listing("SKU-00004")["syncable_balance"] == before - 2
+
+
+def test_forged_unsigned_and_tampered_notifications_are_refused_and_change_nothing(stack, api, bay):
+    url = f"{stack.api_url}/v1/webhooks/ebay/bay"
+    before = api.listing("SKU-00007")["syncable_balance"]
+    fake_order = bay.place_order([("SKU-00007", 3)])
+    assert bay.webhooks is not None  # subscribed by the test before
+    bay.webhooks.flush()
+    eventually(lambda: api.listing("SKU-00007")["syncable_balance"] == before - 3)
+    body = notification(fake_order["orderId"])
+    other_key = type(bay.notifier)(bay.faults)  # a key eBay never published
+    forged = {"X-EBAY-SIGNATURE": other_key.signature(body)}
+    header = json.loads(base64.b64decode(bay.notifier.signature(body)))
+    wrong_kid = {
+        "X-EBAY-SIGNATURE": base64.b64encode(
+            json.dumps({**header, "kid": str(uuid.uuid4())}).encode()
+        ).decode()
+    }
+    tampered_body = body.replace(b"2099", b"2098")
+    attempts = [
+        (body, {}),
+        (body, {"X-EBAY-SIGNATURE": "not base64 json"}),
+        (body, forged),
+        (body, wrong_kid),
+        (tampered_body, {"X-EBAY-SIGNATURE": bay.notifier.signature(body)}),
+    ]
+    for content, headers in attempts:
+        answer = httpx.post(url, content=content, headers={"content-type": "application/json", **headers})
+        assert answer.status_code == 401, (headers, answer.text)
+    genuine = httpx.post(url, content=body, headers={"X-EBAY-SIGNATURE": bay.notifier.signature(body)})
+    assert genuine.status_code == 200 and genuine.json()["message"] == "queued"
+    again = httpx.post(url, content=body, headers={"X-EBAY-SIGNATURE": bay.notifier.signature(body)})
+    assert again.json()["message"] == "duplicate"
+    time.sleep(1.0)
+    assert api.listing("SKU-00007")["syncable_balance"] == before - 3  # the order, once

@@ -185,7 +185,8 @@ class LocalRuntime:
             "marketplace": "EBAY_US",
         }
         bay = ebay.EbayStore.generate(self.ebay_items, seed=self.seed)
-        oauth = ebay.OAuth(*(credentials[k] for k in ("client_id", "client_secret", "refresh_token")))
+        client_id, client_secret = credentials["client_id"], credentials["client_secret"]
+        oauth = ebay.OAuth(client_id, client_secret, credentials["refresh_token"])
         server = serve_in_thread(ebay.create_app(bay, oauth))
         self.sandboxes["ebay"] = SandboxStore("ebay", server.url, credentials, bay, server)
 

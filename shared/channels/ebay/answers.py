@@ -4,6 +4,7 @@ names its fix, a bulk_update_price_quantity entry as a PushResult."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -32,6 +33,26 @@ CURRENCY = {
     "EBAY_PL": "PLN",
 }
 GONE_ERRORS = frozenset({25702, 25713})  # the SKU or the offer is not there
+
+
+@dataclass(frozen=True)
+class Order:
+    """An eBay order as getOrder holds it: (lineItemId, sku, quantity) lines, and whether it was
+    cancelled."""
+
+    order_id: str
+    lines: tuple[tuple[str, str, int], ...]
+    cancelled: bool
+
+
+def order_of(body: dict[str, Any]) -> Order:
+    lines = tuple(
+        (str(line.get("lineItemId") or ""), str(line.get("sku") or ""), int(line.get("quantity") or 0))
+        for line in body.get("lineItems") or []
+        if isinstance(line, dict)
+    )
+    cancel_state = str((body.get("cancelStatus") or {}).get("cancelState") or "NONE_REQUESTED")
+    return Order(str(body.get("orderId") or ""), lines, cancel_state == "CANCELED")
 
 
 def chunks(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:

@@ -20,6 +20,7 @@ from shared.channels.retry import Retrying, send
 
 TOKEN_PATH = "/identity/v1/oauth2/token"  # noqa: S105 (a path)
 INVENTORY_SCOPE = "https://api.ebay.com/oauth/api_scope/sell.inventory"
+FULFILLMENT_SCOPE = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"  # getOrder, for sales
 APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
 REFRESH_AHEAD_SECONDS = 300.0
 
@@ -62,7 +63,8 @@ class Tokens:
 
     def user(self) -> str:
         """The seller's token for the Inventory API."""
-        form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token, "scope": INVENTORY_SCOPE}
+        scope = f"{INVENTORY_SCOPE} {FULFILLMENT_SCOPE}"
+        form = {"grant_type": "refresh_token", "refresh_token": self._refresh_token, "scope": scope}
         return self._token("user", form)
 
     def app(self) -> str:
@@ -111,8 +113,10 @@ def _read(response: httpx.Response) -> dict[str, Any]:
     if error == "invalid_scope":
         raise EbayAuthError(
             "refresh_token",
-            f"eBay did not grant the sell.inventory scope to this refresh token ({said}): ask the seller to "
-            "consent with the scope https://api.ebay.com/oauth/api_scope/sell.inventory",
+            f"eBay did not grant the sell.inventory and sell.fulfillment scopes to this refresh token "
+            f"({said}): ask the seller to consent with the scopes "
+            "https://api.ebay.com/oauth/api_scope/sell.inventory and "
+            "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
         )
     raise ChannelError(
         f"eBay's token endpoint answered {error}: {said or 'no reason given'}", retryable=False

@@ -41,9 +41,11 @@ from shared.channels.base import (
 )
 from shared.channels.ebay.answers import (
     CURRENCY,
+    Order,
     chunks,
     entry_result,
     errors_of,
+    order_of,
     refusal,
     said,
     variant_of,
@@ -56,6 +58,8 @@ logger = logging.getLogger(__name__)
 
 API_PATH = "/sell/inventory/v1"
 RATE_LIMIT_PATH = "/developer/analytics/v1_beta/rate_limit/"
+PUBLIC_KEY_PATH = "/commerce/notification/v1/public_key"
+FULFILLMENT_PATH = "/sell/fulfillment/v1"
 PAGE_SIZE = 200  # the most getInventoryItems returns
 BULK_LIMIT = 25  # requests in one bulk_update_price_quantity
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
@@ -198,6 +202,38 @@ class EbayClient:
         """Each eBay offer is listed on its own: nothing hides a sibling."""
         return {}
 
+    # -- notifications and orders (the webhooks) -------------------------------------------------
+
+    def public_key(self, kid: str) -> str:
+        """getPublicKey (an application token): the PEM of the key eBay signs notifications with."""
+        url = f"{self._api_url}{PUBLIC_KEY_PATH}/{kid}"
+
+        def attempt() -> httpx.Response:
+            headers = {"Authorization": f"Bearer {self.tokens.app()}", "Accept": "application/json"}
+            return self._http.get(url, headers=headers)
+
+        def read(response: httpx.Response) -> str:
+            if response.status_code == 200:
+                return str(_body(response).get("key") or "")
+            if response.status_code == 401:
+                self.tokens.drop("app")
+            raise ChannelError(
+                f"eBay answered getPublicKey {kid} HTTP {response.status_code}: {said(errors_of(response))}",
+                retryable=response.status_code == 401,
+            )
+
+        return send(attempt, read, self._retrying, Unpaced())
+
+    def read_order(self, order_id: str) -> Order | None:
+        """getOrder (the Fulfillment API): the order's lines and whether it was cancelled; None for
+        an order eBay does not know."""
+        response = self._call_url(
+            "GET", f"{self._api_url}{FULFILLMENT_PATH}/order/{order_id}", missing_ok=True
+        )
+        if response.status_code == 404:
+            return None
+        return order_of(_body(response))
+
     # -- pushing ------------------------------------------------------------------------------
 
     def _bulk(
@@ -270,7 +306,26 @@ class EbayClient:
     ) -> httpx.Response:
         """An Inventory API call; raises ChannelError unless eBay accepted it (or, with missing_ok,
         answered 404; with refused_ok, any 4xx)."""
-        url = f"{self._api_url}{API_PATH}{path}"
+        return self._call_url(
+            method,
+            f"{self._api_url}{API_PATH}{path}",
+            params=params,
+            body=body,
+            missing_ok=missing_ok,
+            refused_ok=refused_ok,
+        )
+
+    def _call_url(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        missing_ok: bool = False,
+        refused_ok: bool = False,
+    ) -> httpx.Response:
+        path = url.removeprefix(self._api_url)
 
         def attempt() -> httpx.Response:
             self.calls += 1

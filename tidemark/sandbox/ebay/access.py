@@ -26,6 +26,7 @@ from typing import Any
 
 from tidemark.sandbox.ebay.records import (
     APP_SCOPE,
+    FULFILLMENT_SCOPE,
     INVENTORY_SCOPE,
     access_denied,
     invalid_token,
@@ -74,7 +75,7 @@ class OAuth:
                     "invalid_grant",
                     "the provided authorization refresh token is invalid or was issued to another client",
                 )
-            allowed = frozenset({APP_SCOPE, INVENTORY_SCOPE})
+            allowed = frozenset({APP_SCOPE, INVENTORY_SCOPE, FULFILLMENT_SCOPE})
             token_type = "User Access Token"  # noqa: S105 (a token type, not a secret)
         elif grant_type == "client_credentials":
             allowed = frozenset({APP_SCOPE})

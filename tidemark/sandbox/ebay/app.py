@@ -19,6 +19,8 @@ from tidemark.sandbox.admin import admin_routes
 from tidemark.sandbox.ebay.access import DailyQuota, OAuth, OAuthRefusal
 from tidemark.sandbox.ebay.records import (
     APP_SCOPE,
+    FULFILLMENT_ROOT,
+    FULFILLMENT_SCOPE,
     INVENTORY_ROOT,
     INVENTORY_SCOPE,
     PUBLIC_KEY_PATH,
@@ -38,7 +40,6 @@ class EbayApi:
         self.store = store
         self.oauth = oauth
         self.quota = quota
-        self.public_keys: dict[str, dict[str, str]] = {}  # kid -> getPublicKey's answer
 
     async def token(self, request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode("latin-1")))
@@ -47,13 +48,15 @@ class EbayApi:
         except OAuthRefusal as refusal:
             return JSONResponse(refusal.body, status_code=refusal.status)
 
-    def inventory(self, work: Work) -> Callable[[Request], Awaitable[Response]]:
-        """An Inventory API call: a user token with the sell.inventory scope, one call of the quota."""
+    def inventory(self, work: Work, scope: str = INVENTORY_SCOPE) -> Callable[[Request], Awaitable[Response]]:
+        """An Inventory API call: a user token with the sell.inventory scope, one call of the quota
+        (a Fulfillment API call: its scope, and its own quota, not counted here)."""
 
         async def handle(request: Request) -> Response:
             try:
-                self.oauth.check(request.headers.get("authorization"), INVENTORY_SCOPE)
-                self.quota.take()
+                self.oauth.check(request.headers.get("authorization"), scope)
+                if scope == INVENTORY_SCOPE:
+                    self.quota.take()
                 payload, status = await work(request)
             except EbayError as error:
                 return JSONResponse(error.body(), status_code=error.status)
@@ -74,7 +77,8 @@ class EbayApi:
             self.oauth.check(request.headers.get("authorization"), APP_SCOPE)
         except EbayError as error:
             return JSONResponse(error.body(), status_code=error.status)
-        key = self.public_keys.get(request.path_params["kid"])
+        kid = request.path_params["kid"]
+        key = self.store.notifier.public_key() if kid == self.store.notifier.kid else None
         if key is None:
             missing = EbayError(
                 404, 195001, "The specified public key ID was not found.", domain="API_NOTIFICATION"
@@ -123,8 +127,16 @@ def create_app(store: EbayStore, oauth: OAuth, quota: DailyQuota | None = None) 
     async def publish(request: Request) -> tuple[Any, int]:
         return store.publish(request.path_params["offer_id"]), 200
 
+    async def order(request: Request) -> tuple[Any, int]:
+        return store.order(request.path_params["order_id"]), 200
+
     app = Starlette(
         routes=[
+            Route(
+                f"{FULFILLMENT_ROOT}/order/{{order_id}}",
+                api.inventory(order, FULFILLMENT_SCOPE),
+                methods=["GET"],
+            ),
             Route(TOKEN_PATH, api.token, methods=["POST"]),
             Route(f"{root}/inventory_item", api.inventory(items), methods=["GET"]),
             Route(f"{root}/inventory_item/{{sku}}", api.inventory(item), methods=["GET"]),

@@ -13,6 +13,8 @@ PUBLIC_KEY_PATH = "/commerce/notification/v1/public_key"
 
 INVENTORY_SCOPE = "https://api.ebay.com/oauth/api_scope/sell.inventory"
 APP_SCOPE = "https://api.ebay.com/oauth/api_scope"
+FULFILLMENT_SCOPE = "https://api.ebay.com/oauth/api_scope/sell.fulfillment"
+FULFILLMENT_ROOT = "/sell/fulfillment/v1"
 
 MAX_PAGE = 200  # getInventoryItems' limit, 1..200 (CHANNELS.md)
 BULK_LIMIT = 25  # requests in one bulk_update_price_quantity
@@ -160,8 +162,9 @@ class Offer:
 
 @dataclass
 class OrderLine:
+    line_item_id: str
     sku: str
-    offer_id: str
+    offer: Offer
     quantity: int
 
 
@@ -169,13 +172,26 @@ class OrderLine:
 class Order:
     order_id: str
     lines: list[OrderLine]
+    created: str
     status: str = "PAID"
 
     def view(self) -> dict[str, Any]:
+        """getOrder's answer (the Fulfillment API), with the fields the sandbox keeps."""
         return {
-            "id": self.order_id,
-            "status": self.status,
-            "lines": [
-                {"sku": line.sku, "offer_id": line.offer_id, "quantity": line.quantity} for line in self.lines
+            "orderId": self.order_id,
+            "creationDate": self.created,
+            "orderFulfillmentStatus": "NOT_STARTED",
+            "orderPaymentStatus": "PAID",
+            "cancelStatus": {"cancelState": "CANCELED" if self.status == "CANCELLED" else "NONE_REQUESTED"},
+            "lineItems": [
+                {
+                    "lineItemId": line.line_item_id,
+                    "legacyItemId": line.offer.listing_id,
+                    "sku": line.sku,
+                    "title": f"Item {line.sku}",
+                    "quantity": line.quantity,
+                    "lineItemFulfillmentStatus": "NOT_STARTED",
+                }
+                for line in self.lines
             ],
         }

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tidemark.sandbox.admin import VariantEdit
+from tidemark.sandbox.ebay.notifications import Notifier
 from tidemark.sandbox.ebay.records import (
     BULK_LIMIT,
     DAILY_REVISIONS,
@@ -27,9 +29,6 @@ from tidemark.sandbox.ebay.records import (
 from tidemark.sandbox.faults import FaultRates, Faults
 from tidemark.sandbox.webhooks import WebhookSender
 
-# Called with (topic, data) for every change a notification reports (notifications.py sets it).
-Notify = Callable[[str, dict[str, Any]], None]
-
 
 class EbayStore:
     """Thread-safe: the API runs on uvicorn's loop while tests and the admin API change it."""
@@ -44,8 +43,8 @@ class EbayStore:
         self._lock = threading.RLock()
         self._next_id = 5_000_000_000
         self.faults = Faults(faults or FaultRates(), seed=seed)
-        self.webhooks: WebhookSender | None = None
-        self.notify: Notify | None = None
+        self.notifier = Notifier(self.faults)
+        self.webhooks: WebhookSender | None = None  # the notifications' sender, once subscribed
         self.bulk_calls = 0
 
     @classmethod
@@ -98,12 +97,15 @@ class EbayStore:
             self.offers[offer.offer_id] = offer
             return offer
 
+    def subscribe(self, endpoint: str, verification_token: str) -> None:
+        """Send notifications to `endpoint` from now on, once it answered eBay's challenge."""
+        self.notifier.subscribe(endpoint, verification_token)
+        self.webhooks = self.notifier.sender
+
     def close(self) -> None:
         """Stop sending notifications, once those queued went out."""
-        sender, self.webhooks = self.webhooks, None
-        if sender is not None:
-            sender.flush()
-            sender.close()
+        self.notifier.close()
+        self.webhooks = None
 
     # -- the Inventory API --------------------------------------------------------------------
 
@@ -323,29 +325,40 @@ class EbayStore:
                     raise ValueError(f"the listing of SKU {sku!r} has ended: a buyer cannot order it")
                 offers.append(offer)
             self._next_id += 1
-            order = Order(f"27-{self._next_id}", [])
-            for offer, (sku, quantity) in zip(offers, lines, strict=True):
+            order = Order(f"27-{self._next_id}-{self._next_id % 99991:05d}", [], _now())
+            for number, (offer, (sku, quantity)) in enumerate(zip(offers, lines, strict=True), start=1):
                 offer.available_quantity = max(0, offer.available_quantity - quantity)
                 item = self.items[sku]
                 item.quantity = max(0, item.quantity - quantity)
-                order.lines.append(OrderLine(sku, offer.offer_id, quantity))
+                order.lines.append(OrderLine(f"{self._next_id}{number:03d}", sku, offer, quantity))
             self._orders[order.order_id] = order
-            if self.notify is not None:
-                self.notify("ORDER_CONFIRMATION", {"order": order.view()})
+            for _ in order.lines:  # one ORDER_CONFIRMATION per line item, as eBay sends them
+                self.notifier.send("ORDER_CONFIRMATION", {"orderId": order.order_id})
+            return order.view()
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        """getOrder."""
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None:
+                raise EbayError(
+                    404, 32100, f"No order found for order ID {order_id}.", domain="API_FULFILLMENT"
+                )
             return order.view()
 
     def cancel_order(self, order_id: int) -> dict[str, Any]:
         with self._lock:
-            order = next((o for o in self._orders.values() if o.order_id.endswith(str(order_id))), None)
+            order = next(
+                (o for o in self._orders.values() if o.order_id.split("-")[1] == str(order_id)), None
+            )
             if order is None:
                 raise KeyError(f"no order {order_id}: see GET /admin/sandbox/orders")
             if order.status == "CANCELLED":
                 raise ValueError(f"order {order_id} is already cancelled")
             order.status = "CANCELLED"
             for line in order.lines:
-                offer = self.offers.get(line.offer_id)
-                if offer is not None:
-                    offer.available_quantity += line.quantity
+                if line.offer.offer_id in self.offers:
+                    line.offer.available_quantity += line.quantity
                     self.items[line.sku].quantity += line.quantity
             return order.view()
 
@@ -354,18 +367,21 @@ class EbayStore:
             return [order.view() for order in self._orders.values()]
 
     def _notify_availability(self, offer: Offer) -> None:
-        if self.notify is not None:
-            self.notify(
-                "ITEM_AVAILABILITY",
-                {
-                    "itemId": offer.listing_id,
-                    "listingMarketplaceId": offer.marketplace_id,
-                    "sku": offer.sku,
-                    "availabilityType": "AVAILABLE"
-                    if offer.published and offer.available_quantity
-                    else "UNAVAILABLE",
-                },
-            )
+        self.notifier.send(
+            "ITEM_AVAILABILITY",
+            {
+                "itemId": offer.listing_id,
+                "listingMarketplaceId": offer.marketplace_id,
+                "sku": offer.sku,
+                "availabilityType": "AVAILABLE"
+                if offer.published and offer.available_quantity
+                else "UNAVAILABLE",
+            },
+        )
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + "000Z"
 
 
 def _int_param(params: Mapping[str, str], name: str, default: int, low: int, high: int | None) -> int:
