@@ -203,3 +203,16 @@ def test_forged_unsigned_and_tampered_notifications_are_refused_and_change_nothi
     assert again.json()["message"] == "duplicate"
     time.sleep(1.0)
     assert api.listing("SKU-00007")["syncable_balance"] == before - 3  # the order, once
+
+
+def test_a_burst_of_changes_reaches_ebay_as_few_revisions_and_the_last_value(api, bay):
+    sku = "SKU-00008"
+    revisions = next(r["revisions"] for r in bay.variant_rows() if r["sku"] == sku)
+    for _ in range(6):
+        api.adjust({"sku": sku, "delta": -1, "reason": "sales_order"})
+    balance = api.listing(sku)["syncable_balance"]
+    eventually(lambda: bay.quantity(sku) == balance)
+    time.sleep(6)  # past the window and the push-back delay: anything still to come has come
+    assert bay.quantity(sku) == balance
+    made = next(r["revisions"] for r in bay.variant_rows() if r["sku"] == sku) - revisions
+    assert 1 <= made <= 3, made  # six changes within about one 4 s window (two at a window's edge)
