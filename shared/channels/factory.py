@@ -43,7 +43,7 @@ def _ebay(api_url: str, credentials: dict[str, str]) -> ChannelClient:
         credentials["client_id"],
         credentials["client_secret"],
         credentials["refresh_token"],
-        credentials.get("marketplace") or "EBAY_US",
+        credentials.get("marketplace_id") or "EBAY_US",
     )
 
 

@@ -63,7 +63,7 @@ class ChannelRequest(BaseModel):
     refresh_token: Credential | None = Field(
         default=None, description="eBay: the seller's OAuth refresh token"
     )
-    marketplace: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,30}$")] | None = Field(
+    marketplace_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{2,30}$")] | None = Field(
         default=None, description="eBay: the marketplace id of the channel's offers, like EBAY_US"
     )
     webhook_secret: SecretStr | None = Field(
@@ -93,7 +93,7 @@ class ChannelRequest(BaseModel):
             "webhook_secret": self.webhook_secret,
         }
         held = {name: value.get_secret_value() for name, value in given.items() if value is not None}
-        return {**held, "marketplace": self.marketplace} if self.marketplace else held
+        return {**held, "marketplace_id": self.marketplace_id} if self.marketplace_id else held
 
 
 class ChannelEdit(BaseModel):

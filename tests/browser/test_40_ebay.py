@@ -19,7 +19,7 @@ def add_ebay(page: Page, console, name: str, **changes: str) -> None:
     page.get_by_role("button", name="Next").click()
     page.get_by_label("Store URL").fill(bay.url)
     page.get_by_label("Allow any http(s) address (a store of your own)").check()
-    page.get_by_label("Marketplace").fill(given["marketplace"])
+    page.get_by_label("Marketplace").fill(given["marketplace_id"])
     page.get_by_label("App ID (client id)").fill(given["client_id"])
     page.get_by_label("Cert ID (client secret)").fill(given["client_secret"])
     page.get_by_label("Seller's refresh token").fill(given["refresh_token"])

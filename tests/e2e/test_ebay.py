@@ -58,7 +58,7 @@ def add_ebay(stack, name: str, **override: str):
         "--refresh-token",
         given["refresh_token"],
         "--marketplace",
-        given["marketplace"],
+        given["marketplace_id"],
         "--webhook-secret",
         TOKEN,
         "--json",
@@ -119,8 +119,8 @@ def test_wrong_credentials_are_refused_naming_the_field_and_nothing_is_saved(sta
     assert "refresh_token" in refused.output and "consents again" in refused.output
     wrong_keys = add_ebay(stack, "bay-wrong", client_secret="PRD-wrong")
     assert wrong_keys.exit_code == 1 and "client_id" in wrong_keys.output
-    unknown = add_ebay(stack, "bay-wrong", marketplace="EBAY_XX")
-    assert unknown.exit_code == 1 and "marketplace" in unknown.output
+    unknown = add_ebay(stack, "bay-wrong", marketplace_id="EBAY_XX")
+    assert unknown.exit_code == 1 and "marketplace_id" in unknown.output
     assert "bay-wrong" not in tidemark(stack, "channels", "list").output
 
 

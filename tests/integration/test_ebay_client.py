@@ -250,7 +250,7 @@ def test_wrong_credentials_and_marketplace_name_their_field(sandbox: Sandbox, cl
     assert "consents again" in wrong_refresh.value.message
     with pytest.raises(EbayAuthError) as wrong_market:
         client_for(sandbox, clock, marketplace_id="EBAY_XX").check_access()
-    assert wrong_market.value.field == "marketplace"
+    assert wrong_market.value.field == "marketplace_id"
 
 
 def test_the_quota_is_waited_for_when_its_reset_is_near(store: EbayStore, clock: FakeClock) -> None:

@@ -67,7 +67,7 @@ def channels_add(
                 "client_id": client_id,
                 "client_secret": client_secret,
                 "refresh_token": refresh_token,
-                "marketplace": marketplace,
+                "marketplace_id": marketplace,
                 "webhook_secret": webhook_secret,
             }.items()
             if v

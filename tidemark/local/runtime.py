@@ -182,7 +182,7 @@ class LocalRuntime:
             "client_id": f"Tidemark-local-PRD-{secrets.token_hex(4)}",
             "client_secret": f"PRD-{secrets.token_hex(12)}",
             "refresh_token": f"v^1.1#i^1#r^1#{secrets.token_urlsafe(24)}",
-            "marketplace": "EBAY_US",
+            "marketplace_id": "EBAY_US",
         }
         bay = ebay.EbayStore.generate(self.ebay_items, seed=self.seed)
         client_id, client_secret = credentials["client_id"], credentials["client_secret"]

@@ -589,10 +589,10 @@ export interface components {
              */
             refresh_token?: string | null;
             /**
-             * Marketplace
+             * Marketplace Id
              * @description eBay: the marketplace id of the channel's offers, like EBAY_US
              */
-            marketplace?: string | null;
+            marketplace_id?: string | null;
             /**
              * Webhook Secret
              * @description Shopify, WooCommerce: the webhook secret; eBay: the Notification API verification token

@@ -18,7 +18,7 @@ export interface Credentials {
   client_id?: string;
   client_secret?: string;
   refresh_token?: string;
-  marketplace?: string;
+  marketplace_id?: string;
   webhook_secret?: string;
 }
 
@@ -33,8 +33,8 @@ export function CredentialFields({ type, value, set, error, editing }: { type: C
   return (
     <>
       {type === "ebay" && !editing && (
-        <Field label="Marketplace" name="marketplace" error={error} hint="the marketplace id of the offers, like EBAY_US">
-          {(p) => <input {...p} type="text" autocomplete="off" placeholder="EBAY_US" value={value.marketplace ?? ""} onInput={(e) => set({ ...value, marketplace: e.currentTarget.value })} />}
+        <Field label="Marketplace" name="marketplace_id" error={error} hint="the marketplace id of the offers, like EBAY_US">
+          {(p) => <input {...p} type="text" autocomplete="off" placeholder="EBAY_US" value={value.marketplace_id ?? ""} onInput={(e) => set({ ...value, marketplace_id: e.currentTarget.value })} />}
         </Field>
       )}
       {names.map(([name, label]) => (

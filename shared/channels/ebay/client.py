@@ -125,7 +125,7 @@ class EbayClient:
         inventory; an unknown marketplace id is refused here too."""
         if self.marketplace_id not in CURRENCY:
             raise EbayAuthError(
-                "marketplace",
+                "marketplace_id",
                 f"{self.marketplace_id!r} is not an eBay marketplace id: use one of "
                 f"{', '.join(sorted(CURRENCY))}",
             )
