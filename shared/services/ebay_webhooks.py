@@ -36,6 +36,7 @@ _keys: dict[tuple[str, str], str] = {}  # (API URL, kid) -> PEM
 # kids costs one getPublicKey call, not one each.
 UNKNOWN_KID_EVERY_SECONDS = 10.0
 _asked: dict[str, float] = {}  # channel -> when a key was last asked for
+KEY_FETCH_TIMEOUT_S = 1.0
 
 
 def challenge(channel: Channel | None, code: str, endpoint: str) -> tuple[int, dict[str, str]]:
@@ -114,17 +115,21 @@ def _public_key(channel: Channel, kid: str) -> str:
             "eBay channel %s has no app keys for notifications: re-enter its client id", channel.name
         )
         return ""
+    import httpx
+
     from shared.channels.base import ChannelError
     from shared.channels.ebay import EbayClient
 
-    client = EbayClient(channel.store_url, client_id, client_secret, "")
+    # within the door's 5 s: two attempts of at most 1 s for the app token and for the key
+    http = httpx.Client(timeout=httpx.Timeout(KEY_FETCH_TIMEOUT_S))
+    client = EbayClient(channel.store_url, client_id, client_secret, "", http=http, attempts=2)
     try:
         key = client.public_key(kid)
     except ChannelError as error:
         logger.warning("eBay's public key %s could not be read: %s", kid, error.message)
         return ""
     finally:
-        client.close()
+        http.close()
     if key:
         _keys[(channel.store_url, kid)] = key
     return key

@@ -52,7 +52,7 @@ from shared.channels.ebay.answers import (
 )
 from shared.channels.ebay.auth import EbayAuthError, Tokens
 from shared.channels.ebay.quota import DailyQuota, Limits, parse_limits
-from shared.channels.retry import Retrying, Unpaced, send
+from shared.channels.retry import MAX_THROTTLED_RETRIES, MAX_TRANSIENT_ATTEMPTS, Retrying, Unpaced, send
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ class EbayClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         max_quota_wait: float = 60.0,
+        attempts: int = MAX_TRANSIENT_ATTEMPTS,
     ) -> None:
         self._api_url = api_url.rstrip("/")
         self.marketplace_id = marketplace_id
@@ -101,6 +102,8 @@ class EbayClient:
             lasting_fix="check eBay's status page (developer.ebay.com/support/api-status) and the API URL",
             throttler="eBay throttled",
             throttled_fix="the app's call limits are spent; try again later",
+            max_transient_attempts=attempts,
+            max_throttled_retries=min(attempts, MAX_THROTTLED_RETRIES),
         )
         self.tokens = Tokens(
             self._api_url,
