@@ -216,3 +216,19 @@ def test_a_burst_of_changes_reaches_ebay_as_few_revisions_and_the_last_value(api
     assert bay.quantity(sku) == balance
     made = next(r["revisions"] for r in bay.variant_rows() if r["sku"] == sku) - revisions
     assert 1 <= made <= 3, made  # six changes within about one 4 s window (two at a window's edge)
+
+
+def test_a_dry_run_pushes_nothing_and_a_hidden_listing_is_withdrawn_then_published_again(api, bay):
+    done = ("completed", "completed_with_errors")
+    run(api, {"channel": "bay", "kind": "sync", "mode": "full"}, done)
+    api.import_listings("sku,status\nSKU-00009,inactive\n")
+    before, calls = bay.variant_rows(), bay.bulk_calls
+    planned = run(api, {"channel": "bay", "kind": "sync", "mode": "full", "dry_run": True}, done)
+    assert bay.variant_rows() == before and bay.bulk_calls == calls
+    changes = {(c["sku"], c["field"], c["to_value"]) for c in api.plan(planned["id"])["changes"]}
+    assert ("SKU-00009", "status", "hidden") in changes
+    run(api, {"channel": "bay", "kind": "sync", "mode": "selected", "skus": ["SKU-00009"]}, done)
+    assert next(r["status"] for r in bay.variant_rows() if r["sku"] == "SKU-00009") == "hidden"  # withdrawn
+    api.import_listings("sku,status\nSKU-00009,active\n")
+    run(api, {"channel": "bay", "kind": "sync", "mode": "selected", "skus": ["SKU-00009"]}, done)
+    assert next(r["status"] for r in bay.variant_rows() if r["sku"] == "SKU-00009") == "active"  # published
