@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
@@ -26,6 +27,7 @@ from shared.domain.webhooks import rotated
 from shared.storage import channels, schedules, secrets
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+EBAY_VERIFICATION_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,80}$")
 
 
 def _printable_ascii(value: SecretStr) -> SecretStr:
@@ -80,6 +82,13 @@ class ChannelRequest(BaseModel):
         problem = store_url_problem(self.type, self.store_url, allow_insecure_url=self.allow_insecure_url)
         if problem:
             raise FieldRule("store_url", problem)
+        token = self.webhook_secret.get_secret_value() if self.webhook_secret else None
+        if self.type is ChannelType.EBAY and token is not None and not EBAY_VERIFICATION_TOKEN.match(token):
+            raise FieldRule(
+                "webhook_secret",
+                "eBay's verification token is 32 to 80 letters, digits, underscores or hyphens: "
+                "give the one set on the notification destination",
+            )
         return self
 
     def credentials(self) -> dict[str, str]:

@@ -41,7 +41,7 @@ def run(api, body, statuses=("completed",)):
 
 def add_ebay(stack, name: str, **override: str):
     bay = stack.sandboxes["ebay"]
-    given = {**bay.credentials, **override}
+    given = {**bay.credentials, "webhook_secret": TOKEN, **override}
     return tidemark(
         stack,
         "channels",
@@ -60,7 +60,7 @@ def add_ebay(stack, name: str, **override: str):
         "--marketplace",
         given["marketplace_id"],
         "--webhook-secret",
-        TOKEN,
+        given["webhook_secret"],
         "--json",
     )
 
@@ -119,6 +119,8 @@ def test_wrong_credentials_are_refused_naming_the_field_and_nothing_is_saved(sta
     assert "refresh_token" in refused.output and "consents again" in refused.output
     wrong_keys = add_ebay(stack, "bay-wrong", client_secret="PRD-wrong")
     assert wrong_keys.exit_code == 1 and "client_id" in wrong_keys.output
+    short_token = add_ebay(stack, "bay-wrong", webhook_secret="too-short")
+    assert short_token.exit_code == 1 and "webhook_secret" in short_token.output
     unknown = add_ebay(stack, "bay-wrong", marketplace_id="EBAY_XX")
     assert unknown.exit_code == 1 and "marketplace_id" in unknown.output
     assert "bay-wrong" not in tidemark(stack, "channels", "list").output
