@@ -169,10 +169,11 @@ interface ActionProps {
   after?: () => void;
   kind?: "primary" | "danger" | "";
   describedBy?: string;
+  report?: (outcome: string) => void; // the outcome said elsewhere: an action in a row its own run removes
 }
 
 /** A button that calls the API: busy while it runs, then its outcome or the API's refusal beside it. */
-export function Action({ label, run, confirm, done, after, kind = "", describedBy }: ActionProps) {
+export function Action({ label, run, confirm, done, after, kind = "", describedBy, report }: ActionProps) {
   const operator = useOperator();
   const [busy, setBusy] = useState(false);
   const [said, setSaid] = useState("");
@@ -186,7 +187,9 @@ export function Action({ label, run, confirm, done, after, kind = "", describedB
     setSaid("");
     try {
       const result = await run();
-      setSaid(done?.(result) || `${label}: done`);
+      const outcome = done?.(result) || `${label}: done`;
+      if (report) report(outcome);
+      else setSaid(outcome);
       after?.();
     } catch (failed) {
       setError(asApiError(failed));

@@ -20,6 +20,7 @@ function said(result: unknown): string {
 export function DeadLetters() {
   const letters = useLoad(() => ok<Letters>(api.GET("/v1/dlq")), []);
   const [selected, setSelected] = useState<string[]>([]);
+  const [redriven, setRedriven] = useState(""); // a row's redrive: its row goes with the reload after it
   const messages = letters.data?.messages ?? [];
   const after = () => {
     setSelected([]);
@@ -43,6 +44,7 @@ export function DeadLetters() {
       <div class="actions">
         <Action label="Redrive selected" run={() => ok(api.POST("/v1/dlq/redrive", { body: { ids: selected } }))} done={said} after={after} />
         <Action label="Redrive all" confirm="Send every dead letter back to its queue?" run={() => ok(api.POST("/v1/dlq/redrive", { body: {} }))} done={said} after={after} />
+        {redriven && (<span role="status" class="said">{redriven}</span>)}
       </div>
       <div class="table-wrap">
         <table aria-label="Dead letters">
@@ -78,7 +80,7 @@ export function DeadLetters() {
                 <td>{time(m.failed_at ?? m.sent_at)}</td>
                 <td>{m.job_id ? <a href={href("jobs", m.job_id)}>{m.job_id.slice(0, 8)}</a> : "—"}</td>
                 <td>
-                  <Action label="Redrive" run={() => ok(api.POST("/v1/dlq/redrive", { body: { queue: m.queue, ids: [m.id] } }))} done={said} after={after} />
+                  <Action label="Redrive" run={() => ok(api.POST("/v1/dlq/redrive", { body: { queue: m.queue, ids: [m.id] } }))} done={said} after={after} report={setRedriven} />
                 </td>
               </tr>
             ))}
