@@ -6,6 +6,7 @@ import { go, href } from "../router";
 import { Action, Field, Problem, Section, useLoad, useSubmit, Loading } from "../ui";
 import { CredentialFields, given, InsecureUrl, onThisMachine, Priorities, type Credentials } from "./channelForm";
 import { ScheduleFields, type ScheduleValue } from "./Channels";
+import { GuardForm, RulesForm } from "./allocation";
 
 function Run({ channel }: { channel: Channel }) {
   const [dryRun, setDryRun] = useState(false);
@@ -126,6 +127,12 @@ export function ChannelPage({ name }: { name: string }) {
           <Run channel={channel} />
           <Edit key={channel.name} channel={channel} after={() => void shown.reload()} />
           <Schedule key={`s-${channel.name}`} channel={channel} after={() => void shown.reload()} />
+          <Section title="Allocation rules">
+            <RulesForm key={`r-${channel.name}`} channel={channel.name} />
+          </Section>
+          <Section title="Guard">
+            <GuardForm key={`g-${channel.name}`} channel={channel.name} />
+          </Section>
         </>
       )}
     </>
