@@ -7,6 +7,10 @@ Access patterns (template.yaml, Table):
   item says an override was ever saved there (`has_overrides`), so a channel without overrides
   costs a push batch one GetItem
 - a channel's guard (shared.domain.guard):   PK=RULES#<channel>, SK=GUARD (none saved: on, defaults)
+- its auto-sync breaker: paused or not        PK=RULES#<channel>, SK=PAUSED
+- the breaker's sliding window, a minute an item:  PK=RULES#<channel>, SK=WINDOW#<minute>, counters
+  added in place (ADD); the window is a Query of SK between two minutes; TTL expires_at
+- the auto pushes it held while paused:      PK=RULES#<channel>, SK=HELD#<sku>
 - everything of a channel (its removal):    PK=RULES#<channel>, every SK
 """
 
@@ -130,3 +134,78 @@ def get_guard(channel: str) -> Guard:
 
 def put_guard(channel: str, guard: Guard) -> None:
     table().put_item(Item=to_item(guard, PK=_pk(channel), SK="GUARD"))
+
+
+# The auto-sync breaker (shared.services.guard).
+
+
+def add_to_window(channel: str, minute: str, zeroed: int, moved: int, expires_at: int) -> None:
+    table().update_item(
+        Key={"PK": _pk(channel), "SK": f"WINDOW#{minute}"},
+        UpdateExpression="ADD zeroed :z, moved :m SET expires_at = :e",
+        ExpressionAttributeValues={":z": zeroed, ":m": moved, ":e": expires_at},
+    )
+
+
+def window(channel: str, since: str) -> tuple[int, int]:
+    """The zeroed and moved listings auto sync pushed from minute `since` on."""
+    answer = table().query(
+        KeyConditionExpression=Key("PK").eq(_pk(channel)) & Key("SK").between(f"WINDOW#{since}", "WINDOW#~"),
+        ConsistentRead=True,
+    )
+    items = answer["Items"]
+    return sum(int(i.get("zeroed", 0)) for i in items), sum(int(i.get("moved", 0)) for i in items)
+
+
+def clear_window(channel: str) -> None:
+    answer = table().query(
+        KeyConditionExpression=Key("PK").eq(_pk(channel)) & Key("SK").begins_with("WINDOW#"),
+        ProjectionExpression="PK, SK",
+    )
+    with table().batch_writer() as writer:
+        for item in answer["Items"]:
+            writer.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
+
+
+def paused(channel: str) -> dict[str, Any] | None:
+    """The breaker's pause ({at, reason}) when it tripped, else None."""
+    item = table().get_item(Key={"PK": _pk(channel), "SK": "PAUSED"}, ConsistentRead=True).get("Item")
+    return {"at": item["at"], "reason": item["reason"]} if item else None
+
+
+def pause(channel: str, at: str, reason: str) -> None:
+    """Trip the breaker (the first trip's time and reason are kept)."""
+    table().update_item(
+        Key={"PK": _pk(channel), "SK": "PAUSED"},
+        UpdateExpression="SET #at = if_not_exists(#at, :at), reason = if_not_exists(reason, :reason)",
+        ExpressionAttributeNames={"#at": "at"},
+        ExpressionAttributeValues={":at": at, ":reason": reason},
+    )
+
+
+def hold(channel: str, skus: Iterable[str]) -> None:
+    with table().batch_writer(overwrite_by_pkeys=["PK", "SK"]) as writer:
+        for sku in skus:
+            writer.put_item(Item={"PK": _pk(channel), "SK": f"HELD#{sku}", "sku": sku})
+
+
+def held(channel: str) -> list[str]:
+    request: dict[str, Any] = {
+        "KeyConditionExpression": Key("PK").eq(_pk(channel)) & Key("SK").begins_with("HELD#"),
+        "ConsistentRead": True,
+    }
+    found: list[str] = []
+    while True:
+        answer = table().query(**request)
+        found += [str(item["sku"]) for item in answer["Items"]]
+        if "LastEvaluatedKey" not in answer:
+            return found
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def resume(channel: str, skus: Iterable[str]) -> None:
+    """Close the breaker: the pause and the held SKUs given deleted."""
+    with table().batch_writer() as writer:
+        for sku in skus:
+            writer.delete_item(Key={"PK": _pk(channel), "SK": f"HELD#{sku}"})
+        writer.delete_item(Key={"PK": _pk(channel), "SK": "PAUSED"})
