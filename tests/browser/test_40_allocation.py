@@ -20,6 +20,7 @@ def ready(console, api):
     yield
     for name in ("shop", "woo"):
         api.rules(name, {"clear": True})
+        api.resume(name)
         api.guard(name, {"on": False})
     api.rules("shop", {"clear": True}, sku="SKU-00005")
 
@@ -101,3 +102,27 @@ def test_a_sync_the_guard_stopped_shows_on_the_overview_and_jobs_and_is_confirme
     operator.get_by_role("button", name=f"Confirm job {job['id'][:8]}").click()
     ended(operator)
     eventually(lambda: shop.quantity("SKU-00001") == 0, 30, "SKU-00001 at 0 on the Shopify sandbox")
+
+
+def test_auto_sync_the_breaker_paused_shows_on_the_overview_and_resumes_with_nothing_lost(
+    operator, console, api
+):
+    api.guard("woo", {"on": True})
+    api.set_auto_sync({"auto_sync": True, "skus": SKUS})
+    api.adjust(
+        {"reason": "feed", "csv": "sku,on_hand\n" + "".join(f"{sku},50\n" for sku in SKUS)}
+    )  # every balance moves (to 49 less committed): past the guard's 80 % changed
+    eventually(lambda: next(b for b in api.breakers() if b["channel"] == "woo")["paused_at"] is not None, 60)
+    open_screen(operator, console, "", "Needs attention")
+    paused = operator.get_by_role("list", name="Channels whose auto sync is paused")
+    expect(paused).to_contain_text("auto sync paused: in 10 minutes its pushes would change")
+    check_screen(operator, "overview-breaker")
+    paused.get_by_role("button", name="Resume auto sync on woo").click()
+    expect(paused.get_by_role("status")).to_contain_text("resumed")
+    woo = Sandbox(console, "woocommerce")
+    balances = {sku: api.listing(sku)["syncable_balance"] for sku in SKUS}
+    eventually(
+        lambda: all(woo.quantity(sku) == balances[sku] for sku in SKUS),
+        60,
+        "every listing on the WooCommerce sandbox",
+    )

@@ -10,6 +10,7 @@ import { Action, Field, Problem, Section, useLoad, useSubmit, Loading } from "..
 type Rules = Schemas["Rules"];
 type RuleChange = Schemas["RuleChange"];
 type Guard = Schemas["Guard"];
+type BreakerState = Schemas["BreakerState"];
 type Move = { sku: string; field: string; from_value: string | null; to_value: string | null };
 
 interface Step {
@@ -253,12 +254,33 @@ export function Explain({ sku }: { sku: string }) {
   );
 }
 
-/** The syncs the guard stopped, each with the one action that runs it (Overview). */
+/** The channels whose auto sync the breaker paused, each with the one action that resumes it (Overview). */
+function PausedAutoSync({ after }: { after?: () => void }) {
+  const shown = useLoad(() => ok<BreakerState[]>(api.GET("/v1/guard")), [], 5000);
+  const paused = (shown.data ?? []).filter((b) => b.paused_at);
+  if (paused.length === 0) return null;
+  return (
+    <Section title="Auto sync paused by the guard">
+      <ul aria-label="Channels whose auto sync is paused">
+        {paused.map((b) => (
+          <li key={b.channel}>
+            <a href={href("channels", b.channel)}>{b.channel}</a> since {time(b.paused_at ?? null)}, {b.held ?? 0} pushes held: {b.paused_reason}{" "}
+            <Action label={`Resume auto sync on ${b.channel}`} kind="primary" run={() => ok(api.POST("/v1/channels/{name}/guard/resume", { params: { path: { name: b.channel } } }))} done={() => "resumed: the held pushes are sent"} after={() => (void shown.reload(), after?.())} />
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}
+
+/** The syncs the guard stopped and the auto sync it paused, each with the one action that goes on (Overview). */
 export function StoppedSyncs({ after }: { after?: () => void }) {
   const shown = useLoad(() => ok<Job[]>(api.GET("/v1/jobs", { params: { query: { status: "awaiting_confirmation" } } })), [], 5000);
   const waiting = shown.data ?? [];
-  if (waiting.length === 0) return null;
+  if (waiting.length === 0) return <PausedAutoSync after={after} />;
   return (
+    <>
+    <PausedAutoSync after={after} />
     <Section title="Syncs stopped by the guard">
       <ul aria-label="Syncs awaiting confirmation">
         {waiting.map((job) => (
@@ -272,5 +294,6 @@ export function StoppedSyncs({ after }: { after?: () => void }) {
         ))}
       </ul>
     </Section>
+    </>
   );
 }
