@@ -3,9 +3,9 @@
 Access patterns (template.yaml, Table):
 - a channel's rules:                        PK=RULES#<channel>, SK=CHANNEL
 - one listing's override on a channel:      PK=RULES#<channel>, SK=SKU#<sku>
-- the overrides of a push batch's SKUs:     the same keys, BatchGetItem; read only when the channel's
-  item says an override was ever saved there (`has_overrides`), so a channel without overrides
-  costs a push batch one GetItem
+- the overrides of a push batch's SKUs:     the same keys, BatchGetItem of only the SKUs the channel's
+  item lists as overridden (`override_skus`, a string set kept with each override saved or dropped),
+  so a push batch costs one GetItem, and a BatchGetItem only where one of its SKUs has an override
 - a channel's guard (shared.domain.guard):   PK=RULES#<channel>, SK=GUARD (none saved: on, defaults)
 - its auto-sync breaker: paused or not        PK=RULES#<channel>, SK=PAUSED
 - the breaker's sliding window, a minute an item:  PK=RULES#<channel>, SK=WINDOW#<minute>, counters
@@ -53,7 +53,7 @@ class ChannelRules:
 def _rules(item: dict[str, Any] | None) -> Rules:
     if not item:
         return Rules()
-    return from_item(Rules, {k: v for k, v in item.items() if k not in ("has_overrides", "channel", "sku")})
+    return from_item(Rules, {k: v for k, v in item.items() if k not in ("override_skus", "channel", "sku")})
 
 
 def get(channel: str) -> Rules:
@@ -61,18 +61,20 @@ def get(channel: str) -> Rules:
 
 
 def for_skus(channel: str, skus: Iterable[str]) -> ChannelRules:
-    """The channel's rules and the overrides of `skus` (one GetItem; a BatchGetItem only where an
-    override was ever saved on the channel)."""
+    """The channel's rules and the overrides of `skus` (one GetItem; a BatchGetItem of the SKUs that
+    have an override, when some do)."""
     item = table().get_item(Key={"PK": _pk(channel), "SK": CHANNEL}, ConsistentRead=True).get("Item")
     rules = _rules(item)
-    if not (item and item.get("has_overrides")):
+    overridden = (item or {}).get("override_skus") or set()
+    wanted = [sku for sku in dict.fromkeys(skus) if sku in overridden]
+    if not wanted:
         return ChannelRules(rules)
-    found = batch_get([_override_key(channel, sku) for sku in dict.fromkeys(skus)])
+    found = batch_get([_override_key(channel, sku) for sku in wanted])
     return ChannelRules(rules, {str(i["SK"]).removeprefix("SKU#"): _rules(i) for i in found})
 
 
 def put(channel: str, rules: Rules) -> None:
-    """Set the channel's rules (every one: those not set are cleared); keeps `has_overrides`."""
+    """Set the channel's rules (every one: those not set are cleared); keeps `override_skus`."""
     names = ["channel", *Rules.model_fields]
     values = to_item(rules, channel=channel)
     table().update_item(
@@ -98,17 +100,17 @@ def get_override(channel: str, sku: str) -> Rules:
 
 
 def put_override(channel: str, sku: str, rules: Rules) -> None:
-    """Save one listing's override (none set: delete it); the channel then reads overrides."""
+    """Save one listing's override (none set: delete it), and list (or unlist) its SKU on the
+    channel's item. Listed first and unlisted last: a push reading between the two writes reads the
+    override item, or finds none, never misses one that is saved."""
+    listed = {"Key": {"PK": _pk(channel), "SK": CHANNEL}, "ExpressionAttributeValues": {":sku": {sku}}}
     if not rules:
         table().delete_item(Key=_override_key(channel, sku))
+        table().update_item(UpdateExpression="DELETE override_skus :sku", **listed)
         return
+    table().update_item(UpdateExpression="ADD override_skus :sku", **listed)
     item = {**rules.model_dump(mode="json", exclude_none=True), **_override_key(channel, sku)}
     table().put_item(Item={**item, "channel": channel, "sku": sku})
-    table().update_item(
-        Key={"PK": _pk(channel), "SK": CHANNEL},
-        UpdateExpression="SET has_overrides = :on",
-        ExpressionAttributeValues={":on": True},
-    )
 
 
 def delete_all(channel: str) -> None:
