@@ -16,6 +16,8 @@ def connect(channel_type: ChannelType, store_url: str, credentials: dict[str, st
         if not credentials.get("token"):
             raise ChannelError("a Shopify channel needs an access token: pass --token", retryable=False)
         return ShopifyClient(store_url, credentials["token"])
+    if channel_type is ChannelType.EBAY:
+        return _ebay(store_url, credentials)
     from shared.channels.woocommerce import WooCommerceClient
 
     if not credentials.get("key") or not credentials.get("secret"):
@@ -23,6 +25,26 @@ def connect(channel_type: ChannelType, store_url: str, credentials: dict[str, st
             "a WooCommerce channel needs a consumer key and secret: pass --key and --secret", retryable=False
         )
     return WooCommerceClient(store_url, credentials["key"], credentials["secret"])
+
+
+def _ebay(api_url: str, credentials: dict[str, str]) -> ChannelClient:
+    from shared.channels.ebay import EbayClient
+    from shared.channels.ebay.auth import EbayAuthError
+
+    for field in ("client_id", "client_secret", "refresh_token"):
+        if not credentials.get(field):
+            raise EbayAuthError(
+                field,
+                "an eBay channel needs the app's keys and the seller's refresh token: pass --client-id, "
+                "--client-secret and --refresh-token",
+            )
+    return EbayClient(
+        api_url,
+        credentials["client_id"],
+        credentials["client_secret"],
+        credentials["refresh_token"],
+        credentials.get("marketplace_id") or "EBAY_US",
+    )
 
 
 def client_for(channel: Channel, credentials: dict[str, str]) -> ChannelClient:

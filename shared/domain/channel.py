@@ -18,6 +18,7 @@ ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62
 class ChannelType(StrEnum):
     SHOPIFY = "shopify"
     WOOCOMMERCE = "woocommerce"
+    EBAY = "ebay"
 
 
 ListingField = Literal["sku", "upc", "mpn"]
@@ -26,10 +27,15 @@ ListingField = Literal["sku", "upc", "mpn"]
 CHANNEL_FIELDS_BY_TYPE: dict[ChannelType, tuple[str, ...]] = {
     ChannelType.SHOPIFY: ("sku", "barcode"),
     ChannelType.WOOCOMMERCE: ("sku", "global_unique_id"),
+    ChannelType.EBAY: ("sku", "upc", "ean"),  # the inventory item's product.upc / product.ean
 }
 
 # How many quantities one channel call sets (Shopify's input array limit, WooCommerce's batch limit).
-PUSH_BATCH_SIZE: dict[ChannelType, int] = {ChannelType.SHOPIFY: 250, ChannelType.WOOCOMMERCE: 100}
+PUSH_BATCH_SIZE: dict[ChannelType, int] = {
+    ChannelType.SHOPIFY: 250,
+    ChannelType.WOOCOMMERCE: 100,
+    ChannelType.EBAY: 25,  # bulk_update_price_quantity
+}
 
 
 class LinkPriority(BaseModel):
@@ -129,6 +135,9 @@ class Channel(BaseModel):
 _SHOPIFY_HOST = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 
 
+EBAY_HOSTS = frozenset({"api.ebay.com", "api.sandbox.ebay.com"})
+
+
 def store_url_problem(channel_type: ChannelType, url: str, *, allow_insecure_url: bool) -> str | None:
     """What is wrong with a store URL for its channel type (with the fix), or None. Shopify takes
     only https://<shop>.myshopify.com and WooCommerce only https, unless the operator allows any
@@ -151,6 +160,11 @@ def store_url_problem(channel_type: ChannelType, url: str, *, allow_insecure_url
         return (
             "a Shopify store's API is at https://<shop>.myshopify.com (its admin's address, "
             "not a custom domain): use that one (allow_insecure_url for a test store of your own)"
+        )
+    if channel_type is ChannelType.EBAY and (parts.hostname or "") not in EBAY_HOSTS:
+        return (
+            "eBay's APIs are at https://api.ebay.com (https://api.sandbox.ebay.com for eBay's own sandbox): "
+            "use one of those (allow_insecure_url for a sandbox of your own)"
         )
     return None
 

@@ -23,7 +23,13 @@ from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
 
 # The ChannelVariant attribute each channel field a priority can name is read from.
-VARIANT_ATTRIBUTE = {"sku": "sku", "barcode": "barcode", "global_unique_id": "barcode"}
+VARIANT_ATTRIBUTE = {
+    "sku": "sku",
+    "barcode": "barcode",
+    "global_unique_id": "barcode",
+    "upc": "barcode",  # eBay: the first UPC, else the first EAN
+    "ean": "barcode",
+}
 # Longer values are not identifiers: they never match (and stay inside DynamoDB's key limits).
 MAX_VALUE_LENGTH = 255
 

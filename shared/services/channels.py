@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
@@ -26,6 +27,7 @@ from shared.domain.webhooks import rotated
 from shared.storage import channels, schedules, secrets
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+EBAY_VERIFICATION_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,80}$")
 
 
 def _printable_ascii(value: SecretStr) -> SecretStr:
@@ -56,7 +58,20 @@ class ChannelRequest(BaseModel):
     token: Credential | None = Field(default=None, description="Shopify Admin API access token")
     key: Credential | None = Field(default=None, description="WooCommerce consumer key")
     secret: Credential | None = Field(default=None, description="WooCommerce consumer secret")
-    webhook_secret: SecretStr | None = None
+    client_id: Credential | None = Field(default=None, description="eBay: the app's client id (App ID)")
+    client_secret: Credential | None = Field(
+        default=None, description="eBay: the app's client secret (Cert ID)"
+    )
+    refresh_token: Credential | None = Field(
+        default=None, description="eBay: the seller's OAuth refresh token"
+    )
+    marketplace_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{2,30}$")] | None = Field(
+        default=None, description="eBay: the marketplace id of the channel's offers, like EBAY_US"
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shopify, WooCommerce: the webhook secret; eBay: the Notification API verification token",
+    )
     priorities: list[LinkPriority] = Field(default_factory=lambda: list(DEFAULT_PRIORITIES), min_length=1)
     link_after_build: bool = True
     allow_insecure_url: bool = Field(default=False, description=ALLOW_INSECURE_URL)
@@ -67,6 +82,13 @@ class ChannelRequest(BaseModel):
         problem = store_url_problem(self.type, self.store_url, allow_insecure_url=self.allow_insecure_url)
         if problem:
             raise FieldRule("store_url", problem)
+        token = self.webhook_secret.get_secret_value() if self.webhook_secret else None
+        if self.type is ChannelType.EBAY and token is not None and not EBAY_VERIFICATION_TOKEN.match(token):
+            raise FieldRule(
+                "webhook_secret",
+                "eBay's verification token is 32 to 80 letters, digits, underscores or hyphens: "
+                "give the one set on the notification destination",
+            )
         return self
 
     def credentials(self) -> dict[str, str]:
@@ -74,9 +96,13 @@ class ChannelRequest(BaseModel):
             "token": self.token,
             "key": self.key,
             "secret": self.secret,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "refresh_token": self.refresh_token,
             "webhook_secret": self.webhook_secret,
         }
-        return {name: value.get_secret_value() for name, value in given.items() if value is not None}
+        held = {name: value.get_secret_value() for name, value in given.items() if value is not None}
+        return {**held, "marketplace_id": self.marketplace_id} if self.marketplace_id else held
 
 
 class ChannelEdit(BaseModel):
@@ -88,6 +114,13 @@ class ChannelEdit(BaseModel):
     token: Credential | None = Field(default=None, description="Shopify Admin API access token")
     key: Credential | None = Field(default=None, description="WooCommerce consumer key")
     secret: Credential | None = Field(default=None, description="WooCommerce consumer secret")
+    client_id: Credential | None = Field(default=None, description="eBay: the app's client id (App ID)")
+    client_secret: Credential | None = Field(
+        default=None, description="eBay: the app's client secret (Cert ID)"
+    )
+    refresh_token: Credential | None = Field(
+        default=None, description="eBay: the seller's OAuth refresh token"
+    )
     webhook_secret: SecretStr | None = Field(
         default=None, description="a new one: the one it replaces is still accepted for 7 days (a rotation)"
     )
@@ -102,6 +135,9 @@ class ChannelEdit(BaseModel):
             "token": self.token,
             "key": self.key,
             "secret": self.secret,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "refresh_token": self.refresh_token,
             "webhook_secret": self.webhook_secret,
         }
         return {name: value.get_secret_value() for name, value in given.items() if value is not None}
@@ -146,7 +182,7 @@ def add_channel(request: ChannelRequest) -> Channel:
     if channels.get(request.name) is not None:
         raise taken
     store_url = request.store_url.rstrip("/")
-    credentials = request.credentials()
+    credentials = _with_notification_keys(request.type, request.credentials())
     store_name = _check_access(request.type, store_url, credentials)
     schedule = Schedule()
     channel = Channel(
@@ -179,7 +215,7 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
             check_priorities(channel.type, edit.priorities)
         except FieldRule as error:
             raise InvalidEdit(error.field, error.fix) from error
-    given = edit.credentials()
+    given = _with_notification_keys(channel.type, edit.credentials())
     if edit.store_url is not None:
         _check_new_url(channel, edit.store_url, given, allow_insecure_url=edit.allow_insecure_url)
     changes: dict[str, object] = {}
@@ -200,8 +236,21 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
     return edited
 
 
+def _with_notification_keys(channel_type: ChannelType, values: dict[str, str]) -> dict[str, str]:
+    """eBay: the app's client id and secret also beside the webhook secret, where the webhooks
+    function fetches eBay's public keys with them (the seller's refresh token stays out of its reach)."""
+    if channel_type is not ChannelType.EBAY:
+        return values
+    copies = {f"notification_{k}": values[k] for k in ("client_id", "client_secret") if k in values}
+    return {**values, **copies}
+
+
 # What a store's API is called with: asked for again when the store moves to another host.
-_STORE_CREDENTIALS = {ChannelType.SHOPIFY: ("token",), ChannelType.WOOCOMMERCE: ("key", "secret")}
+_STORE_CREDENTIALS = {
+    ChannelType.SHOPIFY: ("token",),
+    ChannelType.WOOCOMMERCE: ("key", "secret"),
+    ChannelType.EBAY: ("client_id", "client_secret", "refresh_token"),
+}
 
 
 def _check_new_url(channel: Channel, url: str, given: dict[str, str], *, allow_insecure_url: bool) -> None:
@@ -224,7 +273,7 @@ def _check_new_url(channel: Channel, url: str, given: dict[str, str], *, allow_i
 
 
 # The field a store's refusal of the credentials is about.
-_CREDENTIAL = {ChannelType.SHOPIFY: "token", ChannelType.WOOCOMMERCE: "key"}
+_CREDENTIAL = {ChannelType.SHOPIFY: "token", ChannelType.WOOCOMMERCE: "key", ChannelType.EBAY: "client_id"}
 
 
 def _check_access(channel_type: ChannelType, store_url: str, credentials: dict[str, str]) -> str:
@@ -233,11 +282,12 @@ def _check_access(channel_type: ChannelType, store_url: str, credentials: dict[s
     try:
         client = connect(channel_type, store_url, credentials)
     except ChannelError as error:
-        raise ChannelRefused(_CREDENTIAL[channel_type], error.message) from error
+        raise ChannelRefused(getattr(error, "field", _CREDENTIAL[channel_type]), error.message) from error
     try:
         return client.check_access()
     except ChannelAuthError as error:
-        raise ChannelRefused(_CREDENTIAL[channel_type], error.message) from error
+        # a client that knows which credential was refused names it (eBay's)
+        raise ChannelRefused(getattr(error, "field", _CREDENTIAL[channel_type]), error.message) from error
     except ChannelError as error:
         raise ChannelRefused(
             "store_url", f"{error.message}; check the URL, or try again once the store is up"

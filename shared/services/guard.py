@@ -69,7 +69,8 @@ def is_on(channel: str) -> bool:
 
 def judge(job: Job) -> str | None:
     """Why the guard stops this checked sync (with the fix), or None when it may push."""
-    linked = link_states.linked_counts().get(job.channel, 0)
+    counted = link_states.counts().get(job.channel)
+    linked = counted.linked if counted is not None else 0
     shape = PlanShape(linked=linked, zeroed=job.counts.zeroed, changed=job.counts.moved)
     return verdict(channel_rules.get_guard(job.channel), shape)
 

@@ -13,16 +13,28 @@ from tidemark.render import console
 
 app = typer.Typer(help="Connected stores.")
 
+EBAY_API = "https://api.ebay.com"
+
 
 @app.command("add")
 def channels_add(
-    channel_type: Annotated[str, typer.Argument(metavar="TYPE", help="shopify or woocommerce")],
+    channel_type: Annotated[str, typer.Argument(metavar="TYPE", help="shopify, woocommerce or ebay")],
     name: str,
-    store_url: Annotated[str, typer.Option(help="the store's base URL")],
+    store_url: Annotated[
+        str | None, typer.Option(help="the store's base URL (eBay: its API, https://api.ebay.com by default)")
+    ] = None,
     token: Annotated[str | None, typer.Option(help="Shopify Admin API access token")] = None,
     key: Annotated[str | None, typer.Option(help="WooCommerce consumer key")] = None,
     secret: Annotated[str | None, typer.Option(help="WooCommerce consumer secret")] = None,
-    webhook_secret: Annotated[str | None, typer.Option(help="secret the store signs webhooks with")] = None,
+    client_id: Annotated[str | None, typer.Option(help="eBay: the app's client id (App ID)")] = None,
+    client_secret: Annotated[str | None, typer.Option(help="eBay: the app's client secret (Cert ID)")] = None,
+    refresh_token: Annotated[str | None, typer.Option(help="eBay: the seller's OAuth refresh token")] = None,
+    marketplace: Annotated[
+        str | None, typer.Option(help="eBay: the offers' marketplace id (EBAY_US)")
+    ] = None,
+    webhook_secret: Annotated[
+        str | None, typer.Option(help="secret the store signs webhooks with (eBay: the verification token)")
+    ] = None,
     priority: Annotated[list[str] | None, typer.Option(help="listing_field=channel_field, in order")] = None,
     link_after_build: Annotated[bool, typer.Option("--link-after-build/--no-link-after-build")] = True,
     allow_insecure_url: Annotated[
@@ -33,6 +45,11 @@ def channels_add(
     as_json: JsonOption = False,
 ) -> None:
     """Connect a store (a test call checks the credentials first)."""
+    if store_url is None and channel_type == "ebay":
+        store_url = EBAY_API
+    if store_url is None:
+        console.print("[red]error[/] --store-url: give the store's base URL")
+        raise typer.Exit(1)
     body: dict[str, Any] = {
         "name": name,
         "type": channel_type,
@@ -47,6 +64,10 @@ def channels_add(
                 "token": token,
                 "key": key,
                 "secret": secret,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "refresh_token": refresh_token,
+                "marketplace_id": marketplace,
                 "webhook_secret": webhook_secret,
             }.items()
             if v
@@ -76,6 +97,9 @@ def channels_edit(
     token: Annotated[str | None, typer.Option(help="Shopify Admin API access token")] = None,
     key: Annotated[str | None, typer.Option(help="WooCommerce consumer key")] = None,
     secret: Annotated[str | None, typer.Option(help="WooCommerce consumer secret")] = None,
+    client_id: Annotated[str | None, typer.Option(help="eBay: the app's client id (App ID)")] = None,
+    client_secret: Annotated[str | None, typer.Option(help="eBay: the app's client secret (Cert ID)")] = None,
+    refresh_token: Annotated[str | None, typer.Option(help="eBay: the seller's OAuth refresh token")] = None,
     webhook_secret: Annotated[str | None, typer.Option(help="secret the store signs webhooks with")] = None,
     priority: Annotated[
         list[str] | None, typer.Option(help="listing_field=channel_field, in order; replaces the list")
@@ -98,6 +122,9 @@ def channels_edit(
             "token": token,
             "key": key,
             "secret": secret,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "refresh_token": refresh_token,
             "webhook_secret": webhook_secret,
             "link_after_build": link_after_build,
         }.items()

@@ -641,6 +641,21 @@ export interface components {
              */
             secret?: string | null;
             /**
+             * Client Id
+             * @description eBay: the app's client id (App ID)
+             */
+            client_id?: string | null;
+            /**
+             * Client Secret
+             * @description eBay: the app's client secret (Cert ID)
+             */
+            client_secret?: string | null;
+            /**
+             * Refresh Token
+             * @description eBay: the seller's OAuth refresh token
+             */
+            refresh_token?: string | null;
+            /**
              * Webhook Secret
              * @description a new one: the one it replaces is still accepted for 7 days (a rotation)
              */
@@ -698,7 +713,30 @@ export interface components {
              * @description WooCommerce consumer secret
              */
             secret?: string | null;
-            /** Webhook Secret */
+            /**
+             * Client Id
+             * @description eBay: the app's client id (App ID)
+             */
+            client_id?: string | null;
+            /**
+             * Client Secret
+             * @description eBay: the app's client secret (Cert ID)
+             */
+            client_secret?: string | null;
+            /**
+             * Refresh Token
+             * @description eBay: the seller's OAuth refresh token
+             */
+            refresh_token?: string | null;
+            /**
+             * Marketplace Id
+             * @description eBay: the marketplace id of the channel's offers, like EBAY_US
+             */
+            marketplace_id?: string | null;
+            /**
+             * Webhook Secret
+             * @description Shopify, WooCommerce: the webhook secret; eBay: the Notification API verification token
+             */
             webhook_secret?: string | null;
             /** Priorities */
             priorities?: components["schemas"]["LinkPriority"][];
@@ -718,7 +756,7 @@ export interface components {
          * ChannelType
          * @enum {string}
          */
-        ChannelType: "shopify" | "woocommerce";
+        ChannelType: "shopify" | "woocommerce" | "ebay";
         /**
          * CreatedBy
          * @enum {string}

@@ -7,6 +7,7 @@ import { Field, FieldProblems } from "../ui";
 export const CHANNEL_FIELDS: Record<ChannelType, string[]> = {
   shopify: ["sku", "barcode"],
   woocommerce: ["sku", "global_unique_id"],
+  ebay: ["sku", "upc", "ean"],
 };
 const LISTING_FIELDS = ["sku", "upc", "mpn"] as const;
 
@@ -14,16 +15,28 @@ export interface Credentials {
   token?: string;
   key?: string;
   secret?: string;
+  client_id?: string;
+  client_secret?: string;
+  refresh_token?: string;
+  marketplace_id?: string;
   webhook_secret?: string;
 }
 
+const CREDENTIALS: Record<ChannelType, [keyof Credentials, string][]> = {
+  shopify: [["token", "Admin API access token"], ["webhook_secret", "Webhook secret"]],
+  woocommerce: [["key", "Consumer key"], ["secret", "Consumer secret"], ["webhook_secret", "Webhook secret"]],
+  ebay: [["client_id", "App ID (client id)"], ["client_secret", "Cert ID (client secret)"], ["refresh_token", "Seller's refresh token"], ["webhook_secret", "Notification verification token"]],
+};
+
 export function CredentialFields({ type, value, set, error, editing }: { type: ChannelType; value: Credentials; set: (c: Credentials) => void; error: ApiError | null; editing?: boolean }) {
-  const names: [keyof Credentials, string][] =
-    type === "shopify"
-      ? [["token", "Admin API access token"], ["webhook_secret", "Webhook secret"]]
-      : [["key", "Consumer key"], ["secret", "Consumer secret"], ["webhook_secret", "Webhook secret"]];
+  const names = CREDENTIALS[type] ?? [];
   return (
     <>
+      {type === "ebay" && !editing && (
+        <Field label="Marketplace" name="marketplace_id" error={error} hint="the marketplace id of the offers, like EBAY_US">
+          {(p) => <input {...p} type="text" autocomplete="off" placeholder="EBAY_US" value={value.marketplace_id ?? ""} onInput={(e) => set({ ...value, marketplace_id: e.currentTarget.value })} />}
+        </Field>
+      )}
       {names.map(([name, label]) => (
         <Field key={name} label={label} name={name} error={error} hint={editing ? "leave empty to keep the one saved" : undefined}>
           {(p) => <input {...p} type="password" autocomplete="off" value={value[name] ?? ""} onInput={(e) => set({ ...value, [name]: e.currentTarget.value })} />}
