@@ -97,7 +97,8 @@ def admit(channel: str, quantities: Sequence[QuantityPush], links: Mapping[str, 
     before_zeroed, before_moved = channel_rules.window(
         channel, _minute(now - timedelta(minutes=WINDOW_MINUTES - 1))
     )
-    linked = link_states.linked_counts().get(channel, 0)
+    found = link_states.counts().get(channel)
+    linked = found.linked if found else 0
     shape = PlanShape(linked=linked, zeroed=before_zeroed + zeroed, changed=before_moved + moved)
     reason = breaker_verdict(current, shape, channel, WINDOW_MINUTES)
     if reason is not None:
