@@ -94,19 +94,18 @@ def admit(channel: str, quantities: Sequence[QuantityPush], links: Mapping[str, 
         return False
     now = datetime.now(UTC)
     zeroed, moved = weighed(quantities, links)
-    before_zeroed, before_moved = channel_rules.window(
-        channel, _minute(now - timedelta(minutes=WINDOW_MINUTES - 1))
-    )
+    # counted first, then the window read: pushes at once each see every count added before theirs
+    expires = int((now + timedelta(minutes=WINDOW_MINUTES + 5)).timestamp())
+    channel_rules.add_to_window(channel, _minute(now), zeroed, moved, expires)
+    in_window = channel_rules.window(channel, _minute(now - timedelta(minutes=WINDOW_MINUTES - 1)))
     found = link_states.counts().get(channel)
     linked = found.linked if found else 0
-    shape = PlanShape(linked=linked, zeroed=before_zeroed + zeroed, changed=before_moved + moved)
+    shape = PlanShape(linked=linked, zeroed=in_window[0], changed=in_window[1])
     reason = breaker_verdict(current, shape, channel, WINDOW_MINUTES)
     if reason is not None:
         channel_rules.hold(channel, skus)
         channel_rules.pause(channel, now.isoformat(), reason)
         return False
-    expires = int((now + timedelta(minutes=WINDOW_MINUTES + 5)).timestamp())
-    channel_rules.add_to_window(channel, _minute(now), zeroed, moved, expires)
     return True
 
 
