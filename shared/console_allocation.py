@@ -13,7 +13,7 @@ from shared.console_api import ChannelPath, JobIdPath, SkuPath
 from shared.domain.guard import Guard
 from shared.services import allocation, guard, jobs
 from shared.services.allocation import BadRules, RuleChange, RulesEdit, UnknownChannel, UnknownListing
-from shared.services.guard import GuardEdit, UnknownGuardChannel
+from shared.services.guard import BreakerState, GuardEdit, UnknownGuardChannel
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -28,6 +28,13 @@ ExplainChannel = Annotated[
 
 @router.exception_handler([UnknownChannel, UnknownListing, BadRules, UnknownGuardChannel])  # type: ignore[untyped-decorator]
 def _refused(error: UnknownChannel | UnknownListing | BadRules | UnknownGuardChannel) -> Response[Any]:
+    if (
+        isinstance(error, UnknownChannel | UnknownGuardChannel)
+        and "/explain" not in router.current_event.path
+    ):
+        error.field = (
+            "name"  # the channel is the route's path parameter `name` (explain: its query's `channel`)
+        )
     return console_api.field_error(400 if isinstance(error, BadRules) else 404, error)
 
 
@@ -86,6 +93,22 @@ def show_guard(name: ChannelPath) -> Guard:
 )
 def edit_guard(name: ChannelPath, edit: GuardEdit) -> Guard:
     return guard.set_guard(name, edit)
+
+
+@router.get(
+    "/v1/guard",
+    summary="Every channel's guard and auto sync's breaker: paused (when, why, how many pushes held) or not",
+)
+def show_breakers() -> list[BreakerState]:
+    return guard.states()
+
+
+@router.post(
+    "/v1/channels/<name>/guard/resume",
+    summary="Resume a channel's auto sync the breaker paused: every held push is sent once, from master now",
+)
+def resume_auto_sync(name: ChannelPath) -> BreakerState:
+    return guard.resume(name)
 
 
 @router.post(

@@ -180,6 +180,14 @@ class ConsoleApi:
         )
         return result
 
+    def breakers(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/v1/guard")
+        return result
+
+    def resume(self, channel: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/v1/channels/{channel}/guard/resume")
+        return result
+
     def explain(self, sku: str, channel: str | None = None) -> dict[str, Any]:
         params = {"channel": channel} if channel else {}
         result: dict[str, Any] = self._call("GET", f"/v1/listings/{sku}/explain", params=params)

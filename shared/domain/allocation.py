@@ -93,6 +93,8 @@ def check(rules: Rules) -> None:
 
 def merged(channel: Rules, override: Rules) -> Rules:
     """The channel's rules with the listing's override on top (a markup replaces either markup)."""
+    if not override:
+        return channel
     given = channel.given()
     if override.markup_percent is not None or override.markup_amount is not None:
         given.pop("markup_percent", None)

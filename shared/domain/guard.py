@@ -71,27 +71,44 @@ class PlanShape:
     changed: int  # listings whose quantity a push would change from what was sent (or held)
 
 
-def verdict(guard: Guard, shape: PlanShape) -> str | None:
-    """Why the guard stops the sync (with the fix), or None when it may run."""
+def breaches(guard: Guard, shape: PlanShape) -> list[str]:
+    """Each share past the guard, in words ("send 0 to 6 of 10 linked listings (60 %, over ...)")."""
     if not guard.on or shape.linked <= 0:
-        return None
+        return []
     zeroed = Decimal(shape.zeroed) * 100 / shape.linked
     changed = Decimal(shape.changed) * 100 / shape.linked
-    reasons = []
+    found = []
     if zeroed > guard.max_zeroed:
-        reasons.append(
-            f"it would send 0 to {shape.zeroed} of {shape.linked} linked listings "
+        found.append(
+            f"send 0 to {shape.zeroed} of {shape.linked} linked listings "
             f"({zeroed:.0f} %, over the guard's {guard.max_zeroed:f} %)"
         )
     if changed > guard.max_changed:
-        reasons.append(
-            f"it would change {shape.changed} of {shape.linked} linked listings "
+        found.append(
+            f"change {shape.changed} of {shape.linked} linked listings "
             f"({changed:.0f} %, over the guard's {guard.max_changed:f} %)"
         )
-    if not reasons:
+    return found
+
+
+def verdict(guard: Guard, shape: PlanShape) -> str | None:
+    """Why the guard stops the sync (with the fix), or None when it may run."""
+    found = breaches(guard, shape)
+    if not found:
         return None
     return (
-        f"stopped by the guard before its first push: {'; and '.join(reasons)}. Read its plan "
-        "(`tidemark jobs plan ID`), then `tidemark jobs confirm ID` runs it or `tidemark jobs cancel ID` "
-        "drops it"
+        f"stopped by the guard before its first push: it would {'; and it would '.join(found)}. Read "
+        "its plan (`tidemark jobs plan ID`), then `tidemark jobs confirm ID` runs it or `tidemark jobs "
+        "cancel ID` drops it"
+    )
+
+
+def breaker_verdict(guard: Guard, shape: PlanShape, channel: str, minutes: int) -> str | None:
+    """Why auto sync's breaker pauses the channel's auto pushes (with the fix), or None."""
+    found = breaches(guard, shape)
+    if not found:
+        return None
+    return (
+        f"auto sync paused: in {minutes} minutes its pushes would {'; and would '.join(found)}. They are "
+        f"held, none lost: resume with `tidemark channels guard {channel} --resume` (or the Overview)"
     )

@@ -32,6 +32,7 @@ class PushOrigin(StrEnum):
     SYNC_NOW = "sync-now"  # an operator's `listings sync-now`
     CHANNEL_EDIT = "channel-edit"  # the channel holds another quantity than was pushed: master wins
     RULE_CHANGE = "rule-change"  # an allocation rule (or a listing's override) moved what it gets
+    RESUMED = "resumed"  # auto pushes the guard's breaker held, sent once it was resumed
 
 
 class AutoPushMessage(BaseModel):

@@ -76,7 +76,7 @@ def queue_pushes(
                 messages.append(
                     (shard, AutoPushMessage(id=message_id, channel=name, origin=origin, skus=part))
                 )
-    coalesced: list[tuple[int, AutoPushMessage]] = []
+    coalesced: list[tuple[int, AutoPushMessage]] = []  # only auto sync's eBay pushes are coalesced
     if origin is PushOrigin.AUTO_SYNC:
         messages, coalesced = _coalesced(messages)
         _send_coalesced(coalesced)

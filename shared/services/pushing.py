@@ -36,7 +36,7 @@ from shared.domain.link import Link
 from shared.domain.listing import Listing
 from shared.domain.messages import AutoPushMessage, PushMessage, PushOrigin
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
-from shared.services import clients, locations
+from shared.services import clients, guard, locations
 from shared.services.jobs import PUSH_LEASE
 from shared.storage import channel_rules, channels, history, idempotency, jobs, links, listings
 
@@ -124,6 +124,10 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
     plan = plan_pushes(channel.name, skus, master, current, allocated, quantities)
     _add_other_locations(plan, channel, skus, master, current, reads, rules)
     counts["skipped"] = len(plan.skipped)
+    auto = message.origin is PushOrigin.AUTO_SYNC
+    if auto and plan.quantities and not guard.admit(channel.name, plan.quantities, current):
+        counts["held"] = len(plan.quantities)  # the breaker is open: pushed once it is resumed
+        return counts
     if plan.quantities:
         results = clients.call(channel, lambda client: _send(client, plan, message))
         _record(message.origin.value, current, results, counts, allocated)

@@ -3,10 +3,14 @@
 Access patterns (template.yaml, Table):
 - a channel's rules:                        PK=RULES#<channel>, SK=CHANNEL
 - one listing's override on a channel:      PK=RULES#<channel>, SK=SKU#<sku>
-- the overrides of a push batch's SKUs:     the same keys, BatchGetItem; read only when the channel's
-  item says an override was ever saved there (`has_overrides`), so a channel without overrides
-  costs a push batch one GetItem
+- the overrides of a push batch's SKUs:     the same keys, BatchGetItem of only the SKUs the channel's
+  item lists as overridden (`override_skus`, a string set kept with each override saved or dropped),
+  so a push batch costs one GetItem, and a BatchGetItem only where one of its SKUs has an override
 - a channel's guard (shared.domain.guard):   PK=RULES#<channel>, SK=GUARD (none saved: on, defaults)
+- its auto-sync breaker: paused or not        PK=RULES#<channel>, SK=PAUSED
+- the breaker's sliding window, a minute an item:  PK=RULES#<channel>, SK=WINDOW#<minute>, counters
+  added in place (ADD); the window is a Query of SK between two minutes; TTL expires_at
+- the auto pushes it held while paused:      PK=RULES#<channel>, SK=HELD#<sku>
 - everything of a channel (its removal):    PK=RULES#<channel>, every SK
 """
 
@@ -49,7 +53,7 @@ class ChannelRules:
 def _rules(item: dict[str, Any] | None) -> Rules:
     if not item:
         return Rules()
-    return from_item(Rules, {k: v for k, v in item.items() if k not in ("has_overrides", "channel", "sku")})
+    return from_item(Rules, {k: v for k, v in item.items() if k not in ("override_skus", "channel", "sku")})
 
 
 def get(channel: str) -> Rules:
@@ -57,18 +61,20 @@ def get(channel: str) -> Rules:
 
 
 def for_skus(channel: str, skus: Iterable[str]) -> ChannelRules:
-    """The channel's rules and the overrides of `skus` (one GetItem; a BatchGetItem only where an
-    override was ever saved on the channel)."""
+    """The channel's rules and the overrides of `skus` (one GetItem; a BatchGetItem of the SKUs that
+    have an override, when some do)."""
     item = table().get_item(Key={"PK": _pk(channel), "SK": CHANNEL}, ConsistentRead=True).get("Item")
     rules = _rules(item)
-    if not (item and item.get("has_overrides")):
+    overridden = (item or {}).get("override_skus") or set()
+    wanted = [sku for sku in dict.fromkeys(skus) if sku in overridden]
+    if not wanted:
         return ChannelRules(rules)
-    found = batch_get([_override_key(channel, sku) for sku in dict.fromkeys(skus)])
+    found = batch_get([_override_key(channel, sku) for sku in wanted])
     return ChannelRules(rules, {str(i["SK"]).removeprefix("SKU#"): _rules(i) for i in found})
 
 
 def put(channel: str, rules: Rules) -> None:
-    """Set the channel's rules (every one: those not set are cleared); keeps `has_overrides`."""
+    """Set the channel's rules (every one: those not set are cleared); keeps `override_skus`."""
     names = ["channel", *Rules.model_fields]
     values = to_item(rules, channel=channel)
     table().update_item(
@@ -94,17 +100,17 @@ def get_override(channel: str, sku: str) -> Rules:
 
 
 def put_override(channel: str, sku: str, rules: Rules) -> None:
-    """Save one listing's override (none set: delete it); the channel then reads overrides."""
+    """Save one listing's override (none set: delete it), and list (or unlist) its SKU on the
+    channel's item. Listed first and unlisted last: a push reading between the two writes reads the
+    override item, or finds none, never misses one that is saved."""
+    listed = {"Key": {"PK": _pk(channel), "SK": CHANNEL}, "ExpressionAttributeValues": {":sku": {sku}}}
     if not rules:
         table().delete_item(Key=_override_key(channel, sku))
+        table().update_item(UpdateExpression="DELETE override_skus :sku", **listed)
         return
+    table().update_item(UpdateExpression="ADD override_skus :sku", **listed)
     item = {**rules.model_dump(mode="json", exclude_none=True), **_override_key(channel, sku)}
     table().put_item(Item={**item, "channel": channel, "sku": sku})
-    table().update_item(
-        Key={"PK": _pk(channel), "SK": CHANNEL},
-        UpdateExpression="SET has_overrides = :on",
-        ExpressionAttributeValues={":on": True},
-    )
 
 
 def delete_all(channel: str) -> None:
@@ -130,3 +136,78 @@ def get_guard(channel: str) -> Guard:
 
 def put_guard(channel: str, guard: Guard) -> None:
     table().put_item(Item=to_item(guard, PK=_pk(channel), SK="GUARD"))
+
+
+# The auto-sync breaker (shared.services.guard).
+
+
+def add_to_window(channel: str, minute: str, zeroed: int, moved: int, expires_at: int) -> None:
+    table().update_item(
+        Key={"PK": _pk(channel), "SK": f"WINDOW#{minute}"},
+        UpdateExpression="ADD zeroed :z, moved :m SET expires_at = :e",
+        ExpressionAttributeValues={":z": zeroed, ":m": moved, ":e": expires_at},
+    )
+
+
+def window(channel: str, since: str) -> tuple[int, int]:
+    """The zeroed and moved listings auto sync pushed from minute `since` on."""
+    answer = table().query(
+        KeyConditionExpression=Key("PK").eq(_pk(channel)) & Key("SK").between(f"WINDOW#{since}", "WINDOW#~"),
+        ConsistentRead=True,
+    )
+    items = answer["Items"]
+    return sum(int(i.get("zeroed", 0)) for i in items), sum(int(i.get("moved", 0)) for i in items)
+
+
+def clear_window(channel: str) -> None:
+    answer = table().query(
+        KeyConditionExpression=Key("PK").eq(_pk(channel)) & Key("SK").begins_with("WINDOW#"),
+        ProjectionExpression="PK, SK",
+    )
+    with table().batch_writer() as writer:
+        for item in answer["Items"]:
+            writer.delete_item(Key={"PK": item["PK"], "SK": item["SK"]})
+
+
+def paused(channel: str) -> dict[str, Any] | None:
+    """The breaker's pause ({at, reason}) when it tripped, else None."""
+    item = table().get_item(Key={"PK": _pk(channel), "SK": "PAUSED"}, ConsistentRead=True).get("Item")
+    return {"at": item["at"], "reason": item["reason"]} if item else None
+
+
+def pause(channel: str, at: str, reason: str) -> None:
+    """Trip the breaker (the first trip's time and reason are kept)."""
+    table().update_item(
+        Key={"PK": _pk(channel), "SK": "PAUSED"},
+        UpdateExpression="SET #at = if_not_exists(#at, :at), reason = if_not_exists(reason, :reason)",
+        ExpressionAttributeNames={"#at": "at"},
+        ExpressionAttributeValues={":at": at, ":reason": reason},
+    )
+
+
+def hold(channel: str, skus: Iterable[str]) -> None:
+    with table().batch_writer(overwrite_by_pkeys=["PK", "SK"]) as writer:
+        for sku in skus:
+            writer.put_item(Item={"PK": _pk(channel), "SK": f"HELD#{sku}", "sku": sku})
+
+
+def held(channel: str) -> list[str]:
+    request: dict[str, Any] = {
+        "KeyConditionExpression": Key("PK").eq(_pk(channel)) & Key("SK").begins_with("HELD#"),
+        "ConsistentRead": True,
+    }
+    found: list[str] = []
+    while True:
+        answer = table().query(**request)
+        found += [str(item["sku"]) for item in answer["Items"]]
+        if "LastEvaluatedKey" not in answer:
+            return found
+        request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def resume(channel: str, skus: Iterable[str]) -> None:
+    """Close the breaker: the pause and the held SKUs given deleted."""
+    with table().batch_writer() as writer:
+        for sku in skus:
+            writer.delete_item(Key={"PK": _pk(channel), "SK": f"HELD#{sku}"})
+        writer.delete_item(Key={"PK": _pk(channel), "SK": "PAUSED"})

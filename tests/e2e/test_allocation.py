@@ -181,11 +181,13 @@ def test_bad_rules_are_refused_naming_the_field_and_nothing_is_saved(stores, api
 @pytest.mark.parametrize(
     ("call", "field"),
     [
-        (lambda api: api.rules("nowhere", {"reserve": 1}), "channel"),
+        (lambda api: api.rules("nowhere", {"reserve": 1}), "name"),
         (lambda api: api.rules("shop", {"reserve": 1}, sku="NO-SUCH-SKU"), "sku"),
-        (lambda api: api.rules("nowhere", {"reserve": 1}, sku="SKU-00001"), "channel"),
+        (lambda api: api.rules("nowhere", {"reserve": 1}, sku="SKU-00001"), "name"),
         (lambda api: api.explain("NO-SUCH-SKU"), "sku"),
         (lambda api: api.explain("SKU-00001", channel="nowhere"), "channel"),
+        (lambda api: api.guard("nowhere"), "name"),
+        (lambda api: api.guard("nowhere", {"on": False}), "name"),
     ],
 )
 def test_an_unknown_channel_or_sku_is_a_404_naming_it(stores, api, call, field):

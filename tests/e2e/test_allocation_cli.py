@@ -97,7 +97,7 @@ def test_a_listing_override_and_explain(linked):
         (("channels", "rules", "shop", "--percent", "101"), "percent"),
         (("channels", "rules", "shop", "--reserve", "-1"), "reserve"),
         (("channels", "rules", "shop", "--min-price", "9", "--max-price", "3"), "min_price"),
-        (("channels", "rules", "nowhere", "--reserve", "1"), "channel"),
+        (("channels", "rules", "nowhere", "--reserve", "1"), "name"),
         (("listings", "rules", "NOPE", "--channel", "shop", "--reserve", "1"), "sku"),
     ],
 )

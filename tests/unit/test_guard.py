@@ -85,3 +85,14 @@ def test_awaiting_confirmation_goes_to_queued_or_cancelled_only():
     assert waiting.transition(JobStatus.CANCELLED, NOW).finished
     with pytest.raises(InvalidTransition):
         waiting.transition(JobStatus.COMPLETED, NOW)
+
+
+def test_the_breaker_names_its_window_the_share_and_the_resume():
+    from shared.domain.guard import breaker_verdict
+
+    assert breaker_verdict(Guard(), PlanShape(linked=20, zeroed=10, changed=10), "shop", 10) is None
+    said = breaker_verdict(Guard(), PlanShape(linked=20, zeroed=11, changed=11), "shop", 10)
+    assert said is not None
+    assert said.startswith("auto sync paused: in 10 minutes its pushes would send 0 to 11 of 20")
+    assert "tidemark channels guard shop --resume" in said
+    assert breaker_verdict(Guard(on=False), PlanShape(linked=20, zeroed=20, changed=20), "shop", 10) is None

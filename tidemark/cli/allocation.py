@@ -220,6 +220,9 @@ def channel_guard(
     max_changed: Annotated[
         str | None, typer.Option(help="stop a sync that would change more than this share of linked listings")
     ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="resume auto sync the breaker paused: its held pushes are sent")
+    ] = False,
     api: ApiOption = DEFAULT_API,
     as_json: JsonOption = False,
 ) -> None:
@@ -229,6 +232,13 @@ def channel_guard(
         if given is not None:
             edit[field] = _money(f"--{field.replace('_', '-')}", given.strip().removesuffix("%"))
     client = connect(api)
+    if resume:
+        resumed = run(lambda: client.resume(name), as_json)
+        if as_json:
+            print_json(resumed)
+            return
+        console.print(f"auto sync of {name} resumed: its held pushes are on their way")
+        return
     answer = run(lambda: client.guard(name, edit or None), as_json)
     if as_json:
         print_json(answer)

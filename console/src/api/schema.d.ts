@@ -75,6 +75,23 @@ export interface paths {
         patch: operations["edit_guard_v1_channels__name__guard_patch"];
         trace?: never;
     };
+    "/v1/channels/{name}/guard/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a channel's auto sync the breaker paused: every held push is sent once, from master now */
+        post: operations["resume_auto_sync_v1_channels__name__guard_resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{job_id}/confirm": {
         parameters: {
             query?: never;
@@ -378,6 +395,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/guard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every channel's guard and auto sync's breaker: paused (when, why, how many pushes held) or not */
+        get: operations["show_breakers_v1_guard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/locations": {
         parameters: {
             query?: never;
@@ -631,6 +665,24 @@ export interface components {
             description: string;
             /** Changed At */
             changed_at: string | null;
+        };
+        /** BreakerState */
+        BreakerState: {
+            /** Channel */
+            channel: string;
+            guard: components["schemas"]["Guard"];
+            /** Paused At */
+            paused_at?: string | null;
+            /**
+             * Paused Reason
+             * @default
+             */
+            paused_reason?: string;
+            /**
+             * Held
+             * @default 0
+             */
+            held?: number;
         };
         /** BundleRequest */
         BundleRequest: {
@@ -1663,6 +1715,38 @@ export interface operations {
             };
         };
     };
+    resume_auto_sync_v1_channels__name__guard_resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a channel's name: lower-case letters, digits, dashes */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BreakerState"];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     confirm_job_v1_jobs__job_id__confirm_post: {
         parameters: {
             query?: never;
@@ -2351,6 +2435,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Overview"];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    show_breakers_v1_guard_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BreakerState"][];
                 };
             };
             /** @description Refused (nothing changed): `errors` names each field at fault and the fix */

@@ -31,6 +31,8 @@ export interface JobCounts {
   compared: number;
   changes: number;
   unchanged: number;
+  zeroed: number;
+  moved: number;
   matched: number;
   flags_changed: number;
 }
@@ -49,6 +51,7 @@ export interface Job {
   auto_sync: boolean | null;
   filters: string[];
   rerun_of: string;
+  guard: "none" | "checking" | "passed" | "confirmed" | "off";
   note: string;
   created_at: string;
   started_at: string | null;
@@ -123,6 +126,7 @@ export interface HistoryEntry {
   to_value: string;
   outcome: string;
   message: string;
+  rule?: string;
 }
 
 export interface Page<T> {

@@ -7,6 +7,7 @@ import { Action, Field, Problem, Section, useLoad, useSubmit, Loading } from "..
 import { CredentialFields, given, InsecureUrl, onThisMachine, Priorities, type Credentials } from "./channelForm";
 import { ScheduleFields, type ScheduleValue } from "./Channels";
 import { LocationMapSection } from "./Locations";
+import { GuardForm, RulesForm } from "./allocation";
 
 function Run({ channel }: { channel: Channel }) {
   const [dryRun, setDryRun] = useState(false);
@@ -128,6 +129,12 @@ export function ChannelPage({ name }: { name: string }) {
           <Edit key={channel.name} channel={channel} after={() => void shown.reload()} />
           <Schedule key={`s-${channel.name}`} channel={channel} after={() => void shown.reload()} />
           <LocationMapSection key={`l-${channel.name}`} channel={channel.name} />
+          <Section title="Allocation rules">
+            <RulesForm key={`r-${channel.name}`} channel={channel.name} />
+          </Section>
+          <Section title="Guard">
+            <GuardForm key={`g-${channel.name}`} channel={channel.name} />
+          </Section>
         </>
       )}
     </>

@@ -14,13 +14,13 @@ interface Plan {
 }
 
 /** The plan, read again once the job has finished making it (`ready`). */
-function DryRunPlan({ id, ready }: { id: string; ready: boolean }) {
+function DryRunPlan({ id, ready, title = "Dry run plan" }: { id: string; ready: boolean; title?: string }) {
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1];
   const plan = useLoad(() => ok<Plan>(api.GET("/v1/jobs/{job_id}/plan", { params: { path: { job_id: id }, query: { limit: 50, ...(cursor ? { cursor } : {}) } } })), [id, cursor, ready]);
   const changes = plan.data?.changes ?? [];
   return (
-    <Section title="Dry run plan">
+    <Section title={title}>
       <Problem error={plan.error} />
       <div class="table-wrap">
         <table aria-label="Planned changes">
@@ -64,7 +64,7 @@ function DryRunPlan({ id, ready }: { id: string; ready: boolean }) {
   );
 }
 
-const SHOWN_COUNTS = ["planned", "pushed", "skipped", "failed", "conflicts", "read", "linked", "already_linked", "no_match", "duplicate", "empty_value", "variant_gone", "value_changed", "checked", "out_of_sync", "compared", "changes", "unchanged", "matched", "flags_changed"] as const;
+const SHOWN_COUNTS = ["planned", "pushed", "skipped", "failed", "conflicts", "read", "linked", "already_linked", "no_match", "duplicate", "empty_value", "variant_gone", "value_changed", "checked", "out_of_sync", "compared", "changes", "unchanged", "zeroed", "moved", "matched", "flags_changed"] as const;
 
 export function JobPage({ id }: { id: string }) {
   const [done, setDone] = useState(false); // a finished job changes no more: its page stops polling
@@ -134,7 +134,7 @@ export function JobPage({ id }: { id: string }) {
               </div>
             )}
           </Section>
-          {job.dry_run && <DryRunPlan id={id} ready={finished(job)} />}
+          {(job.dry_run || job.status === "awaiting_confirmation" || job.guard === "confirmed") && <DryRunPlan id={id} ready={finished(job) || job.status === "awaiting_confirmation"} title={job.dry_run ? "Dry run plan" : "Plan the guard checked"} />}
         </>
       )}
     </>

@@ -6,6 +6,7 @@ import { href } from "../router";
 import { Action, Field, Problem, Section, useLoad, useSubmit, Loading } from "../ui";
 import { HistoryTable } from "./History";
 import { StockSection } from "./Locations";
+import { Explain } from "./allocation";
 
 const REASONS: AdjustReason[] = ["manual", "sales_order", "purchase_order", "work_order", "file_upload", "feed"];
 type Change = "on_hand" | "delta" | "committed";
@@ -109,7 +110,7 @@ export function ListingPage({ sku }: { sku: string }) {
             <p aria-label="How the balance is computed">
               Syncable balance = on hand {listing.on_hand} − committed {listing.committed} − safety buffer {listing.safety_buffer} ={" "}
               {listing.on_hand - listing.committed - listing.safety_buffer}
-              {listing.on_hand - listing.committed - listing.safety_buffer < 0 ? ", never below 0: 0" : ""}. This is the quantity pushed to every linked channel.
+              {listing.on_hand - listing.committed - listing.safety_buffer < 0 ? ", never below 0: 0" : ""}. Each channel's rules then shape what it is sent: see why these numbers.
             </p>
             <p>
               Price {listing.price ?? "—"} · status {listing.status} · created by {words(listing.created_by)} · last change{" "}
@@ -123,6 +124,9 @@ export function ListingPage({ sku }: { sku: string }) {
               />
               <Action label="Sync now" run={() => ok<{ pushes_queued: number }>(api.POST("/v1/listings/sync-now", { body: { skus: [sku] } }))} done={(r) => `${(r as { pushes_queued: number }).pushes_queued} pushes queued`} after={reload} />
             </div>
+          </Section>
+          <Section title="Why these numbers">
+            <Explain key={`${sku}-${listing.updated_at}`} sku={sku} />
           </Section>
           <Section title="Adjust">
             <Adjust listing={listing} after={reload} />

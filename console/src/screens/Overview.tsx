@@ -4,6 +4,7 @@ import { listingPage } from "../api/listings";
 import { count, time, TIME_ZONE, words } from "../format";
 import { go, href } from "../router";
 import { Action, Problem as Refusal, Section, useLoad, Loading } from "../ui";
+import { StoppedSyncs } from "./allocation";
 
 type Overview = Schemas["Overview"];
 type Problem = Schemas["Problem"];
@@ -122,6 +123,7 @@ export function Overview() {
       {data && (
         <>
           {!data.needs_attention && <p role="status">Nothing needs attention: every channel is linked and in sync.</p>}
+          <StoppedSyncs after={() => void reload()} />
           {data.problems.map((problem, i) => (
             <ProblemRegion key={`${problem.cause}-${problem.channel}-${problem.job_id ?? i}`} problem={problem} after={() => void reload()} />
           ))}

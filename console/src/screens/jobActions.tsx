@@ -8,7 +8,8 @@ export function finished(job: Job): boolean {
   return FINISHED.includes(job.status);
 }
 
-/** What can be done to a job now: prioritize (queued), cancel (queued, running), re-run (failed). */
+/** What can be done to a job now: prioritize (queued), cancel (queued, running, awaiting
+ * confirmation), confirm (awaiting confirmation: the guard stopped it), re-run (failed). */
 export function JobActions({ job, after }: { job: Job; after: () => void }) {
   const path = { path: { job_id: job.id } };
   return (
@@ -16,7 +17,16 @@ export function JobActions({ job, after }: { job: Job; after: () => void }) {
       {job.status === "queued" && (
         <Action label={`Prioritize job ${job.id.slice(0, 8)}`} run={() => ok(api.POST("/v1/jobs/{job_id}/prioritize", { params: path }))} done={() => "moved to the top of its queue"} after={after} />
       )}
-      {(job.status === "queued" || job.status === "running") && (
+      {job.status === "awaiting_confirmation" && (
+        <Action
+          label={`Confirm job ${job.id.slice(0, 8)}`}
+          kind="primary"
+          run={() => ok(api.POST("/v1/jobs/{job_id}/confirm", { params: path }))}
+          done={() => "confirmed: it pushes now"}
+          after={after}
+        />
+      )}
+      {(job.status === "queued" || job.status === "running" || job.status === "awaiting_confirmation") && (
         <Action
           label={`Cancel job ${job.id.slice(0, 8)}`}
           kind="danger"
