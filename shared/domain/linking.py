@@ -23,7 +23,13 @@ from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
 
 # The ChannelVariant attribute each channel field a priority can name is read from.
-VARIANT_ATTRIBUTE = {"sku": "sku", "barcode": "barcode", "global_unique_id": "barcode"}
+VARIANT_ATTRIBUTE = {
+    "sku": "sku",
+    "barcode": "barcode",
+    "global_unique_id": "barcode",
+    "external_product_id": "barcode",  # Amazon: the UPC or EAN
+    "asin": "product_id",  # Amazon: a listing's product is its ASIN
+}
 # Longer values are not identifiers: they never match (and stay inside DynamoDB's key limits).
 MAX_VALUE_LENGTH = 255
 

@@ -13,16 +13,33 @@ from tidemark.render import console
 
 app = typer.Typer(help="Connected stores.")
 
+AMAZON_NA = "https://sellingpartnerapi-na.amazon.com"  # SP-API's North America endpoint
+
 
 @app.command("add")
 def channels_add(
-    channel_type: Annotated[str, typer.Argument(metavar="TYPE", help="shopify or woocommerce")],
+    channel_type: Annotated[str, typer.Argument(metavar="TYPE", help="shopify, woocommerce or amazon")],
     name: str,
-    store_url: Annotated[str, typer.Option(help="the store's base URL")],
+    store_url: Annotated[
+        str | None,
+        typer.Option(
+            help="the store's base URL (Amazon: the SP-API endpoint, by default the seller's region's)"
+        ),
+    ] = None,
     token: Annotated[str | None, typer.Option(help="Shopify Admin API access token")] = None,
     key: Annotated[str | None, typer.Option(help="WooCommerce consumer key")] = None,
     secret: Annotated[str | None, typer.Option(help="WooCommerce consumer secret")] = None,
     webhook_secret: Annotated[str | None, typer.Option(help="secret the store signs webhooks with")] = None,
+    seller_id: Annotated[str | None, typer.Option(help="Amazon: the seller's merchant token")] = None,
+    marketplace: Annotated[
+        str | None, typer.Option(help="Amazon: the marketplace id, e.g. ATVPDKIKX0DER")
+    ] = None,
+    client_id: Annotated[str | None, typer.Option(help="Amazon: the app's LWA client id")] = None,
+    client_secret: Annotated[str | None, typer.Option(help="Amazon: the app's LWA client secret")] = None,
+    refresh_token: Annotated[str | None, typer.Option(help="Amazon: the seller's refresh token")] = None,
+    lwa_url: Annotated[
+        str | None, typer.Option(help="Amazon: the LWA token endpoint (for a sandbox)")
+    ] = None,
     priority: Annotated[list[str] | None, typer.Option(help="listing_field=channel_field, in order")] = None,
     link_after_build: Annotated[bool, typer.Option("--link-after-build/--no-link-after-build")] = True,
     allow_insecure_url: Annotated[
@@ -33,10 +50,13 @@ def channels_add(
     as_json: JsonOption = False,
 ) -> None:
     """Connect a store (a test call checks the credentials first)."""
+    if store_url is None and channel_type != "amazon":
+        console.print("[red]error[/] --store-url: the store's base URL, e.g. https://shop.example.com")
+        raise typer.Exit(1)
     body: dict[str, Any] = {
         "name": name,
         "type": channel_type,
-        "store_url": store_url,
+        "store_url": store_url or AMAZON_NA,
         "link_after_build": link_after_build,
         "allow_insecure_url": allow_insecure_url,
     }
@@ -48,6 +68,12 @@ def channels_add(
                 "key": key,
                 "secret": secret,
                 "webhook_secret": webhook_secret,
+                "seller_id": seller_id,
+                "marketplace_id": marketplace,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "refresh_token": refresh_token,
+                "lwa_url": lwa_url,
             }.items()
             if v
         }

@@ -170,6 +170,9 @@ class LocalRuntime:
         self.sandboxes["woocommerce"] = SandboxStore(
             "woocommerce", server.url, {"key": key, "secret": secret}, woo, server
         )
+        from tidemark.local.amazon import start_amazon
+
+        self.sandboxes["amazon"] = SandboxStore("amazon", *start_amazon(self.woocommerce_products, self.seed))
 
     @staticmethod
     def _forget_cached_clients() -> None:

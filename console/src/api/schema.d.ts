@@ -501,6 +501,21 @@ export interface components {
              */
             secret?: string | null;
             /**
+             * Client Id
+             * @description Amazon: the LWA client id of the app (amzn1.application-oa2-client...)
+             */
+            client_id?: string | null;
+            /**
+             * Client Secret
+             * @description Amazon: the LWA client secret of the app
+             */
+            client_secret?: string | null;
+            /**
+             * Refresh Token
+             * @description Amazon: the refresh token the seller's authorization gave (Atzr|...)
+             */
+            refresh_token?: string | null;
+            /**
              * Webhook Secret
              * @description a new one: the one it replaces is still accepted for 7 days (a rotation)
              */
@@ -558,6 +573,36 @@ export interface components {
              * @description WooCommerce consumer secret
              */
             secret?: string | null;
+            /**
+             * Client Id
+             * @description Amazon: the LWA client id of the app (amzn1.application-oa2-client...)
+             */
+            client_id?: string | null;
+            /**
+             * Client Secret
+             * @description Amazon: the LWA client secret of the app
+             */
+            client_secret?: string | null;
+            /**
+             * Refresh Token
+             * @description Amazon: the refresh token the seller's authorization gave (Atzr|...)
+             */
+            refresh_token?: string | null;
+            /**
+             * Seller Id
+             * @description Amazon: the seller's merchant token (Seller Central > Settings > Merchant Token)
+             */
+            seller_id?: string | null;
+            /**
+             * Marketplace Id
+             * @description Amazon: the marketplace id it sells in, e.g. ATVPDKIKX0DER (US)
+             */
+            marketplace_id?: string | null;
+            /**
+             * Lwa Url
+             * @description Amazon: the Login with Amazon token endpoint (default https://api.amazon.com/auth/o2/token)
+             */
+            lwa_url?: string | null;
             /** Webhook Secret */
             webhook_secret?: string | null;
             /** Priorities */
@@ -578,7 +623,7 @@ export interface components {
          * ChannelType
          * @enum {string}
          */
-        ChannelType: "shopify" | "woocommerce";
+        ChannelType: "shopify" | "woocommerce" | "amazon";
         /**
          * CreatedBy
          * @enum {string}

@@ -52,13 +52,15 @@ def refusal(response: httpx.Response, what: str, seller_id: str) -> ChannelError
         return ChannelAuthError(
             f"Amazon refused {what} for seller {seller_id} ({said}): check --seller-id "
             "(Seller Central > Settings > Merchant Token) and that this seller authorized the app with "
-            "the refresh token given"
+            "the refresh token given",
+            field="seller_id",
         )
     if status == 400 and "marketplace" in said.lower():
         return ChannelError(
             f"Amazon refused {what}: {said}; pass --marketplace with a marketplace id this seller sells in "
             "(ATVPDKIKX0DER is the US)",
             retryable=False,
+            field="marketplace_id",
         )
     return ChannelError(
         f"Amazon refused {what} (HTTP {status}, {said}): check the request's values", retryable=False

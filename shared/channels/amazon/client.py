@@ -55,6 +55,7 @@ from shared.channels.base import (
     VariantStatus,
 )
 from shared.channels.retry import Retrying, send
+from shared.domain.marketplaces import AMAZON_MARKETPLACES
 
 logger = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ class AmazonClient:
     def push_prices(self, pushes: Sequence[PricePush], idempotency_key: str) -> list[PushResult]:
         _check_size(len(pushes), self.price_batch_size, "prices")
         logger.debug("pushing %d prices to Amazon (push %s)", len(pushes), idempotency_key)
-        currency = CURRENCIES.get(self.marketplace_id, "USD")
+        currency = AMAZON_MARKETPLACES.get(self.marketplace_id, ("", "USD"))[1]
         patches = [
             (p.variant_id or p.sku, [price_patch(p.price, self.marketplace_id, currency)]) for p in pushes
         ]
@@ -292,19 +293,6 @@ class AmazonClient:
             return self._http.request(method, url, content=content, headers=headers)
 
         return send(attempt, lambda response: response, self._retrying)
-
-
-CURRENCIES = {
-    "ATVPDKIKX0DER": "USD",
-    "A2EUQ1WTGCTBG2": "CAD",
-    "A1AM78C64UM0Y8": "MXN",
-    "A1F83G8C2ARO7P": "GBP",
-    "A1PA6795UKMFR9": "EUR",
-    "A13V1IB3VIYZZH": "EUR",
-    "APJ6JRA9NG5V4": "EUR",
-    "A1RKKUPIHCS9HS": "EUR",
-    "A1VC38T7YXB528": "JPY",
-}
 
 
 def quantity_patch(quantity: int) -> dict[str, Any]:

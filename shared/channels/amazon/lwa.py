@@ -16,13 +16,23 @@ from shared.channels.retry import Retrying, send
 DEFAULT_LWA_URL = "https://api.amazon.com/auth/o2/token"
 REFRESH_AHEAD_SECONDS = 300.0  # a 1-hour token is replaced after 55 minutes
 
+# LWA's error -> the connection field at fault and the fix
 _FIXES = {
-    "invalid_client": "Amazon refused the LWA client id or secret: copy them again from Seller Central "
-    "(Apps and Services > Develop Apps > View credentials) and pass --client-id and --client-secret",
-    "invalid_grant": "Amazon refused the refresh token (revoked, of another app, or mistyped): authorize the "
-    "app again in Seller Central and pass the new --refresh-token",
-    "unauthorized_client": "Amazon says this app may not use the refresh-token grant: check the app's "
-    "registration in Seller Central",
+    "invalid_client": (
+        "client_secret",
+        "Amazon refused the LWA client id or secret: copy them again from Seller Central "
+        "(Apps and Services > Develop Apps > View credentials) and pass --client-id and --client-secret",
+    ),
+    "invalid_grant": (
+        "refresh_token",
+        "Amazon refused the refresh token (revoked, of another app, or mistyped): authorize the "
+        "app again in Seller Central and pass the new --refresh-token",
+    ),
+    "unauthorized_client": (
+        "client_id",
+        "Amazon says this app may not use the refresh-token grant: check the app's "
+        "registration in Seller Central",
+    ),
 }
 
 
@@ -76,11 +86,12 @@ class AccessToken:
                 error = str(body.get("error", ""))
                 fix = _FIXES.get(error)
                 if fix is not None:
-                    raise ChannelAuthError(fix)
+                    raise ChannelAuthError(fix[1], field=fix[0])
                 raise ChannelError(
                     f"Login with Amazon answered HTTP {response.status_code} ({error or 'no error code'}: "
                     f"{body.get('error_description', '')}): check the LWA endpoint {self._url}",
                     retryable=False,
+                    field="lwa_url",
                 )
             token = body.get("access_token")
             if not isinstance(token, str) or not token:
