@@ -49,6 +49,11 @@ def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Co
     return counts
 
 
+def apply(channel: str, event: object) -> Counter[str]:
+    """Apply one event a channel told of another way than a webhook (Amazon's notifications)."""
+    return _apply(channel, event)
+
+
 def _apply(channel: str, event: object) -> Counter[str]:
     match event:
         case OrderPlaced():

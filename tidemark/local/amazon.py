@@ -17,11 +17,12 @@ log = logging.getLogger(__name__)
 SELLER_ID = "A1LOCALSELLER"
 MARKETPLACE_ID = "ATVPDKIKX0DER"
 # The template's queue for Amazon's notifications (its policy lets Amazon's principal send).
-NOTIFICATIONS_QUEUE = "tidemark-amazon-notifications"
+NOTIFICATIONS_QUEUE = "AmazonNotificationsQueue"
 
 
-def start_amazon(listings: int, seed: int) -> tuple[str, dict[str, str], Any, Any]:
-    """The sandbox's URL, the channel's credentials, the store and its server."""
+def start_amazon(listings: int, seed: int, queue_url: str) -> tuple[str, dict[str, str], Any, Any]:
+    """The sandbox's URL, the channel's credentials, the store and its server; its ORDER_CHANGE
+    notifications go to `queue_url`."""
     from tidemark.sandbox.amazon import AmazonStore, create_app
     from tidemark.sandbox.server import serve_in_thread
 
@@ -29,7 +30,7 @@ def start_amazon(listings: int, seed: int) -> tuple[str, dict[str, str], Any, An
     client_secret = f"amzn1.oa2-cs.v1.{secrets.token_hex(24)}"
     refresh_token = f"Atzr|{secrets.token_urlsafe(32)}"
     store = AmazonStore.generate(
-        listings, seed=seed, seller_id=SELLER_ID, marketplace_id=MARKETPLACE_ID, deliver=Delivery()
+        listings, seed=seed, seller_id=SELLER_ID, marketplace_id=MARKETPLACE_ID, deliver=Delivery(queue_url)
     )
     server = serve_in_thread(create_app(store, client_id, client_secret, refresh_token))
     credentials = {
@@ -44,12 +45,12 @@ def start_amazon(listings: int, seed: int) -> tuple[str, dict[str, str], Any, An
 
 
 class Delivery:
-    """Where the sandbox's notifications go in local mode: ORDER_CHANGE to the notifications queue
-    (its URL looked up on first use: the template is deployed by then), the listings notifications
-    to the default event bus as Amazon's partner source puts them."""
+    """Where the sandbox's notifications go in local mode: ORDER_CHANGE to the notifications queue,
+    the listings notifications to the default event bus as Amazon's partner source puts them (no
+    rule of the template forwards them yet: reconcile finds a hand edit)."""
 
-    def __init__(self) -> None:
-        self._queue_url: str | None = None
+    def __init__(self, queue_url: str) -> None:
+        self._queue_url = queue_url
 
     def __call__(self, destination: str, message: dict[str, Any]) -> None:
         import boto3
@@ -58,8 +59,6 @@ class Delivery:
         try:
             if destination == "sqs":
                 sqs = boto3.client("sqs", region_name=REGION)
-                if self._queue_url is None:
-                    self._queue_url = sqs.get_queue_url(QueueName=NOTIFICATIONS_QUEUE)["QueueUrl"]
                 sqs.send_message(QueueUrl=self._queue_url, MessageBody=body)
             else:
                 events = boto3.client("events", region_name=REGION)

@@ -170,9 +170,13 @@ class LocalRuntime:
         self.sandboxes["woocommerce"] = SandboxStore(
             "woocommerce", server.url, {"key": key, "secret": secret}, woo, server
         )
-        from tidemark.local.amazon import start_amazon
+        from tidemark.local.amazon import NOTIFICATIONS_QUEUE, start_amazon
 
-        self.sandboxes["amazon"] = SandboxStore("amazon", *start_amazon(self.woocommerce_products, self.seed))
+        assert self.deployment is not None
+        queue_url = self.deployment.resources[NOTIFICATIONS_QUEUE].ref
+        self.sandboxes["amazon"] = SandboxStore(
+            "amazon", *start_amazon(self.woocommerce_products, self.seed, queue_url)
+        )
 
     @staticmethod
     def _forget_cached_clients() -> None:
