@@ -62,7 +62,9 @@ logger = logging.getLogger(__name__)
 LISTINGS = "/listings/2021-08-01/items"
 INCLUDED = "summaries,attributes,offers,fulfillmentAvailability"
 FEED_THRESHOLD = 50  # more listings than this in one push go by feed (50 patches take 10 s at 5 a second)
-PUSH_BATCH = 5_000  # listings a push batch carries (PUSH_BATCH_SIZE in the domain): one feed each
+# Listings one push call takes: one feed's most. The domain's push batches carry 5,000 (PUSH_BATCH_SIZE:
+# a batch's SKUs travel in one SQS message), so a job's feeds hold up to 5,000 messages each.
+PUSH_BATCH = MAX_MESSAGES
 READ_BY_SKUS = 20  # searchListingsItems' identifiers: at most 20
 PRODUCT_TYPE = "PRODUCT"  # patches of offer attributes need no product-type-specific attributes
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
