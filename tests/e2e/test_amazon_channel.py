@@ -153,3 +153,14 @@ def test_a_hand_edit_is_found_by_reconcile_and_put_back_by_a_partial_sync(amazon
     job = run(api, {"channel": "amz", "kind": "sync", "mode": "partial"})
     assert job["counts"]["pushed"] == 1
     assert differences(api, amazon, ALL) == {}
+
+
+def test_a_new_refresh_token_is_checked_before_it_replaces_the_one_saved(
+    amazon: Any, api: Any, stack: Any
+) -> None:
+    with pytest.raises(ApiError) as refused:
+        api.edit_channel("amz", {"refresh_token": "Atzr|revoked"})
+    assert 400 <= refused.value.status < 500 and refused.value.errors[0]["field"] == "refresh_token"
+    run(api, {"channel": "amz", "kind": "reconcile"})  # the saved grant still works
+    good = stack.sandboxes["amazon"].credentials["refresh_token"]
+    assert api.edit_channel("amz", {"refresh_token": good})["name"] == "amz"

@@ -103,6 +103,9 @@ def channels_edit(
     key: Annotated[str | None, typer.Option(help="WooCommerce consumer key")] = None,
     secret: Annotated[str | None, typer.Option(help="WooCommerce consumer secret")] = None,
     webhook_secret: Annotated[str | None, typer.Option(help="secret the store signs webhooks with")] = None,
+    client_id: Annotated[str | None, typer.Option(help="Amazon: the app's LWA client id")] = None,
+    client_secret: Annotated[str | None, typer.Option(help="Amazon: the app's LWA client secret")] = None,
+    refresh_token: Annotated[str | None, typer.Option(help="Amazon: the seller's new refresh token")] = None,
     priority: Annotated[
         list[str] | None, typer.Option(help="listing_field=channel_field, in order; replaces the list")
     ] = None,
@@ -125,6 +128,9 @@ def channels_edit(
             "key": key,
             "secret": secret,
             "webhook_secret": webhook_secret,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "refresh_token": refresh_token,
             "link_after_build": link_after_build,
         }.items()
         if v is not None
