@@ -90,6 +90,9 @@ from tidemark.local.streams import StreamPoller
 from tidemark.sandbox.server import serve_in_thread
 from tidemark.sandbox.shopify import BUCKET_SECONDS, PLAN_RESTORE_RATES, ShopifyStore, create_app
 
+# The benches measure syncs, not the guard: their channels' syncs run unguarded.
+os.environ.setdefault("TIDEMARK_GUARD_DEFAULT", "off")
+
 T = TypeVar("T")
 
 READ_SIZES = {"10k": 10_000, "100k": 100_000}

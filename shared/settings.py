@@ -28,6 +28,9 @@ class Settings:
     scheduler_role_arn: str
     schedule_function_arn: str
     secrets_kms_key_id: str = ""  # a customer-managed key for the channels' secrets (template option)
+    # A channel's guard before one is set (shared.domain.guard): on. TIDEMARK_GUARD_DEFAULT=off is
+    # for runs that are not about the guard (the tests written before it, the soak, the benches).
+    guard_on_by_default: bool = True
 
 
 @cache
@@ -53,4 +56,5 @@ def settings() -> Settings:
         scheduler_role_arn=env["SCHEDULER_ROLE_ARN"],
         schedule_function_arn=env["SCHEDULE_FUNCTION_ARN"],
         secrets_kms_key_id=env.get("SECRETS_KMS_KEY_ID", ""),
+        guard_on_by_default=env.get("TIDEMARK_GUARD_DEFAULT", "on") != "off",
     )

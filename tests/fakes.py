@@ -114,3 +114,20 @@ class InMemoryLinks:
 
     def get_many(self, channel: str, skus: Any) -> dict[str, Any]:
         return {sku: self.links[(channel, sku)] for sku in skus if (channel, sku) in self.links}
+
+
+class InMemoryChannelRules:
+    """The allocation rules' storage port (shared/storage/channel_rules.py) in memory."""
+
+    def __init__(
+        self, rules: dict[str, Any] | None = None, overrides: dict[tuple[str, str], Any] | None = None
+    ):
+        self.rules = rules or {}
+        self.overrides = overrides or {}
+
+    def for_skus(self, channel: str, skus: Any) -> Any:
+        from shared.domain.allocation import Rules
+        from shared.storage.channel_rules import ChannelRules
+
+        found = {sku: self.overrides[(channel, sku)] for sku in skus if (channel, sku) in self.overrides}
+        return ChannelRules(self.rules.get(channel, Rules()), found)

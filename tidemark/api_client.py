@@ -17,6 +17,8 @@ from tidemark import auth as signin
 
 DEFAULT_API = "http://127.0.0.1:8000"
 FINISHED = {"completed", "completed_with_errors", "failed", "cancelled"}
+# where a job stops for a person: the guard's (confirm or cancel it); waiting for a job ends there too
+STOPPED = {*FINISHED, "awaiting_confirmation"}
 
 
 class ApiError(Exception):
@@ -123,6 +125,36 @@ class ConsoleApi:
         result: dict[str, Any] = self._call("PUT", f"/v1/channels/{name}/schedule", json=body)
         return result
 
+    def rules(
+        self,
+        channel: str,
+        edit: dict[str, Any] | None = None,
+        *,
+        sku: str | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """A channel's allocation rules, or (`sku`) one listing's override of them; with `edit`, set
+        them (a dry run: only what they would move) and answer what they moved."""
+        path = f"/v1/listings/{sku}/channels/{channel}/rules" if sku else f"/v1/channels/{channel}/rules"
+        if edit is None:
+            result: dict[str, Any] = self._call("GET", path)
+        else:
+            result = self._call("PATCH", path, json=edit, params={"dry_run": str(dry_run).lower()})
+        return result
+
+    def guard(self, channel: str, edit: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A channel's guard; with `edit` (on, max_zeroed, max_changed), set it."""
+        path = f"/v1/channels/{channel}/guard"
+        result: dict[str, Any] = (
+            self._call("GET", path) if edit is None else self._call("PATCH", path, json=edit)
+        )
+        return result
+
+    def explain(self, sku: str, channel: str | None = None) -> dict[str, Any]:
+        params = {"channel": channel} if channel else {}
+        result: dict[str, Any] = self._call("GET", f"/v1/listings/{sku}/explain", params=params)
+        return result
+
     def start_job(self, body: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/v1/jobs", json=body)
         return result
@@ -189,7 +221,7 @@ class ConsoleApi:
             job = self.job(job_id)
             if on_progress:
                 on_progress(job)
-            if job["status"] in FINISHED:
+            if job["status"] in STOPPED:
                 return job
             if time.monotonic() > deadline:
                 shown = {k: job[k] for k in ("kind", "mode", "started_at", "counts", "error") if job.get(k)}

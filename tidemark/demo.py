@@ -102,8 +102,12 @@ def _import_link_and_sync(api: ConsoleApi, runtime: LocalRuntime, variants: int,
         )
         console.print(f"[bold]channel connected[/]: {name} -> {kind} sandbox at {store.url}")
         console.print(job_table(wait_with_progress(api, api.start_job({"channel": name, "kind": "link"}))))
-        job = api.start_job({"channel": name, "kind": "sync", "mode": "full"})
-        console.print(job_table(wait_with_progress(api, job)))
+        job = wait_with_progress(api, api.start_job({"channel": name, "kind": "sync", "mode": "full"}))
+        console.print(job_table(job))
+        if job["status"] == "awaiting_confirmation":  # the channel's guard: the sandbox differs from master
+            console.print(f"[bold]the guard stopped the sync[/]: {job['note']}")
+            console.print(f"[bold]confirmed[/]: tidemark jobs confirm {job['id']}")
+            console.print(job_table(wait_with_progress(api, api.job_action(job["id"], "confirm"))))
 
 
 def _compare(api: ConsoleApi, runtime: LocalRuntime, variants: int, started: float) -> int:

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import console_api, console_views
+from shared import console_allocation, console_api, console_views
 from shared.channels.base import ChannelError
 from shared.console_api import ChannelPath, ChannelQuery, ConsoleResolver, FieldError, JobIdPath, SkuPath
 from shared.domain.dlq import DeadLetterQueue
@@ -47,6 +47,7 @@ from shared.services.schedules import ScheduleRequest, set_schedule
 logger, tracer = observability(patch_http=True)
 app = ConsoleResolver()
 app.include_router(console_views.router)  # Listings and Overview
+app.include_router(console_allocation.router)  # allocation rules and explain
 
 # A client that sends a change again (its answer lost) with the same key gets the first answer.
 IdempotencyKey = Annotated[

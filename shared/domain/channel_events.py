@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from shared.domain.allocation import Allocation
 from shared.domain.channel import ChannelType
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
+from shared.domain.syncing import target
 
 
 @dataclass(frozen=True)
@@ -150,17 +152,19 @@ def after_seen(link: Link, seen: VariantSeen | None, channel: str, at: datetime)
     return link, False
 
 
-def holds_master(link: Link, listing: Listing) -> bool:
+def holds_master(link: Link, listing: Listing, allocated: Allocation | None = None) -> bool:
     """At the moment a push-back would go out: whether the channel, as last seen, holds what master
     would push (quantity, price, status). Then the push-back is needless and not sent.
 
     A sale's stock webhook that came before its own order looked like a hand edit: by the time its
     push-back is due the order is in master, which then agrees with the channel. A hand edit
-    still differs from master, and is overwritten."""
+    still differs from master, and is overwritten. What master would push is the listing's
+    allocation on the channel where it has one."""
+    quantity, price = target(listing, allocated)
     return (
         link.status is LinkStatus.LINKED
-        and link.last_observed_quantity == listing.syncable_balance
-        and (listing.price is None or listing.price == link.last_observed_price)
+        and link.last_observed_quantity == quantity
+        and (price is None or price == link.last_observed_price)
         and listing.channel_status is link.channel_status
     )
 

@@ -21,3 +21,4 @@ class HistoryEntry(BaseModel):
     to_value: str
     outcome: PushOutcome
     message: str = ""
+    rule: str = ""  # the allocation rules that shaped the value pushed ("" when none did)

@@ -7,6 +7,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.domain.guard import GuardPass
+
+RUN_SUFFIX = "_run"  # a guarded sync's pushing execution: its name is the job's id and this
+
 
 class JobKind(StrEnum):
     LINK = "link"
@@ -35,6 +39,9 @@ class JobStatus(StrEnum):
     COMPLETED_WITH_ERRORS = "completed_with_errors"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    # a sync the channel's guard stopped before its first push: its plan is readable, confirm runs
+    # it, cancel drops it (shared.domain.guard)
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
 
 
 FINISHED = frozenset(
@@ -43,7 +50,9 @@ FINISHED = frozenset(
 
 _NEXT: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.FAILED}),
-    JobStatus.RUNNING: FINISHED,
+    # a guarded sync's check ends awaiting confirmation, or queued again to push (guard passed)
+    JobStatus.RUNNING: FINISHED | {JobStatus.AWAITING_CONFIRMATION, JobStatus.QUEUED},
+    JobStatus.AWAITING_CONFIRMATION: frozenset({JobStatus.QUEUED, JobStatus.CANCELLED}),
 }
 
 
@@ -77,6 +86,10 @@ class JobCounts(BaseModel):
     compared: int = 0
     changes: int = 0
     unchanged: int = 0
+    # a dry run (and a guarded sync's check): the listings it would send 0, and those whose quantity
+    # it would change, from what was sent each last (or, never sent, held): shared.domain.guard
+    zeroed: int = 0
+    moved: int = 0
     # auto_sync jobs: the listings matching the selection, and those whose flag was changed
     # (`checked` counts the listings read)
     matched: int = 0
@@ -118,6 +131,8 @@ class Job(BaseModel):
     auto_sync: bool | None = None
     filters: tuple[str, ...] = ()
     rerun_of: str = ""
+    # sync jobs: where the job is with its channel's guard (its check is a dry run of itself)
+    guard: GuardPass = GuardPass.NONE
     note: str = ""
     created_at: datetime
     started_at: datetime | None = None
@@ -135,6 +150,21 @@ class Job(BaseModel):
         elif wanted in FINISHED:
             changes["finished_at"] = at
         return self.model_copy(update=changes)
+
+    @property
+    def plans_only(self) -> bool:
+        """Whether its pushes are planned and recorded, not sent: a dry run, or a guard's check."""
+        return self.dry_run or self.guard is GuardPass.CHECKING
+
+    @property
+    def run_name(self) -> str:
+        """Its state machine execution's name: a guarded sync runs a second execution to push."""
+        return f"{self.id}{RUN_SUFFIX}" if self.guard in (GuardPass.PASSED, GuardPass.CONFIRMED) else self.id
+
+    @property
+    def batch_prefix(self) -> str:
+        """Its push batches' ids start with this: the pushing run's differ from its check's."""
+        return "run" if self.guard in (GuardPass.PASSED, GuardPass.CONFIRMED) else ""
 
     @property
     def effective_mode(self) -> SyncMode | None:

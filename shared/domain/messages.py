@@ -31,6 +31,7 @@ class PushOrigin(StrEnum):
     AUTO_SYNC = "auto-sync"  # its balance changed and its auto-sync flag is on
     SYNC_NOW = "sync-now"  # an operator's `listings sync-now`
     CHANNEL_EDIT = "channel-edit"  # the channel holds another quantity than was pushed: master wins
+    RULE_CHANGE = "rule-change"  # an allocation rule (or a listing's override) moved what it gets
 
 
 class AutoPushMessage(BaseModel):

@@ -4,27 +4,33 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from shared.domain.allocation import Allocation
 from shared.domain.channel_values import ChannelVariant
 from shared.domain.link import Link, SyncState
 from shared.domain.linking import refresh
 from shared.domain.listing import Listing
+from shared.domain.syncing import target
 
 
-def differences(listing: Listing, variant: ChannelVariant) -> list[str]:
-    """Each value the channel holds that differs from master, as 'field: channel X, master Y'."""
+def differences(listing: Listing, variant: ChannelVariant, allocated: Allocation | None = None) -> list[str]:
+    """Each value the channel holds that differs from master (its allocation on the channel, where
+    it has one), as 'field: channel X, master Y'."""
     found = []
-    if variant.quantity != listing.syncable_balance:
-        found.append(f"quantity: channel {variant.quantity}, master {listing.syncable_balance}")
-    if listing.price is not None and variant.price != listing.price:
-        found.append(f"price: channel {variant.price}, master {listing.price}")
+    quantity, price = target(listing, allocated)
+    if variant.quantity != quantity:
+        found.append(f"quantity: channel {variant.quantity}, master {quantity}")
+    if price is not None and variant.price != price:
+        found.append(f"price: channel {variant.price}, master {price}")
     if variant.status is not listing.channel_status:
         found.append(f"status: channel {variant.status.value}, master {listing.channel_status.value}")
     return found
 
 
-def reconciled(link: Link, listing: Listing, variant: ChannelVariant, at: datetime) -> Link:
+def reconciled(
+    link: Link, listing: Listing, variant: ChannelVariant, at: datetime, allocated: Allocation | None = None
+) -> Link:
     """The link with what the channel holds now, out of sync when any value differs from master."""
-    state = SyncState.OUT_OF_SYNC if differences(listing, variant) else SyncState.IN_SYNC
+    state = SyncState.OUT_OF_SYNC if differences(listing, variant, allocated) else SyncState.IN_SYNC
     observed = refresh(link, variant, at)
     if observed.sync_state is state:
         return observed

@@ -6,8 +6,10 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import TypeVar
 
+from shared.domain.allocation import Allocation
 from shared.domain.channel_values import (
     PricePush,
     PushOutcome,
@@ -56,9 +58,15 @@ class SyncPlan:
 
 
 def plan_pushes(
-    channel: str, skus: Sequence[str], listings: Mapping[str, Listing], links: Mapping[str, Link]
+    channel: str,
+    skus: Sequence[str],
+    listings: Mapping[str, Listing],
+    links: Mapping[str, Link],
+    allocations: Mapping[str, Allocation] | None = None,
 ) -> SyncPlan:
-    """What to push now; unlinked listings are skipped with the reason."""
+    """What to push now; unlinked listings are skipped with the reason. A listing's quantity and
+    price are its allocation on the channel where one is given (shared.domain.allocation), master's
+    balance and price otherwise."""
     plan = SyncPlan()
     for sku in skus:
         listing = listings.get(sku)
@@ -69,20 +77,19 @@ def plan_pushes(
             reason = f" ({link.unlinked_reason})" if link and link.unlinked_reason else ""
             plan.skipped[sku] = f"SKU '{sku}' is not linked to channel '{channel}'{reason}: run a re-link"
         else:
+            quantity, price = target(listing, (allocations or {}).get(sku))
             plan.quantities.append(
                 QuantityPush(
                     sku=sku,
                     inventory_item_id=link.inventory_item_id,
                     location_id=link.location_id,
-                    quantity=listing.syncable_balance,
+                    quantity=quantity,
                     expected=link.last_observed_quantity,
                 )
             )
-            if listing.price is not None and listing.price != link.last_observed_price:
+            if price is not None and price != link.last_observed_price:
                 plan.prices.append(
-                    PricePush(
-                        sku=sku, variant_id=link.variant_id, product_id=link.product_id, price=listing.price
-                    )
+                    PricePush(sku=sku, variant_id=link.variant_id, product_id=link.product_id, price=price)
                 )
             if listing.channel_status is not link.channel_status:
                 plan.statuses.append(
@@ -94,6 +101,13 @@ def plan_pushes(
                     )
                 )
     return plan
+
+
+def target(listing: Listing, allocated: Allocation | None) -> tuple[int, Decimal | None]:
+    """The quantity and price a channel is sent: its allocation when there is one, else master's."""
+    if allocated is None:
+        return listing.syncable_balance, listing.price
+    return allocated.quantity, allocated.price
 
 
 def blocked_hides(
@@ -171,9 +185,11 @@ def record_results(
     results: Sequence[tuple[Push, PushResult]],
     job_id: str,
     at: datetime,
+    shaped_by: Mapping[str, str] | None = None,
 ) -> tuple[list[Link], list[HistoryEntry]]:
     """The links after a batch's results (quantities, then prices, then statuses) and one history
-    entry per push. A link is in sync only when everything pushed to it landed."""
+    entry per push, naming the allocation rules that shaped its listing's values (`shaped_by`). A link
+    is in sync only when everything pushed to it landed."""
     updated: dict[str, Link] = {}
     states: dict[str, SyncState] = {}
     entries = []
@@ -196,6 +212,7 @@ def record_results(
                 to_value=after,
                 outcome=result.outcome,
                 message=result.message,
+                rule=(shaped_by or {}).get(push.sku, "") if field_name != "status" else "",
             )
         )
     return [link.model_copy(update={"sync_state": states[sku]}) for sku, link in updated.items()], entries

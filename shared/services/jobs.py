@@ -13,9 +13,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.domain.fields import FieldError, FieldRule
-from shared.domain.job import LISTINGS_QUEUE, MAX_PRIORITY, Job, JobKind, JobStatus, SyncMode
+from shared.domain.guard import GuardPass
+from shared.domain.job import LISTINGS_QUEUE, MAX_PRIORITY, RUN_SUFFIX, Job, JobKind, JobStatus, SyncMode
 from shared.domain.syncing import PlannedChange, shard_of
 from shared.metrics import emit
+from shared.services import guard
 from shared.services.channels import UnknownChannel
 from shared.settings import settings
 from shared.storage import channels, executions, items, jobs, listings, watermarks
@@ -147,7 +149,7 @@ def dispatch(channel: str) -> str | None:
 
 
 def _execute(job: Job) -> None:
-    executions.start_job(job.id)  # started before: the execution runs already
+    executions.start_job(job.id, job.run_name)  # started before: the execution runs already
 
 
 def prioritize(job_id: str) -> Job:
@@ -250,7 +252,7 @@ def begin(start: StartInput) -> dict[str, object]:
     shards = list(range(settings().push_shards))
     if job.status is JobStatus.QUEUED:
         now = datetime.now(UTC)
-        changes = _sync_start(job, now) if job.kind is JobKind.SYNC else {}
+        changes = {**_sync_start(job, now), **_guarded(job)} if job.kind is JobKind.SYNC else {}
         job = job.model_copy(update=changes).transition(JobStatus.RUNNING, now)
         jobs.save_status(job, expected=JobStatus.QUEUED)
     if job.status is not JobStatus.RUNNING:
@@ -271,6 +273,14 @@ def _sync_start(job: Job, now: datetime) -> dict[str, object]:
     elif job.mode is SyncMode.SMART and mark.changes_until is not None:
         changes["changes_since"] = mark.changes_until - timedelta(seconds=settings().smart_overlap_seconds)
     return changes
+
+
+def _guarded(job: Job) -> dict[str, object]:
+    """A sync that pushes, on a channel whose guard is on, first checks its plan (a dry run of
+    itself); one that passed its check, or was confirmed, pushes."""
+    if job.dry_run or job.guard is not GuardPass.NONE:
+        return {}
+    return {"guard": GuardPass.CHECKING if guard.is_on(job.channel) else GuardPass.OFF}
 
 
 def mark_planned(job_id: str) -> None:
@@ -303,6 +313,8 @@ def _pushes_done(job_id: str, progress: jobs.Progress) -> bool:
 def finish(job_id: str) -> Job:
     """End the job by its counts, move the watermark over what it pushed, start the next job."""
     job = jobs.get(job_id)
+    if job.status is JobStatus.RUNNING and job.guard is GuardPass.CHECKING and _checked(job_id):
+        return _after_check(job)
     if job.status is JobStatus.RUNNING:
         progress = jobs.progress(job_id)
         if progress.done < progress.planned:
@@ -321,6 +333,49 @@ def finish(job_id: str) -> Job:
     jobs.release(job.channel, job_id)
     dispatch(job.channel)
     return job
+
+
+def _checked(job_id: str) -> bool:
+    progress = jobs.progress(job_id)
+    return progress.done >= progress.planned
+
+
+def _after_check(job: Job) -> Job:
+    """A guarded sync's check is done: past the guard it awaits confirmation (its channel runs its
+    next job); within it, it is queued again, still holding its channel, and pushes at once."""
+    now = datetime.now(UTC)
+    stopped = guard.judge(job)
+    if stopped is not None:
+        waiting = job.transition(JobStatus.AWAITING_CONFIRMATION, now).model_copy(update={"note": stopped})
+        jobs.save_status(waiting, expected=JobStatus.RUNNING)
+        emit(job.channel, {"job_awaiting_confirmation": 1}, kind=job.kind.value)
+        jobs.release(job.channel, job.id)
+        dispatch(job.channel)
+        return jobs.get(job.id)
+    passed = job.transition(JobStatus.QUEUED, now).model_copy(update={"guard": GuardPass.PASSED})
+    jobs.restart(passed, expected=JobStatus.RUNNING)
+    dispatch(job.channel)  # the channel is still this job's: its pushing run starts
+    return jobs.get(job.id)
+
+
+def confirm(job_id: str) -> Job:
+    """Run a sync the guard stopped: queued on its channel again, it pushes (its plan re-read from
+    master as it is then)."""
+    job = jobs.get(job_id)
+    if job.status is not JobStatus.AWAITING_CONFIRMATION:
+        raise JobConflict(
+            "job_id", f"job {job_id} is {job.status}: only a job awaiting confirmation can be confirmed"
+        )
+    note = f"confirmed after the guard stopped it ({job.note})"
+    confirmed = job.transition(JobStatus.QUEUED, datetime.now(UTC)).model_copy(
+        update={"guard": GuardPass.CONFIRMED, "note": note}
+    )
+    try:
+        jobs.restart(confirmed, expected=JobStatus.AWAITING_CONFIRMATION)
+    except jobs.JobChanged:
+        raise JobConflict("job_id", f"job {job_id} was confirmed or cancelled meanwhile") from None
+    dispatch(job.channel)
+    return jobs.get(job_id)
 
 
 def _advance_watermark(job: Job) -> None:
@@ -356,7 +411,10 @@ def _count_ended(job: Job) -> None:
 def run_ended(job_id: str, status: str, reason: str) -> Job:
     """The job's execution ended outside its own steps (a step failed past its Catch, it timed out,
     it was aborted): a job it left queued or running fails, and its channel runs its next job."""
-    return fail(job_id, f"its run ended {status} ({reason}) before the job did: re-run the job")
+    return fail(
+        job_id.removesuffix(RUN_SUFFIX),
+        f"its run ended {status} ({reason}) before the job did: re-run the job",
+    )
 
 
 JobNotFound = jobs.JobNotFound  # what get_job and plan_page raise for an unknown id

@@ -131,8 +131,12 @@ def _note_unmatched(
         for sku, d in decisions.items()
         if d.outcome is LinkOutcome.DUPLICATE or (d.outcome in _UNMATCHED and sku not in current)
     }
-    link_states.put_notes(note for sku, note in wanted.items() if notes.get(sku) != note)
-    link_states.delete_notes(channel, (sku for sku in notes if sku in decisions and sku not in wanted))
+    link_states.write_notes(
+        channel,
+        notes,
+        [note for sku, note in wanted.items() if notes.get(sku) != note],
+        [sku for sku in notes if sku in decisions and sku not in wanted],
+    )
 
 
 def _catalog_for(

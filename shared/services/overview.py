@@ -1,7 +1,8 @@
 """The console's Overview ("needs attention"): per channel its listings by link state, its running
 and next job and its schedule's next run; the dead letters; every problem by cause with its fix and
 action; the stack's alarms. Nothing here reads the catalog: the linked counts are counters, the
-other states are counted from their sparse index (shared/storage/link_states.py)."""
+the link job's notes (unlinked with no variant, duplicates) are counters, the other states are
+counted from their sparse index (shared/storage/link_states.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from shared.storage import jobs, link_states, ops, queues, schedules
 
 logger = Logger()
 RECENT_JOBS = 20  # a channel's newest jobs read for failures still standing
+INDEX_COUNTED = (IndexedState.OUT_OF_SYNC, IndexedState.ERROR, IndexedState.UNLINKED)
+NO_COUNTS = link_states.ChannelCounts(linked=0, duplicate=0, unmatched=0)
 
 
 class LinkCounts(BaseModel):
@@ -85,10 +88,10 @@ class Overview(BaseModel):
 
 def overview(now: datetime | None = None) -> Overview:
     now = now or datetime.now(UTC)
-    linked = link_states.linked_counts()
+    counted = link_states.counts()
     channels, problems = [], []
     for channel in sorted(channel_store.list_all(), key=lambda c: c.name):
-        shown, found = _channel(channel, linked.get(channel.name, 0), now)
+        shown, found = _channel(channel, counted.get(channel.name, NO_COUNTS), now)
         channels.append(shown)
         problems += found
     dead = [DeadLetterCount(queue=q, messages=_messages(q)) for q in DeadLetterQueue]
@@ -103,11 +106,15 @@ def overview(now: datetime | None = None) -> Overview:
     )
 
 
-def _channel(channel: Channel, linked: int, now: datetime) -> tuple[ChannelOverview, list[Problem]]:
+def _channel(
+    channel: Channel, counted: link_states.ChannelCounts, now: datetime
+) -> tuple[ChannelOverview, list[Problem]]:
     name = channel.name
-    by_state = {state: link_states.count(name, state) for state in IndexedState}
+    by_state = {state: link_states.count(name, state) for state in INDEX_COUNTED}
+    by_state[IndexedState.DUPLICATE] = counted.duplicate
+    by_state[IndexedState.UNMATCHED] = counted.unmatched
     counts = LinkCounts(
-        linked=linked,
+        linked=counted.linked,
         unlinked=by_state[IndexedState.UNLINKED] + by_state[IndexedState.UNMATCHED],
         duplicate=by_state[IndexedState.DUPLICATE],
         out_of_sync=by_state[IndexedState.OUT_OF_SYNC],

@@ -34,7 +34,9 @@ def plan_shard(job_id: str, shard: int) -> ShardPlan:
         return ShardPlan(job_id, shard, 0, 0)
     skus = (sku for page in _planned_pages(job, shard) for sku in page)
     messages = (
-        PushMessage(job_id=job_id, channel=channel.name, batch_id=f"{shard}-{n}", skus=batch)
+        PushMessage(
+            job_id=job_id, channel=channel.name, batch_id=f"{job.batch_prefix}{shard}-{n}", skus=batch
+        )
         for n, batch in enumerate(chunked(skus, PUSH_BATCH_SIZE[channel.type]))
     )
     listings = 0

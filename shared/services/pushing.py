@@ -27,7 +27,9 @@ from shared.channels.base import (
     StatusPush,
     VariantStatus,
 )
+from shared.domain.allocation import Allocation, of
 from shared.domain.channel_events import holds_master, settled
+from shared.domain.guard import weighed
 from shared.domain.job import JobFailure, JobStatus
 from shared.domain.link import Link
 from shared.domain.listing import Listing
@@ -35,7 +37,7 @@ from shared.domain.messages import AutoPushMessage, PushMessage, PushOrigin
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
 from shared.services import clients
 from shared.services.jobs import PUSH_LEASE
-from shared.storage import channels, history, idempotency, jobs, links, listings
+from shared.storage import channel_rules, channels, history, idempotency, jobs, links, listings
 
 # How long an auto push's id is remembered: well past the retries that can bring it again (its
 # queue's five receives, the table stream's retries of the change that queued it).
@@ -53,15 +55,17 @@ def push_batch(message: PushMessage) -> Counter[str]:
         return counts
     master = listings.get_many(message.skus)
     current = links.get_many(channel.name, message.skus)
-    plan = plan_pushes(channel.name, message.skus, master, current)
+    allocated = allocations(channel.name, master)
+    plan = plan_pushes(channel.name, message.skus, master, current, allocated)
     counts["skipped"] = len(plan.skipped)
     failures = [JobFailure(sku=sku, message=reason) for sku, reason in plan.skipped.items()]
-    if job.dry_run:
+    if job.plans_only:  # a dry run, or the guard's check of the sync
         changes = planned_changes(plan, current)
         jobs.put_plan(job.id, changes, datetime.now(UTC))
         counts["compared"] = len(plan.quantities)
         counts["changes"] = len(changes)
         counts["unchanged"] = len(plan.quantities) - len({change.sku for change in changes})
+        counts["zeroed"], counts["moved"] = weighed(plan.quantities, current)
     elif plan.quantities:
         if not jobs.lease(job.id, message.batch_id, datetime.now(UTC) + PUSH_LEASE):
             # cancelled, or pushed before (a redelivery: its counts are recorded): nothing leaves
@@ -72,7 +76,7 @@ def push_batch(message: PushMessage) -> Counter[str]:
                 results = clients.call(channel, lambda client: _send(client, plan, message))
             finally:
                 jobs.end_lease(job.id, message.batch_id)
-            failures += _record(job.id, current, results, counts)
+            failures += _record(job.id, current, results, counts, allocated)
     jobs.record_batch(job.id, message.batch_id, counts, datetime.now(UTC), push=True, failures=failures)
     return counts
 
@@ -104,27 +108,39 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
         return Counter(skipped=len(message.skus))
     master = listings.get_many(message.skus)
     current = links.get_many(channel.name, message.skus)
+    allocated = allocations(channel.name, master)
     skus = message.skus
     counts: Counter[str] = Counter()
     if message.origin is PushOrigin.CHANNEL_EDIT:
-        skus = _push_backs_needed(skus, master, current, counts)
-    plan = plan_pushes(channel.name, skus, master, current)
+        skus = _push_backs_needed(skus, master, current, counts, allocated)
+    plan = plan_pushes(channel.name, skus, master, current, allocated)
     counts["skipped"] = len(plan.skipped)
     if plan.quantities:
         results = clients.call(channel, lambda client: _send(client, plan, message))
-        _record(message.origin.value, current, results, counts)
+        _record(message.origin.value, current, results, counts, allocated)
     return counts
 
 
+def allocations(channel: str, master: dict[str, Listing]) -> dict[str, Allocation]:
+    """Each listing's allocation on the channel, by its rules as they are now (read at send time,
+    as master's values are)."""
+    rules = channel_rules.for_skus(channel, master)
+    return {sku: of(rules.rules, rules.override(sku), listing) for sku, listing in master.items()}
+
+
 def _push_backs_needed(
-    skus: Sequence[str], master: dict[str, Listing], current: dict[str, Link], counts: Counter[str]
+    skus: Sequence[str],
+    master: dict[str, Listing],
+    current: dict[str, Link],
+    counts: Counter[str],
+    allocated: dict[str, Allocation],
 ) -> list[str]:
     """The SKUs whose channel still holds something other than master now. The rest are not sent,
     their links settled in sync; one that changed since it was read is pushed back after all."""
     needed = []
     for sku in skus:
         link, listing = current.get(sku), master.get(sku)
-        if link is not None and listing is not None and holds_master(link, listing):
+        if link is not None and listing is not None and holds_master(link, listing, allocated.get(sku)):
             after = settled(link, datetime.now(UTC))
             if after is None or links.put_unless_changed(link, after):
                 counts["agreed"] += 1
@@ -176,10 +192,16 @@ def _in_batches(
 
 
 def _record(
-    job_id: str, current: dict[str, Link], results: list[tuple[Push, PushResult]], counts: Counter[str]
+    job_id: str,
+    current: dict[str, Link],
+    results: list[tuple[Push, PushResult]],
+    counts: Counter[str],
+    allocated: dict[str, Allocation],
 ) -> list[JobFailure]:
-    """Write the links and history; count each listing once, by its worst result."""
-    updated, entries = record_results(current, results, job_id, datetime.now(UTC))
+    """Write the links and history (naming the rules that shaped each push); count each listing
+    once, by its worst result."""
+    shaped = {sku: allocation.shaped_by for sku, allocation in allocated.items()}
+    updated, entries = record_results(current, results, job_id, datetime.now(UTC), shaped)
     links.put_many(updated)
     history.append_many(entries)
     worst: dict[str, PushResult] = {}

@@ -8,12 +8,13 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from shared.channels.base import VariantRef
+from shared.domain.allocation import of
 from shared.domain.job import JobFailure
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.reconciling import reconciled
 from shared.services import clients
 from shared.services.linking import ShardMatched, running
-from shared.storage import jobs, links, listings
+from shared.storage import channel_rules, jobs, links, listings
 
 LINKS_PER_STEP = 500
 
@@ -26,6 +27,7 @@ def reconcile_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
     page, more_after = links.shard_page(channel.name, shard, after, LINKS_PER_STEP)
     linked = [link for link in page if link.status is LinkStatus.LINKED]
     masters = listings.get_many(link.sku for link in linked)
+    rules = channel_rules.for_skus(channel.name, masters)
     refs = [
         VariantRef(
             sku=link.sku,
@@ -58,7 +60,9 @@ def reconcile_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
             continue
         if listing is None:
             continue  # the listing was removed from master meanwhile
-        after_check = reconciled(link, listing, variant, now)
+        after_check = reconciled(
+            link, listing, variant, now, of(rules.rules, rules.override(link.sku), listing)
+        )
         if after_check.sync_state is SyncState.OUT_OF_SYNC:
             counts["out_of_sync"] += 1
         if after_check != link:

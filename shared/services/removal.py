@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.domain.job import JobStatus
 from shared.services import jobs
 from shared.services.channels import UnknownChannel
-from shared.storage import channel_items, channels, schedules, secrets
+from shared.storage import channel_items, channel_rules, channels, schedules, secrets
 from shared.storage import jobs as job_store
 
 
@@ -34,6 +34,7 @@ def remove_channel(name: str) -> Removed:
     cancelled = _cancel_jobs(name)
     channels.delete(name)
     links_deleted = channel_items.delete_all(name)
+    channel_rules.delete_all(name)  # its allocation rules, overrides and guard
     return Removed(
         name=name,
         schedule_deleted=schedule_deleted,
@@ -50,7 +51,7 @@ def _cancel_jobs(name: str) -> list[str]:
     tried: set[str] = set()
     while active := [
         job
-        for status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        for status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.AWAITING_CONFIRMATION)
         for job in job_store.for_channel(name, 200, status)
         if job.id not in tried
     ]:

@@ -10,12 +10,13 @@ from shared.settings import settings
 from shared.storage.aws import client
 
 
-def start_job(job_id: str) -> bool:
-    """Start the job's execution, named after the job; False when it was started before."""
+def start_job(job_id: str, name: str | None = None) -> bool:
+    """Start the job's execution, named after the job (or `name`: a guarded sync's pushing run);
+    False when it was started before."""
     try:
         client("stepfunctions").start_execution(
             stateMachineArn=settings().job_state_machine_arn,
-            name=job_id,
+            name=name or job_id,
             input=json.dumps({"job_id": job_id}),
         )
     except ClientError as error:

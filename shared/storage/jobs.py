@@ -88,7 +88,17 @@ def get(job_id: str) -> Job:
     return from_item(Job, item)
 
 
-_LIFECYCLE = ("status", "started_at", "finished_at", "error", "ran_as", "as_of", "changes_since", "note")
+_LIFECYCLE = (
+    "status",
+    "started_at",
+    "finished_at",
+    "error",
+    "ran_as",
+    "as_of",
+    "changes_since",
+    "note",
+    "guard",
+)
 
 
 def save_status(job: Job, expected: JobStatus) -> None:
@@ -111,6 +121,42 @@ def save_status(job: Job, expected: JobStatus) -> None:
         ConditionExpression="#status = :expected",
         ExpressionAttributeNames=names,
         ExpressionAttributeValues={**values, ":expected": expected.value},
+    ):
+        raise JobChanged(job.id)
+
+
+def restart(job: Job, expected: JobStatus) -> None:
+    """A guarded sync queued again to push once its check passed, or once confirmed: its status and
+    guard written (if its status is still `expected`), its progress started over (its check's
+    counts of what it would change kept), and a queued job joins its channel's queue again."""
+    checked = {
+        name: getattr(job.counts, name) for name in ("compared", "changes", "unchanged", "zeroed", "moved")
+    }
+    data = job.model_dump(mode="json", include={"status", "guard", "note"})
+    queue = _queue_key(job)
+    if not written(
+        table().update_item,
+        Key=key(job.id),
+        UpdateExpression=(
+            "SET #status = :status, guard = :guard, note = :note, counts = :counts, failures = :none,"
+            " plan_batches = :empty, plan_complete = :no, batches_done = :zero, planned_batches = :zero,"
+            " GSI2PK = :queue, GSI2SK = :rank"
+        ),
+        ConditionExpression="#status = :expected",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={
+            ":status": data["status"],
+            ":guard": data["guard"],
+            ":note": data["note"],
+            ":counts": checked,
+            ":none": [],
+            ":empty": {},
+            ":no": False,
+            ":zero": 0,
+            ":queue": queue["GSI2PK"],
+            ":rank": queue["GSI2SK"],
+            ":expected": expected.value,
+        },
     ):
         raise JobChanged(job.id)
 

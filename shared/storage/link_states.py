@@ -11,25 +11,30 @@ Access patterns (template.yaml, Table):
   a count reads 4 partitions a state.
 - the link job's note on a listing it left unlinked:   PK=LISTING#<sku>, SK=UNMATCHED#<channel>
   (read with the listing's links by key, BatchGetItem; written and deleted by the link job only)
-- a channel's count of linked listings:   PK=LINK_COUNTS, SK=<channel>, `linked` (N)
-  One query reads every channel's count. Kept by counters, not counted from an index: linked
-  listings are most of the catalog, and counting them would read the catalog's links. The count
-  moves in the same transaction as every link write that links or unlinks (links.write_changes),
-  conditional on the status the link was read with: a retried step re-reads the links and moves
-  it no more. (A push's write never links or unlinks: it keeps the status it read.)
-  The problem states are few: they are counted from the sparse index above, exact by
-  construction, at a cost of what is wrong, not of the catalog.
+- a channel's counts of linked listings and of the link job's notes:   PK=LINK_COUNTS, SK=<channel>,
+  `linked`, `duplicate`, `unmatched` (N). One query reads every channel's counts. Kept by
+  counters, not counted from an index: linked listings are most of the catalog, and so are the
+  unmatched ones of a channel that sells a part of it (a 100,000-listing catalog with 2,000 on a
+  channel has 98,000 notes there: counting them read 10,000 keys a second on moto). The linked
+  count moves in the same transaction as every link write that links or unlinks
+  (links.write_changes), conditional on the status the link was read with; a note count in the
+  same transaction as the note writes (write_notes), conditional on the cause each was read with:
+  a retried step re-reads and moves them no more. (A push's write never links or unlinks: it
+  keeps the status it read; only the link job writes notes.)
+  The other problem states (out_of_sync, error, unlinked) are few: they are counted from the
+  sparse index above, exact by construction, at a cost of what is wrong, not of the catalog.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.conditions import Key
 
 from shared.domain.link_state import IndexedState, Unmatched, unmatched_state
-from shared.domain.syncing import shard_of
+from shared.domain.syncing import chunked, shard_of
 from shared.storage.aws import batch_get, merged_sort_keys, table
 from shared.storage.items import from_item, to_item
 
@@ -48,17 +53,60 @@ def note_key(sku: str, channel: str) -> dict[str, str]:
     return {"PK": f"LISTING#{sku}", "SK": f"UNMATCHED#{channel}"}
 
 
-def put_notes(notes: Iterable[Unmatched]) -> None:
-    with table().batch_writer(overwrite_by_pkeys=["PK", "SK"]) as writer:
-        for note in notes:
-            state = state_keys(note.channel, note.sku, unmatched_state(note))
-            writer.put_item(Item=to_item(note, **note_key(note.sku, note.channel), **state))
+# A transaction holds at most 100 writes: 99 notes and their channel's counts.
+_NOTES_PER_TRANSACTION = 99
 
 
-def delete_notes(channel: str, skus: Iterable[str]) -> None:
-    with table().batch_writer(overwrite_by_pkeys=["PK", "SK"]) as writer:
-        for sku in skus:
-            writer.delete_item(Key=note_key(sku, channel))
+def write_notes(
+    channel: str, read: dict[str, Unmatched], put: Iterable[Unmatched], drop: Iterable[str]
+) -> None:
+    """Put each note of `put` and delete the notes of the SKUs in `drop`, `read` being the channel's
+    notes as they were read (by SKU): in transactions with the channel's note counts, each write
+    conditional on the note as read (a concurrent change cancels the transaction: the caller's
+    step is retried and reads again)."""
+    writes = [(read.get(note.sku), note) for note in put] + [(read[sku], None) for sku in drop]
+    dynamodb, name = table().meta.client, table().name
+    for chunk in chunked(writes, _NOTES_PER_TRANSACTION):
+        delta: Counter[IndexedState] = Counter()
+        requests = []
+        for before, after in chunk:
+            if before is not None:
+                delta[unmatched_state(before)] -= 1
+            if after is not None:
+                delta[unmatched_state(after)] += 1
+            requests.append(_note_write(name, channel, before, after))
+        requests.append(
+            {
+                "Update": {
+                    "TableName": name,
+                    "Key": count_key(channel),
+                    "UpdateExpression": "ADD #duplicate :duplicate, #unmatched :unmatched",
+                    "ExpressionAttributeNames": {"#duplicate": "duplicate", "#unmatched": "unmatched"},
+                    "ExpressionAttributeValues": {
+                        ":duplicate": delta[IndexedState.DUPLICATE],
+                        ":unmatched": delta[IndexedState.UNMATCHED],
+                    },
+                }
+            }
+        )
+        dynamodb.transact_write_items(TransactItems=requests)
+
+
+def _note_write(name: str, channel: str, before: Unmatched | None, after: Unmatched | None) -> dict[str, Any]:
+    sku = (after or before).sku  # type: ignore[union-attr]
+    condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(PK)"}
+    if before is not None:
+        condition = {
+            "ConditionExpression": "#cause = :was",
+            "ExpressionAttributeNames": {"#cause": "cause"},
+            "ExpressionAttributeValues": {":was": before.cause.value},
+        }
+    if after is None:
+        return {"Delete": {"TableName": name, "Key": note_key(sku, channel), **condition}}
+    state = state_keys(channel, sku, unmatched_state(after))
+    return {
+        "Put": {"TableName": name, "Item": to_item(after, **note_key(sku, channel), **state), **condition}
+    }
 
 
 def note_from(item: dict[str, Any]) -> Unmatched:
@@ -96,10 +144,20 @@ def count_key(channel: str) -> dict[str, str]:
     return {"PK": COUNTS_PK, "SK": channel}
 
 
-def linked_counts() -> dict[str, int]:
-    """Every channel's count of linked listings, by channel name (one query)."""
+class ChannelCounts(NamedTuple):
+    linked: int
+    duplicate: int
+    unmatched: int
+
+
+def counts() -> dict[str, ChannelCounts]:
+    """Every channel's counts of linked listings and of the link job's notes, by channel name (one
+    query)."""
     answer = table().query(KeyConditionExpression=Key("PK").eq(COUNTS_PK), ConsistentRead=True)
-    return {str(item["SK"]): int(item.get("linked", 0)) for item in answer["Items"]}
+    return {
+        str(item["SK"]): ChannelCounts(*(int(item.get(n, 0)) for n in ChannelCounts._fields))
+        for item in answer["Items"]
+    }
 
 
 def notes(channel: str, skus: Iterable[str]) -> dict[str, Unmatched]:

@@ -258,3 +258,22 @@ def delta_update(sku: str, delta: int, reason: AdjustReason, at: datetime) -> di
             },
         }
     }
+
+
+def touch(skus: Iterable[str], at: datetime) -> None:
+    """Stamp listings changed at `at` (their change-index entry moves with it), nothing else
+    written: an allocation rule moved what they push, which smart sync then finds. A listing gone
+    meanwhile stays gone."""
+    for sku in skus:
+        change = _change_keys(sku, at)
+        written(
+            table().update_item,
+            Key=key(sku),
+            UpdateExpression="SET updated_at = :at, GSI3PK = :change, GSI3SK = :changed",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={
+                ":at": at.isoformat(),
+                ":change": change["GSI3PK"],
+                ":changed": change["GSI3SK"],
+            },
+        )

@@ -20,6 +20,7 @@ from shared.domain.dlq import DeadLetterQueue, Failure
 from shared.domain.history import HistoryEntry
 from shared.domain.job import Job, JobKind, JobStatus
 from shared.domain.link import Link, LinkStatus, SyncState
+from shared.domain.link_state import IndexedState, Unmatched, UnmatchedCause
 from shared.domain.listing import AdjustReason, Listing
 from shared.domain.syncing import shard_of
 from shared.services.once import apply_once
@@ -31,6 +32,7 @@ from shared.storage import (
     failures,
     history,
     jobs,
+    link_states,
     links,
     listings,
     orders,
@@ -427,3 +429,27 @@ def test_dynamodb_local_refuses_what_moto_took(dynamodb_endpoint, request_):
         pytest.skip("moto takes it: the difference is seen under --dynamodb=local")
     with pytest.raises(ClientError, match="ValidationException"):
         request_(table())
+
+
+def test_the_note_counts_move_with_the_notes_and_a_stale_read_cancels_the_write():
+    channel = unique("ch")
+    skus = [unique("N") for _ in range(5)]
+
+    def note(sku: str, cause: UnmatchedCause) -> Unmatched:
+        return Unmatched(sku=sku, channel=channel, cause=cause, reason="r")
+
+    def indexed() -> tuple[int, int]:
+        return link_states.count(channel, IndexedState.DUPLICATE), link_states.count(
+            channel, IndexedState.UNMATCHED
+        )
+
+    first = [note(s, UnmatchedCause.NO_MATCH) for s in skus[:4]] + [note(skus[4], UnmatchedCause.DUPLICATE)]
+    link_states.write_notes(channel, {}, first, [])
+    assert link_states.counts()[channel][1:] == indexed() == (1, 4)
+    read = link_states.notes(channel, skus)
+    changed = [note(skus[0], UnmatchedCause.DUPLICATE), note(skus[1], UnmatchedCause.EMPTY_VALUE)]
+    link_states.write_notes(channel, read, changed, [skus[4], skus[3]])
+    assert link_states.counts()[channel][1:] == indexed() == (1, 2)
+    with pytest.raises(ClientError):  # read before the change above: its causes no longer hold
+        link_states.write_notes(channel, read, [note(skus[0], UnmatchedCause.NO_MATCH)], [])
+    assert link_states.counts()[channel][1:] == indexed() == (1, 2)

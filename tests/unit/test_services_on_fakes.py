@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
+from shared.domain.allocation import Rules
 from shared.domain.channel import Channel, ChannelType
 from shared.domain.job import Job, JobKind, JobStatus, SyncMode
 from shared.domain.link import Link, LinkStatus
 from shared.domain.listing import Listing
 from shared.domain.messages import PushMessage
 from shared.services import pushing
-from tests.fakes import InMemoryChannels, InMemoryJobs, InMemoryLinks, InMemoryListings
+from tests.fakes import InMemoryChannelRules, InMemoryChannels, InMemoryJobs, InMemoryLinks, InMemoryListings
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
@@ -33,7 +34,7 @@ def job(status: JobStatus = JobStatus.RUNNING) -> Job:
 
 
 @pytest.fixture
-def storage(monkeypatch: pytest.MonkeyPatch) -> InMemoryJobs:
+def storage(monkeypatch: pytest.MonkeyPatch, rules: InMemoryChannelRules) -> InMemoryJobs:
     jobs = InMemoryJobs(job())
     linked = Link(
         sku="A",
@@ -50,7 +51,13 @@ def storage(monkeypatch: pytest.MonkeyPatch) -> InMemoryJobs:
     monkeypatch.setattr(pushing, "channels", InMemoryChannels(SHOP))
     monkeypatch.setattr(pushing, "listings", InMemoryListings(Listing(sku="A", on_hand=9, updated_at=NOW)))
     monkeypatch.setattr(pushing, "links", InMemoryLinks(linked))
+    monkeypatch.setattr(pushing, "channel_rules", rules)
     return jobs
+
+
+@pytest.fixture
+def rules() -> InMemoryChannelRules:
+    return InMemoryChannelRules()
 
 
 def test_a_dry_run_batch_plans_and_records_its_counts_and_failures_once(storage: InMemoryJobs) -> None:
@@ -63,6 +70,19 @@ def test_a_dry_run_batch_plans_and_records_its_counts_and_failures_once(storage:
     assert (first["compared"], first["skipped"]) == (1, 1)
     assert (recorded.counts.skipped, [f.sku for f in recorded.failures]) == (1, ["GONE"])
     assert {sku for sku, _ in storage.plans["J1"]} == {"A"}
+
+
+def test_a_dry_run_batch_plans_the_channels_allocation_of_master_read_at_send_time(
+    storage: InMemoryJobs, rules: InMemoryChannelRules
+) -> None:
+    rules.rules["shop"] = Rules(reserve=2, max_quantity=100)
+    rules.overrides[("shop", "A")] = Rules(max_quantity=5)
+
+    pushing.push_batch(PushMessage(job_id="J1", channel="shop", batch_id="0-0", skus=["A"]))
+
+    # on hand 9, reserve 2 (the channel's): 7, at most 5 (the listing's override): 5
+    change = storage.plans["J1"][("A", "quantity")]
+    assert (change.from_value, change.to_value) == ("3", "5")
 
 
 def test_a_batch_of_a_job_no_longer_running_skips_everything(storage: InMemoryJobs) -> None:

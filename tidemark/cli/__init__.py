@@ -7,7 +7,18 @@ from __future__ import annotations
 import typer
 
 from tidemark import login
-from tidemark.cli import channels, dlq, history, jobs, listings, local, overview, sandbox, settings
+from tidemark.cli import (
+    allocation,
+    channels,
+    dlq,
+    history,
+    jobs,
+    listings,
+    local,
+    overview,
+    sandbox,
+    settings,
+)
 
 app = typer.Typer(help="Tidemark: one master inventory, pushed to every sales channel.", no_args_is_help=True)
 
@@ -17,6 +28,12 @@ app.command()(jobs.reconcile)
 app.command()(jobs.sync)
 app.command()(history.history)
 app.command()(overview.overview)
+
+channels.app.command("rules")(allocation.channel_rules)
+listings.app.command("rules")(allocation.listing_rules)
+listings.app.command("explain")(allocation.explain)
+channels.app.command("guard")(allocation.channel_guard)
+jobs.app.command("confirm")(allocation.jobs_confirm)
 
 app.add_typer(local.app, name="local")
 app.add_typer(sandbox.app, name="sandbox")

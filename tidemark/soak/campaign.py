@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable
@@ -30,6 +31,9 @@ from tidemark.soak.workload import Workload
 
 
 def soak_runtime(config: SoakConfig) -> LocalRuntime:
+    # The soak is about faults, not the guard: its syncs of every mode run unguarded (a channel's
+    # guard, on by default, would stop a first sync of a sandbox whose quantities all differ).
+    os.environ.setdefault("TIDEMARK_GUARD_DEFAULT", "off")
     return LocalRuntime(
         port=0,
         shopify_variants=config.skus,

@@ -4,6 +4,94 @@
  */
 
 export interface paths {
+    "/v1/channels/{name}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A channel's allocation rules (quantity and price) */
+        get: operations["show_channel_rules_v1_channels__name__rules_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set a channel's allocation rules (null clears one; clear: true starts over); dry_run: what each linked listing would get, from and to, nothing saved */
+        patch: operations["edit_channel_rules_v1_channels__name__rules_patch"];
+        trace?: never;
+    };
+    "/v1/listings/{sku}/channels/{name}/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A listing's override of one channel's allocation rules */
+        get: operations["show_override_v1_listings__sku__channels__name__rules_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Override a channel's allocation rules for one listing (null clears one; clear: true drops the override); dry_run: what it would move, nothing saved */
+        patch: operations["edit_override_v1_listings__sku__channels__name__rules_patch"];
+        trace?: never;
+    };
+    "/v1/listings/{sku}/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Why this number: every step from on hand to the quantity pushed and from price to the price pushed, per channel, naming each rule and override */
+        get: operations["explain_v1_listings__sku__explain_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/channels/{name}/guard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A channel's guard: on, and the shares of linked listings it allows */
+        get: operations["show_guard_v1_channels__name__guard_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set a channel's guard: on or off, the share of linked listings a sync may send 0 (max_zeroed) or change (max_changed), in percent */
+        patch: operations["edit_guard_v1_channels__name__guard_patch"];
+        trace?: never;
+    };
+    "/v1/jobs/{job_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a sync the guard stopped (awaiting_confirmation): it pushes, from master as it is then */
+        post: operations["confirm_job_v1_jobs__job_id__confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/listings/{sku}": {
         parameters: {
             query?: never;
@@ -662,6 +750,41 @@ export interface components {
              */
             filters?: string[];
         };
+        /**
+         * Guard
+         * @description A channel's guard: on by default.
+         */
+        Guard: {
+            /**
+             * On
+             * @default true
+             */
+            on?: boolean;
+            /**
+             * Max Zeroed
+             * @description percent of linked listings sent 0, at most
+             * @default 50
+             */
+            max_zeroed?: string;
+            /**
+             * Max Changed
+             * @description percent of linked listings changed, at most
+             * @default 80
+             */
+            max_changed?: string;
+        };
+        /**
+         * GuardEdit
+         * @description The guard's settings to change; those not given are kept.
+         */
+        GuardEdit: {
+            /** On */
+            on?: boolean | null;
+            /** Max Zeroed */
+            max_zeroed?: number | string | null;
+            /** Max Changed */
+            max_changed?: number | string | null;
+        };
         /** JobBrief */
         JobBrief: {
             /** Id */
@@ -722,7 +845,7 @@ export interface components {
          * JobStatus
          * @enum {string}
          */
-        JobStatus: "queued" | "running" | "completed" | "completed_with_errors" | "failed" | "cancelled";
+        JobStatus: "queued" | "running" | "completed" | "completed_with_errors" | "failed" | "cancelled" | "awaiting_confirmation";
         /** LinkCounts */
         LinkCounts: {
             /**
@@ -885,6 +1008,136 @@ export interface components {
              */
             ids?: string[];
         };
+        /**
+         * Rounding
+         * @description Where a price is rounded to: up to the next x.99 or x.95, or to the nearest whole amount.
+         * @enum {string}
+         */
+        Rounding: "0.99" | "0.95" | "whole";
+        /**
+         * RuleChange
+         * @description What a rule change did, or would do (a dry run): the rules, and each linked listing it moves.
+         */
+        RuleChange: {
+            /** Channel */
+            channel: string;
+            /** Sku */
+            sku?: string | null;
+            /** Dry Run */
+            dry_run: boolean;
+            rules: components["schemas"]["Rules"];
+            /** Checked */
+            checked: number;
+            /** Moved Listings */
+            moved_listings: number;
+            /** Moves */
+            moves: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Auto Pushed
+             * @default 0
+             */
+            auto_pushed?: number;
+        };
+        /**
+         * Rules
+         * @description A channel's rules, or one listing's override of them on one channel; None: not set.
+         */
+        Rules: {
+            /**
+             * Reserve
+             * @description units kept back from the channel
+             */
+            reserve?: number | null;
+            /**
+             * Percent
+             * @description share of what is left, in percent (0 to 100), rounded down
+             */
+            percent?: string | null;
+            /**
+             * Max Quantity
+             * @description at most this many
+             */
+            max_quantity?: number | null;
+            /**
+             * Zero At
+             * @description at or below this many, send 0
+             */
+            zero_at?: number | null;
+            /**
+             * Fixed
+             * @description this quantity instead of the rules above
+             */
+            fixed?: number | null;
+            /**
+             * Markup Percent
+             * @description percent added to the price (negative: a markdown)
+             */
+            markup_percent?: string | null;
+            /**
+             * Markup Amount
+             * @description amount added to the price (negative: a markdown)
+             */
+            markup_amount?: string | null;
+            rounding?: components["schemas"]["Rounding"] | null;
+            /** Min Price */
+            min_price?: string | null;
+            /** Max Price */
+            max_price?: string | null;
+        };
+        /**
+         * RulesEdit
+         * @description The rules to set (a field given as null clears it; one not given is kept). `clear` starts from
+         *     no rules.
+         */
+        RulesEdit: {
+            /**
+             * Reserve
+             * @description units kept back from the channel
+             */
+            reserve?: number | null;
+            /**
+             * Percent
+             * @description share of what is left, in percent (0 to 100), rounded down
+             */
+            percent?: number | string | null;
+            /**
+             * Max Quantity
+             * @description at most this many
+             */
+            max_quantity?: number | null;
+            /**
+             * Zero At
+             * @description at or below this many, send 0
+             */
+            zero_at?: number | null;
+            /**
+             * Fixed
+             * @description this quantity instead of the rules above
+             */
+            fixed?: number | null;
+            /**
+             * Markup Percent
+             * @description percent added to the price (negative: a markdown)
+             */
+            markup_percent?: number | string | null;
+            /**
+             * Markup Amount
+             * @description amount added to the price (negative: a markdown)
+             */
+            markup_amount?: number | string | null;
+            rounding?: components["schemas"]["Rounding"] | null;
+            /** Min Price */
+            min_price?: number | string | null;
+            /** Max Price */
+            max_price?: number | string | null;
+            /**
+             * Clear
+             * @default false
+             */
+            clear?: boolean;
+        };
         /** ScheduleBrief */
         ScheduleBrief: {
             /** Enabled */
@@ -950,6 +1203,295 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    show_channel_rules_v1_channels__name__rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a channel's name: lower-case letters, digits, dashes */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    edit_channel_rules_v1_channels__name__rules_patch: {
+        parameters: {
+            query?: {
+                /** @description say what the rules would move for each linked listing; save nothing */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description a channel's name: lower-case letters, digits, dashes */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RulesEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleChange"];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    show_override_v1_listings__sku__channels__name__rules_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a listing's SKU (1 to 255 characters) */
+                sku: string;
+                /** @description a channel's name: lower-case letters, digits, dashes */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    edit_override_v1_listings__sku__channels__name__rules_patch: {
+        parameters: {
+            query?: {
+                /** @description say what the rules would move for each linked listing; save nothing */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description a listing's SKU (1 to 255 characters) */
+                sku: string;
+                /** @description a channel's name: lower-case letters, digits, dashes */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RulesEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleChange"];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    explain_v1_listings__sku__explain_get: {
+        parameters: {
+            query?: {
+                /** @description one channel (default: every channel) */
+                channel?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description a listing's SKU (1 to 255 characters) */
+                sku: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    show_guard_v1_channels__name__guard_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a channel's name: lower-case letters, digits, dashes */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Guard"];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    edit_guard_v1_channels__name__guard_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a channel's name: lower-case letters, digits, dashes */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuardEdit"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Guard"];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    confirm_job_v1_jobs__job_id__confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a job's id */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     show_listing_v1_listings__sku__get: {
         parameters: {
             query?: never;

@@ -11,11 +11,14 @@ interface HistoryPage {
   next: string | null;
 }
 
+const NEWEST_MS = 5000; // the newest page, while visible: a push shows without a reload
+
 /** A listing's sync history on one channel or all, newest first, a page at a time (older: the cursor). */
 export function HistoryTable({ sku, channel, cursor, link }: { sku: string; channel: string; cursor: string; link: (cursor: string) => string }) {
   const page = useLoad(
     () => ok<HistoryPage>(api.GET("/v1/history/{sku}", { params: { path: { sku }, query: { limit: 25, ...(channel ? { channel } : {}), ...(cursor ? { cursor } : {}) } } })),
     [sku, channel, cursor],
+    cursor ? 0 : NEWEST_MS,
   );
   const entries = page.data?.entries ?? [];
   return (

@@ -1,0 +1,237 @@
+"""Allocation rules: set a channel's (or one listing's override), see their effect first (a dry run),
+and explain a listing's numbers.
+
+A rule change is a change: once saved, each linked listing it moved is pushed at once where its auto
+sync is on, and stamped changed (its change-index entry moves), so the next smart sync of any channel
+pushes it too: the watermark follows that index, and the stamp is after the rule was saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from shared.domain.allocation import Allocation, Moved, Rules, Step, moves, of
+from shared.domain.fields import FieldError, FieldRule
+from shared.domain.link import Link, LinkStatus
+from shared.domain.listing import Listing
+from shared.domain.messages import PushOrigin
+from shared.services import autosync
+from shared.settings import settings
+from shared.storage import channel_rules, channels, links, listings
+
+MOVES_SHOWN = 500  # a rule change's answer names at most this many moved values (the count: all)
+
+
+class UnknownChannel(FieldError):
+    def __init__(self, name: str) -> None:
+        super().__init__("channel", f"no channel named '{name}': see `tidemark channels list`")
+
+
+class UnknownListing(FieldError):
+    def __init__(self, sku: str) -> None:
+        super().__init__("sku", f"no listing with SKU '{sku}': import it first (`tidemark listings import`)")
+
+
+class BadRules(FieldError):
+    """Rules that are wrong together (a minimum price over the maximum once merged)."""
+
+
+class RulesEdit(Rules):
+    """The rules to set (a field given as null clears it; one not given is kept). `clear` starts from
+    no rules."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    clear: bool = False
+
+
+class RuleChange(BaseModel):
+    """What a rule change did, or would do (a dry run): the rules, and each linked listing it moves."""
+
+    channel: str
+    sku: str | None = None
+    dry_run: bool
+    rules: Rules
+    checked: int
+    moved_listings: int
+    moves: list[dict[str, Any]]
+    auto_pushed: int = 0
+
+
+def channel_rules_now(channel: str) -> Rules:
+    _known(channel)
+    return channel_rules.get(channel)
+
+
+def override_now(sku: str, channel: str) -> Rules:
+    _known(channel)
+    _listing(sku)
+    return channel_rules.get_override(channel, sku)
+
+
+def set_channel_rules(channel: str, edit: RulesEdit, *, dry_run: bool) -> RuleChange:
+    """Set the channel's rules given in `edit`; with `dry_run`, only say what they would move."""
+    _known(channel)
+    before = channel_rules.get(channel)
+    after = _edited(before, edit)
+    moved: list[Moved] = []
+    checked = 0
+    for page in _linked_pages(channel):
+        found = listings.get_many(link.sku for link in page)
+        current = channel_rules.for_skus(channel, found)
+        for sku, listing in found.items():
+            override = current.override(sku)
+            _fits(after, override, "min_price")
+            moved += moves(of(before, override, listing), of(after, override, listing))
+            checked += 1
+    if not dry_run:
+        channel_rules.put(channel, after)
+    return _answer(channel, None, after, checked, moved, dry_run)
+
+
+def set_override(sku: str, channel: str, edit: RulesEdit, *, dry_run: bool) -> RuleChange:
+    """Set one listing's override of the channel's rules; with `dry_run`, only say what it moves."""
+    _known(channel)
+    listing = _listing(sku)
+    rules = channel_rules.get(channel)
+    before = channel_rules.get_override(channel, sku)
+    after = _edited(before, edit)
+    _fits(rules, after, "min_price")
+    link = links.get_many(channel, [sku]).get(sku)
+    linked = link is not None and link.status is LinkStatus.LINKED
+    moved = moves(of(rules, before, listing), of(rules, after, listing)) if linked else []
+    if not dry_run:
+        channel_rules.put_override(channel, sku, after)
+    return _answer(channel, sku, after, int(linked), moved, dry_run)
+
+
+def _answer(
+    channel: str, sku: str | None, rules: Rules, checked: int, moved: list[Moved], dry_run: bool
+) -> RuleChange:
+    skus = list(dict.fromkeys(m.sku for m in moved))
+    pushed = 0
+    if skus and not dry_run:
+        pushed = _apply(channel, skus)
+    return RuleChange(
+        channel=channel,
+        sku=sku,
+        dry_run=dry_run,
+        rules=rules,
+        checked=checked,
+        moved_listings=len(skus),
+        moves=[m.__dict__ for m in moved[:MOVES_SHOWN]],
+        auto_pushed=pushed,
+    )
+
+
+def _apply(channel: str, skus: list[str]) -> int:
+    """Push the moved listings whose auto sync is on, and stamp them all changed for smart sync."""
+    master = listings.get_many(skus)
+    auto = [sku for sku, listing in master.items() if listing.auto_sync]
+    pushed = autosync.queue_pushes(auto, PushOrigin.RULE_CHANGE, channel=channel) if auto else 0
+    listings.touch(skus, datetime.now(UTC))
+    return pushed
+
+
+def _edited(rules: Rules, edit: RulesEdit) -> Rules:
+    given = {} if edit.clear else rules.given()
+    given.update({name: getattr(edit, name) for name in edit.model_fields_set - {"clear"}})
+    try:
+        return Rules.model_validate(given)
+    except ValidationError as error:
+        raise _field_error(error) from None
+
+
+def _fits(channel: Rules, override: Rules, name: str) -> None:
+    """A listing's rules, its override on the channel's, are consistent."""
+    low = override.min_price if override.min_price is not None else channel.min_price
+    high = override.max_price if override.max_price is not None else channel.max_price
+    if low is not None and high is not None and low > high:
+        raise BadRules(
+            name,
+            f"the minimum price {low} is over the maximum {high} once the channel's rules and the "
+            "listing's override are taken together: lower the minimum or raise the maximum",
+        )
+
+
+def _field_error(error: ValidationError) -> FieldError:
+    first = error.errors()[0]
+    rule = first.get("ctx", {}).get("error")
+    if isinstance(rule, FieldRule):
+        return BadRules(rule.field, rule.fix)
+    return BadRules(str(first["loc"][0]) if first["loc"] else "body", first["msg"])
+
+
+def _known(channel: str) -> None:
+    if channels.get(channel) is None:
+        raise UnknownChannel(channel)
+
+
+def _listing(sku: str) -> Listing:
+    listing = listings.get(sku)
+    if listing is None:
+        raise UnknownListing(sku)
+    return listing
+
+
+def _linked_pages(channel: str) -> Iterator[list[Link]]:
+    for shard in range(settings().push_shards):
+        after: str | None = None
+        while True:
+            page, after = links.shard_page(channel, shard, after, 500)
+            linked = [link for link in page if link.status is LinkStatus.LINKED]
+            if linked:
+                yield linked
+            if after is None:
+                break
+
+
+@dataclass(frozen=True)
+class ChannelExplained:
+    channel: str
+    linked: bool
+    quantity: int
+    price: str | None
+    last_pushed_quantity: int | None
+    last_observed_price: str | None
+    rules: dict[str, Any]
+    override: dict[str, Any]
+    steps: list[Step] = field(default_factory=list)
+
+
+def explain(sku: str, channel: str | None) -> list[ChannelExplained]:
+    """For each channel (or `channel` alone): every step from on hand to the quantity pushed, and
+    from master's price to the price pushed, naming the rule or override of each."""
+    listing = _listing(sku)
+    if channel is not None:
+        _known(channel)
+    names = [channel] if channel else sorted(c.name for c in channels.list_all())
+    found = []
+    for name in names:
+        current = channel_rules.for_skus(name, [sku])
+        allocation = of(current.rules, current.override(sku), listing)
+        found.append(_explained(name, allocation, links.get_many(name, [sku]).get(sku), current, sku))
+    return found
+
+
+def _explained(
+    name: str, allocation: Allocation, link: Link | None, current: channel_rules.ChannelRules, sku: str
+) -> ChannelExplained:
+    return ChannelExplained(
+        channel=name,
+        linked=link is not None and link.status is LinkStatus.LINKED,
+        quantity=allocation.quantity,
+        price=None if allocation.price is None else f"{allocation.price:f}",
+        last_pushed_quantity=link.last_pushed_quantity if link else None,
+        last_observed_price=None
+        if link is None or link.last_observed_price is None
+        else f"{link.last_observed_price:f}",
+        rules=current.rules.model_dump(mode="json", exclude_none=True),
+        override=current.override(sku).model_dump(mode="json", exclude_none=True),
+        steps=list(allocation.steps),
+    )
