@@ -35,7 +35,7 @@ from shared.domain.link import Link
 from shared.domain.listing import Listing
 from shared.domain.messages import AutoPushMessage, PushMessage, PushOrigin
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
-from shared.services import clients
+from shared.services import amazon_dry_run, clients
 from shared.services.jobs import PUSH_LEASE
 from shared.storage import channel_rules, channels, history, idempotency, jobs, links, listings
 
@@ -66,6 +66,8 @@ def push_batch(message: PushMessage) -> Counter[str]:
         counts["changes"] = len(changes)
         counts["unchanged"] = len(plan.quantities) - len({change.sku for change in changes})
         counts["zeroed"], counts["moved"] = weighed(plan.quantities, current)
+        if job.dry_run:  # not the guard's check: a real sync follows it
+            failures += amazon_dry_run.refused(channel, plan.quantities)
     elif plan.quantities:
         if not jobs.lease(job.id, message.batch_id, datetime.now(UTC) + PUSH_LEASE):
             # cancelled, or pushed before (a redelivery: its counts are recorded): nothing leaves

@@ -121,11 +121,22 @@ def test_the_cli_adds_an_amazon_channel_after_a_test_call(stack: Any, api: Any) 
     assert "refresh_token" not in str(saved) and c["client_secret"] not in str(saved)
 
 
-def test_a_dry_run_plans_without_pushing(amazon: Any, api: Any) -> None:
-    before = {row["sku"]: row["quantity"] for row in amazon.variant_rows()}
-    job = run(api, {"channel": "amz", "kind": "sync", "mode": "full", "dry_run": True})
-    assert job["counts"]["planned"] == COUNT and job["counts"]["pushed"] == 0
-    assert {row["sku"]: row["quantity"] for row in amazon.variant_rows()} == before
+def test_a_dry_run_plans_without_pushing_and_amazon_checks_it(amazon: Any, api: Any) -> None:
+    gone = amazon.items.pop("SKU-00060")  # deleted on Amazon since the link
+    try:
+        before = {row["sku"]: row["quantity"] for row in amazon.variant_rows()}
+        job = run(
+            api,
+            {"channel": "amz", "kind": "sync", "mode": "full", "dry_run": True},
+            ("completed", "completed_with_errors"),
+        )
+        assert job["counts"]["planned"] == COUNT and job["counts"]["pushed"] == 0
+        assert {row["sku"]: row["quantity"] for row in amazon.variant_rows()} == before
+        (failure,) = job["failures"]
+        assert failure["sku"] == "SKU-00060"
+        assert failure["message"].startswith("dry run:") and "re-link" in failure["message"]
+    finally:
+        amazon.items["SKU-00060"] = gone
 
 
 def test_a_full_sync_makes_amazon_equal_master_patching_its_small_batches(
