@@ -41,6 +41,11 @@ PUSH_BATCH_SIZE: dict[ChannelType, int] = {
 }
 
 
+# Channels with no listing status: a listing hidden in master is sent quantity 0 there (Amazon documents
+# closing a listing so), its status is neither pushed nor compared.
+HIDES_BY_QUANTITY = frozenset({ChannelType.AMAZON})
+
+
 class LinkPriority(BaseModel):
     """Link when the listing's field equals exactly one channel variant's field."""
 

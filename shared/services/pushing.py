@@ -28,6 +28,7 @@ from shared.channels.base import (
     VariantStatus,
 )
 from shared.domain.allocation import Allocation, of
+from shared.domain.channel import HIDES_BY_QUANTITY
 from shared.domain.channel_events import holds_master, settled
 from shared.domain.guard import weighed
 from shared.domain.job import JobFailure, JobStatus
@@ -56,7 +57,14 @@ def push_batch(message: PushMessage) -> Counter[str]:
     master = listings.get_many(message.skus)
     current = links.get_many(channel.name, message.skus)
     allocated = allocations(channel.name, master)
-    plan = plan_pushes(channel.name, message.skus, master, current, allocated)
+    plan = plan_pushes(
+        channel.name,
+        message.skus,
+        master,
+        current,
+        allocated,
+        hides_by_quantity=channel.type in HIDES_BY_QUANTITY,
+    )
     counts["skipped"] = len(plan.skipped)
     failures = [JobFailure(sku=sku, message=reason) for sku, reason in plan.skipped.items()]
     if job.plans_only:  # a dry run, or the guard's check of the sync
@@ -115,7 +123,9 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
     counts: Counter[str] = Counter()
     if message.origin is PushOrigin.CHANNEL_EDIT:
         skus = _push_backs_needed(skus, master, current, counts, allocated)
-    plan = plan_pushes(channel.name, skus, master, current, allocated)
+    plan = plan_pushes(
+        channel.name, skus, master, current, allocated, hides_by_quantity=channel.type in HIDES_BY_QUANTITY
+    )
     counts["skipped"] = len(plan.skipped)
     if plan.quantities:
         results = clients.call(channel, lambda client: _send(client, plan, message))

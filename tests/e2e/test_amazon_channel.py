@@ -175,3 +175,14 @@ def test_a_new_refresh_token_is_checked_before_it_replaces_the_one_saved(
     run(api, {"channel": "amz", "kind": "reconcile"})  # the saved grant still works
     good = stack.sandboxes["amazon"].credentials["refresh_token"]
     assert api.edit_channel("amz", {"refresh_token": good})["name"] == "amz"
+
+
+def test_a_listing_hidden_in_master_is_quantity_0_on_amazon_and_stays_in_sync(amazon: Any, api: Any) -> None:
+    api.import_listings("sku,status\nSKU-00010,inactive\n")
+    run(api, {"channel": "amz", "kind": "sync", "mode": "full"})
+    assert amazon.items["SKU-00010"].quantity == 0 and api.listing("SKU-00010")["syncable_balance"] > 0
+    run(api, {"channel": "amz", "kind": "reconcile"})
+    assert run(api, {"channel": "amz", "kind": "sync", "mode": "partial"})["counts"]["pushed"] == 0
+    api.import_listings("sku,status\nSKU-00010,active\n")
+    run(api, {"channel": "amz", "kind": "sync", "mode": "full"})
+    assert differences(api, amazon, ALL) == {}

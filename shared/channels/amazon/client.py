@@ -15,8 +15,10 @@ one pooled httpx client.
   and small selections); more by one JSON_LISTINGS_FEED (feeds.py). Quantity is
   `fulfillment_availability`, price `purchasable_offer` (our_price, with tax). No compare-and-set:
   `expected` is ignored and the link's last pushed and observed values find hand edits.
-- Status: Amazon has no status flag; "hidden" is quantity 0 (as Amazon documents closing a listing),
-  "active" writes nothing (the quantity pushed with it lists it again). Statuses are read as active.
+- Status: Amazon has no status flag; "hidden" is quantity 0 (as Amazon documents closing a listing).
+  The plan itself sends a hidden listing quantity 0 and no status (HIDES_BY_QUANTITY in the domain),
+  and reconcile compares no status; push_statuses (hidden: quantity 0, active: nothing to write) is
+  there for the protocol. Statuses are read as active.
 """
 
 from __future__ import annotations
