@@ -68,7 +68,7 @@ complexity: install
 
 # The suite with a coverage report; its floor is [tool.coverage.report] fail_under in pyproject.toml.
 test: lint typecheck complexity templates browser-deps
-	$(VENV)/bin/pytest -q --cov --cov-report=term:skip-covered
+	$(VENV)/bin/pytest -q --cov --cov-report=term:skip-covered --durations=30
 	$(MAKE) storage-local
 	$(MAKE) build-check
 

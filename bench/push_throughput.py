@@ -15,6 +15,12 @@ HTTP; JSON_LISTINGS_FEED pushes of 25,000 listings against createFeed's 0.0083 f
 simulated clock. Figures push.amazon_patch.* and push.amazon_feed.* (calls per listing: 1 for
 patches; for feeds every call, document, upload, polls and report, against 1 / 25,000).
 
+eBay: EbayClient.push_quantities in batches of 25 SKUs (bulk_update_price_quantity) against a
+sandbox whose call quota is EBAY_QUOTA calls a window of EBAY_WINDOW seconds (eBay's is a day; the
+bench shortens the window to measure it); the client reads the quota (getRateLimits) and waits for
+each reset. The ceiling is the quota of every window the run began (less the access check's call)
+x 25 listings.
+
 Plus and enterprise are left out: their buckets alone hold 2,000 and 4,000 calls, and they restore
 100 and 200 calls a second, more than one sandbox process serves (about 60 calls a second of 250).
 
@@ -26,6 +32,7 @@ Goals: ratio >= 0.95, throttled < 1 %, calls per listing <= 1.05 / batch size.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,8 +44,11 @@ from amazon_push import patches as amazon_patches
 from results import merge  # bench/ is on the path: scripts run as `python bench/NAME.py`
 
 from shared.channels.base import PushOutcome, PushResult, QuantityPush
+from shared.channels.ebay import EbayClient
 from shared.channels.shopify import MUTATION_COST, ShopifyClient
 from shared.channels.woocommerce import WooCommerceClient
+from tidemark.sandbox.ebay import DailyQuota, EbayStore, OAuth
+from tidemark.sandbox.ebay import create_app as ebay_app
 from tidemark.sandbox.server import serve_in_thread
 from tidemark.sandbox.shopify import BUCKET_SECONDS, PLAN_RESTORE_RATES, ShopifyStore
 from tidemark.sandbox.shopify import create_app as shopify_app
@@ -51,6 +61,12 @@ WOO_RATE = 10.0
 WOO_PUSHES = 20_000
 TOKEN = "shpat_bench"
 KEY, SECRET = "ck_bench", "cs_bench"
+EBAY_QUOTA, EBAY_WINDOW = 50, 5  # 10 calls a second on average, 250 listings a second
+EBAY_WINDOWS = 7
+# A whole number of windows of calls (less the access check's one), so that the last window is not
+# cut short by the work running out: 349 calls of 25.
+EBAY_PUSHES = (EBAY_WINDOWS * EBAY_QUOTA - 1) * 25
+EBAY_KEYS = ("Tidemark-bench", "SBX-bench", "v^1.1#bench")
 
 
 class Counting(httpx.HTTPTransport):
@@ -141,6 +157,36 @@ def woocommerce() -> tuple[Run, float]:
     return run, WOO_RATE * run.elapsed * size
 
 
+def ebay() -> tuple[Run, float]:
+    store = EbayStore.generate(EBAY_PUSHES * 2, seed=1)
+    published = [o for o in sorted(store.offers.values(), key=lambda o: o.sku) if o.published][:EBAY_PUSHES]
+    assert len(published) == EBAY_PUSHES, "generate a larger eBay catalog"
+    pushes = [
+        QuantityPush(sku=o.sku, inventory_item_id=o.offer_id, location_id="EBAY_US", quantity=i % 60)
+        for i, o in enumerate(published)
+    ]
+    size = EbayClient.quantity_batch_size
+    batches = [pushes[i : i + size] for i in range(0, len(pushes), size)]
+    quota = DailyQuota(limit=EBAY_QUOTA, window_seconds=EBAY_WINDOW)
+    transport = Counting()
+    with (
+        serve_in_thread(ebay_app(store, OAuth(*EBAY_KEYS), quota)) as server,
+        httpx.Client(transport=transport) as http,
+    ):
+        client = EbayClient(server.url, *EBAY_KEYS, http=http)
+        client.check_access()  # the tokens and the quota read before the clock starts
+        transport.calls = transport.throttled = 0
+        first_window_calls = quota.count
+        run = push_all(client.push_quantities, batches, transport)
+    inventory_calls = (
+        client.calls - 1
+    )  # the pushes' calls (getRateLimits and tokens are not Inventory API calls)
+    windows = -(-(inventory_calls + first_window_calls) // EBAY_QUOTA)  # the windows the run used
+    ceiling = (windows * EBAY_QUOTA - first_window_calls) * size
+    run.calls = inventory_calls
+    return run, ceiling
+
+
 def report(name: str, run: Run, ceiling: float, batch_size: int) -> dict[str, float]:
     ratio = run.pushed / ceiling
     throttled = run.throttled / run.calls
@@ -164,6 +210,14 @@ def report_amazon(name: str, amazon: AmazonRun, batch_size: int) -> dict[str, fl
 
 def main() -> None:
     figures: dict[str, float] = {}
+    if "--only" in sys.argv:  # python bench/push_throughput.py --only ebay
+        name = sys.argv[sys.argv.index("--only") + 1]
+        run, ceiling = {"ebay": ebay, "woocommerce": woocommerce}[name]()
+        size = {"ebay": EbayClient.quantity_batch_size, "woocommerce": WooCommerceClient.quantity_batch_size}[
+            name
+        ]
+        merge(report(name, run, ceiling, size))
+        return
     for plan in SHOPIFY_ROUNDS:
         run, ceiling = shopify(plan)
         figures |= report(f"shopify_{plan}", run, ceiling, ShopifyClient.quantity_batch_size)
@@ -171,6 +225,8 @@ def main() -> None:
     figures |= report("woocommerce", run, ceiling, WooCommerceClient.quantity_batch_size)
     figures |= report_amazon("amazon_patch", amazon_patches(), 1)
     figures |= report_amazon("amazon_feed", amazon_feeds(), 25_000)
+    run, ceiling = ebay()
+    figures |= report("ebay", run, ceiling, EbayClient.quantity_batch_size)
     merge(figures)
 
 

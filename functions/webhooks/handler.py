@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.domain.channel import ChannelType
 from shared.handlers import observability
 from shared.metrics import emit
-from shared.services.webhooks import Received, receive
+from shared.services.webhooks import Received, challenge, receive
 
 logger, tracer = observability(patch_http=False)  # not httpx: unused here, and patching would import it
 
@@ -40,12 +40,28 @@ def _raw_body(event: APIGatewayProxyEventV2) -> bytes:
     return base64.b64decode(event.body) if event.is_base64_encoded else event.body.encode()
 
 
+def _endpoint(event: APIGatewayProxyEventV2) -> str:
+    """The URL the request was sent to, as eBay registered it (API Gateway gives X-Forwarded-Proto)."""
+    proto = event.headers.get("x-forwarded-proto", "https")
+    host = event.headers.get("host") or event.request_context.domain_name
+    return f"{proto}://{host}{event.raw_path}"
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 @event_source(data_class=APIGatewayProxyEventV2)
 def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dict[str, Any]:
     channel_type = ChannelType(event.raw_path.split("/")[3])  # the route: /v1/webhooks/<type>/{channel}
     channel = event.path_parameters["channel"]
+    if event.request_context.http.method == "GET":  # eBay validating its destination
+        status, answer = challenge(
+            channel_type, channel, event.get_query_string_value("challenge_code") or "", _endpoint(event)
+        )
+        return {
+            "statusCode": status,
+            "headers": {"content-type": "application/json"},
+            "body": json.dumps(answer),
+        }
     result = receive(channel_type, channel, event.headers, _raw_body(event))
     _count(channel, result)
     return {

@@ -18,6 +18,8 @@ def connect(channel_type: ChannelType, store_url: str, credentials: dict[str, st
         return ShopifyClient(store_url, credentials["token"])
     if channel_type is ChannelType.AMAZON:
         return _amazon(store_url, credentials)
+    if channel_type is ChannelType.EBAY:
+        return _ebay(store_url, credentials)
     from shared.channels.woocommerce import WooCommerceClient
 
     if not credentials.get("key") or not credentials.get("secret"):
@@ -54,6 +56,26 @@ def _amazon(endpoint: str, credentials: dict[str, str]) -> ChannelClient:
         client_secret=credentials["client_secret"],
         refresh_token=credentials["refresh_token"],
         lwa_url=credentials.get("lwa_url") or DEFAULT_LWA_URL,
+    )
+
+
+def _ebay(api_url: str, credentials: dict[str, str]) -> ChannelClient:
+    from shared.channels.ebay import EbayClient
+    from shared.channels.ebay.auth import EbayAuthError
+
+    for field in ("client_id", "client_secret", "refresh_token"):
+        if not credentials.get(field):
+            raise EbayAuthError(
+                field,
+                "an eBay channel needs the app's keys and the seller's refresh token: pass --client-id, "
+                "--client-secret and --refresh-token",
+            )
+    return EbayClient(
+        api_url,
+        credentials["client_id"],
+        credentials["client_secret"],
+        credentials["refresh_token"],
+        credentials.get("marketplace_id") or "EBAY_US",
     )
 
 

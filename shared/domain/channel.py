@@ -19,6 +19,7 @@ class ChannelType(StrEnum):
     SHOPIFY = "shopify"
     WOOCOMMERCE = "woocommerce"
     AMAZON = "amazon"
+    EBAY = "ebay"
 
 
 ListingField = Literal["sku", "upc", "mpn"]
@@ -29,6 +30,7 @@ CHANNEL_FIELDS_BY_TYPE: dict[ChannelType, tuple[str, ...]] = {
     ChannelType.WOOCOMMERCE: ("sku", "global_unique_id"),
     # Amazon: the seller SKU, the UPC or EAN of the product, its ASIN (a listing holding it as MPN)
     ChannelType.AMAZON: ("sku", "external_product_id", "asin"),
+    ChannelType.EBAY: ("sku", "upc", "ean"),  # the inventory item's product.upc / product.ean
 }
 
 # How many quantities one channel call sets (Shopify's input array limit, WooCommerce's batch limit).
@@ -38,6 +40,7 @@ PUSH_BATCH_SIZE: dict[ChannelType, int] = {
     ChannelType.SHOPIFY: 250,
     ChannelType.WOOCOMMERCE: 100,
     ChannelType.AMAZON: 5_000,
+    ChannelType.EBAY: 25,  # bulk_update_price_quantity
 }
 
 
@@ -145,6 +148,9 @@ _SHOPIFY_HOST = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 _AMAZON_HOST = re.compile(r"^sellingpartnerapi-(na|eu|fe)\.amazon\.com$")
 
 
+EBAY_HOSTS = frozenset({"api.ebay.com", "api.sandbox.ebay.com"})
+
+
 def store_url_problem(channel_type: ChannelType, url: str, *, allow_insecure_url: bool) -> str | None:
     """What is wrong with a store URL for its channel type (with the fix), or None. Shopify takes
     only https://<shop>.myshopify.com and WooCommerce only https, unless the operator allows any
@@ -174,6 +180,11 @@ def store_url_problem(channel_type: ChannelType, url: str, *, allow_insecure_url
         return (
             "Amazon's Selling Partner API is at https://sellingpartnerapi-na.amazon.com (or -eu, -fe, the "
             "seller's region): use that one (allow_insecure_url for a sandbox of your own)"
+        )
+    if channel_type is ChannelType.EBAY and (parts.hostname or "") not in EBAY_HOSTS:
+        return (
+            "eBay's APIs are at https://api.ebay.com (https://api.sandbox.ebay.com for eBay's own sandbox): "
+            "use one of those (allow_insecure_url for a sandbox of your own)"
         )
     return None
 

@@ -29,6 +29,8 @@ VARIANT_ATTRIBUTE = {
     "global_unique_id": "barcode",
     "external_product_id": "barcode",  # Amazon: the UPC or EAN
     "asin": "product_id",  # Amazon: a listing's product is its ASIN
+    "upc": "barcode",  # eBay: the first UPC, else the first EAN
+    "ean": "barcode",
 }
 # Longer values are not identifiers: they never match (and stay inside DynamoDB's key limits).
 MAX_VALUE_LENGTH = 255

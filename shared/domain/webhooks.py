@@ -72,7 +72,9 @@ _WOOCOMMERCE: dict[str, tuple[str, ...]] = {
     "product.updated": ("id", "sku", "manage_stock", "stock_quantity", "date_modified_gmt"),
     "product.deleted": ("id",),
 }
-_FIELDS = {ChannelType.SHOPIFY: _SHOPIFY, ChannelType.WOOCOMMERCE: _WOOCOMMERCE}
+# eBay's Notification API: the door flattens a notification to these (shared/services/ebay_webhooks.py).
+_EBAY: dict[str, tuple[str, ...]] = {"ORDER_CONFIRMATION": ("orderId", "eventDate")}
+_FIELDS = {ChannelType.SHOPIFY: _SHOPIFY, ChannelType.WOOCOMMERCE: _WOOCOMMERCE, ChannelType.EBAY: _EBAY}
 # What a body of each topic cannot do without (besides its signed time).
 _NEEDED = {
     "orders/create": ("id", "line_items"),
@@ -82,9 +84,14 @@ _NEEDED = {
     "order.created": ("id", "status", "line_items"),
     "order.updated": ("id", "status", "line_items"),
     "product.updated": ("id",),
+    "ORDER_CONFIRMATION": ("orderId",),
 }
 _NESTED = {"line_items": _LINE, "variants": ("inventory_item_id", "sku", "inventory_quantity")}
-_TIME = {ChannelType.SHOPIFY: "updated_at", ChannelType.WOOCOMMERCE: "date_modified_gmt"}
+_TIME = {
+    ChannelType.SHOPIFY: "updated_at",
+    ChannelType.WOOCOMMERCE: "date_modified_gmt",
+    ChannelType.EBAY: "eventDate",
+}
 _DELETES = {"products/delete", "product.deleted"}
 
 
@@ -140,6 +147,8 @@ def resource_of(channel_type: ChannelType, topic: str, body: Any) -> str:
         return "none"
     if channel_type is ChannelType.SHOPIFY and topic.startswith("inventory_levels/"):
         return f"item:{body.get('inventory_item_id')}"
+    if channel_type is ChannelType.EBAY:
+        return f"order:{body.get('orderId')}"
     kind = "order" if topic.startswith("order") else "product"
     return f"{kind}:{body.get('id')}"
 

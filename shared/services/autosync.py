@@ -16,12 +16,14 @@ load, those reads were most of the stream's wait (issue 23).
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from shared.domain.autosync import balance_pushes
+from shared.domain.channel import ChannelType
 from shared.domain.channel_events import holds_master
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
@@ -73,6 +75,9 @@ def queue_pushes(
                 messages.append(
                     (shard, AutoPushMessage(id=message_id, channel=name, origin=origin, skus=part))
                 )
+    if origin is PushOrigin.AUTO_SYNC:
+        messages, coalesced = _coalesced(messages)
+        _send_coalesced(coalesced)
     pushing_back = origin is PushOrigin.CHANNEL_EDIT
     queue_url = settings().push_back_queue_url if pushing_back else settings().auto_push_queue_url
     # either queue's refusal names the auto-push queue: the auto-push function drains both
@@ -84,7 +89,56 @@ def queue_pushes(
         ),
         "auto-push",
     )
-    return sum(len(message.skus) for _, message in messages)
+    return sum(len(message.skus) for _, message in messages) + sum(len(m.skus) for _, m in coalesced)
+
+
+# eBay takes 250 revisions of a listing a calendar day: its auto-sync pushes are coalesced per
+# listing over COALESCE_SECONDS. Each goes, one SKU a message, to the push-back queue (delayed
+# PUSH_BACK_DELAY_SECONDS, template.yaml) with a deduplication id of its channel, SKU and window: the
+# window's later changes are dropped as duplicates of its first message, which is delivered after the
+# window has ended and pushes master's value of then, theirs included. The window is shorter than the
+# delay (a second's margin for clocks), so no change is left out. A burst of sales is one revision.
+COALESCE_SECONDS = 4
+PUSH_BACK_DELAY_SECONDS = 5
+# A channel's type never changes: read once a container (a name removed and added again as another
+# type is at worst pushed 5 s later, never lost).
+_types: dict[str, ChannelType] = {}
+
+
+def _coalesced(
+    messages: list[tuple[int, AutoPushMessage]],
+) -> tuple[list[tuple[int, AutoPushMessage]], list[tuple[int, AutoPushMessage]]]:
+    """(the messages sent at once, the eBay ones coalesced: one a SKU, its id its window's)."""
+    if not messages:
+        return messages, []
+    if any(message.channel not in _types for _, message in messages):
+        _types.update((c.name, c.type) for c in channels.list_all())
+    window = int(time.time() // COALESCE_SECONDS)
+    now: list[tuple[int, AutoPushMessage]] = []
+    later: list[tuple[int, AutoPushMessage]] = []
+    for shard, message in messages:
+        if _types.get(message.channel) is not ChannelType.EBAY:
+            now.append((shard, message))
+            continue
+        for sku in message.skus:
+            key = f"tidemark:coalesce:{message.channel}:{sku}:{window}"
+            one = AutoPushMessage(
+                id=uuid.uuid5(uuid.NAMESPACE_URL, key).hex,
+                channel=message.channel,
+                origin=message.origin,
+                skus=[sku],
+            )
+            later.append((shard, one))
+    return now, later
+
+
+def _send_coalesced(messages: list[tuple[int, AutoPushMessage]]) -> None:
+    if messages:
+        fifo.send_all(
+            settings().push_back_queue_url,
+            (fifo.Outgoing(m.model_dump_json(), f"{m.channel}#{shard}", m.id) for shard, m in messages),
+            "auto-push",
+        )
 
 
 _batch = threading.local()  # the links a stream batch read once, in the thread that handles it

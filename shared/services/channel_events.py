@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from shared.channels.base import VariantRef
+from shared.channels.base import ChannelClient, VariantRef
 from shared.domain.channel import ChannelType
 from shared.domain.channel_events import (
     Deleted,
@@ -43,7 +43,12 @@ def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Co
     last = applied.last(channel, resource) if at else None
     if at and last and at < last:
         return Counter(stale=1)
-    counts = _apply(channel, parse(channel_type, topic, parsed))
+    event = (
+        _ebay_order(channel, parsed)
+        if channel_type is ChannelType.EBAY
+        else parse(channel_type, topic, parsed)
+    )
+    counts = _apply(channel, event)
     if at:
         applied.record(channel, resource, at)
     return counts
@@ -52,6 +57,27 @@ def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Co
 def apply(channel: str, event: object) -> Counter[str]:
     """Apply one event a channel told of another way than a webhook (Amazon's notifications)."""
     return _apply(channel, event)
+
+
+def _ebay_order(channel_name: str, body: dict[str, object]) -> OrderPlaced | OrderCancelled | None:
+    """eBay's ORDER_CONFIRMATION names the order only: its lines are read with getOrder."""
+    from shared.channels.ebay import EbayClient
+    from shared.channels.ebay.answers import Order
+
+    channel = channels.get(channel_name)
+    if channel is None:
+        return None
+
+    def read(client: ChannelClient) -> Order | None:
+        if not isinstance(client, EbayClient):
+            raise TypeError(f"channel {channel_name} is not an eBay channel")
+        return client.read_order(str(body.get("orderId") or ""))
+
+    order = clients.call(channel, read)
+    if order is None:
+        return None
+    lines = tuple(OrderLine(line_id=i, sku=sku, quantity=n) for i, sku, n in order.lines if sku and n > 0)
+    return OrderCancelled(order.order_id, lines) if order.cancelled else OrderPlaced(order.order_id, lines)
 
 
 def _apply(channel: str, event: object) -> Counter[str]:

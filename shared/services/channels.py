@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated
@@ -31,15 +32,19 @@ Url = Annotated[str, Field(pattern=r"^https?://[^\s/]+(:\d+)?(/.*)?$")]
 # A seller's merchant token (Seller Central > Settings > Account Info > Merchant Token).
 SellerId = Annotated[str, Field(pattern=r"^[A-Z0-9]{5,20}$")]
 
-# What each Amazon field is (the API's descriptions).
-AMAZON_HELP = {
-    "client_id": "Amazon: the LWA client id of the app (amzn1.application-oa2-client...)",
-    "client_secret": "Amazon: the LWA client secret of the app",
-    "refresh_token": "Amazon: the refresh token the seller's authorization gave (Atzr|...)",
+# What each marketplace field is (the API's descriptions).
+HELP = {
+    "client_id": "Amazon: the LWA client id of the app (amzn1.application-oa2-client...); eBay: the app's "
+    "client id (App ID)",
+    "client_secret": "Amazon: the LWA client secret of the app; eBay: the app's client secret (Cert ID)",
+    "refresh_token": "Amazon: the refresh token the seller's authorization gave (Atzr|...); eBay: the "
+    "seller's OAuth refresh token",
     "seller_id": "Amazon: the seller's merchant token (Seller Central > Settings > Merchant Token)",
-    "marketplace_id": "Amazon: the marketplace id it sells in, e.g. ATVPDKIKX0DER (US)",
+    "marketplace_id": "Amazon: the marketplace id it sells in, e.g. ATVPDKIKX0DER (US); eBay: the "
+    "marketplace id of the channel's offers, like EBAY_US",
     "lwa_url": "Amazon: the Login with Amazon token endpoint (default https://api.amazon.com/auth/o2/token)",
 }
+EBAY_VERIFICATION_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,80}$")
 
 
 def _printable_ascii(value: SecretStr) -> SecretStr:
@@ -70,13 +75,18 @@ class ChannelRequest(BaseModel):
     token: Credential | None = Field(default=None, description="Shopify Admin API access token")
     key: Credential | None = Field(default=None, description="WooCommerce consumer key")
     secret: Credential | None = Field(default=None, description="WooCommerce consumer secret")
-    client_id: Credential | None = Field(default=None, description=AMAZON_HELP["client_id"])
-    client_secret: Credential | None = Field(default=None, description=AMAZON_HELP["client_secret"])
-    refresh_token: Credential | None = Field(default=None, description=AMAZON_HELP["refresh_token"])
-    seller_id: SellerId | None = Field(default=None, description=AMAZON_HELP["seller_id"])
-    marketplace_id: str | None = Field(default=None, description=AMAZON_HELP["marketplace_id"])
-    lwa_url: Url | None = Field(default=None, description=AMAZON_HELP["lwa_url"])
-    webhook_secret: SecretStr | None = None
+    client_id: Credential | None = Field(default=None, description=HELP["client_id"])
+    client_secret: Credential | None = Field(default=None, description=HELP["client_secret"])
+    refresh_token: Credential | None = Field(default=None, description=HELP["refresh_token"])
+    seller_id: SellerId | None = Field(default=None, description=HELP["seller_id"])
+    marketplace_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{2,30}$")] | None = Field(
+        default=None, description=HELP["marketplace_id"]
+    )
+    lwa_url: Url | None = Field(default=None, description=HELP["lwa_url"])
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Shopify, WooCommerce: the webhook secret; eBay: the Notification API verification token",
+    )
     priorities: list[LinkPriority] = Field(default_factory=lambda: list(DEFAULT_PRIORITIES), min_length=1)
     link_after_build: bool = True
     allow_insecure_url: bool = Field(default=False, description=ALLOW_INSECURE_URL)
@@ -89,6 +99,13 @@ class ChannelRequest(BaseModel):
             raise FieldRule("store_url", problem)
         if self.type is ChannelType.AMAZON:
             check_amazon(self)
+        token = self.webhook_secret.get_secret_value() if self.webhook_secret else None
+        if self.type is ChannelType.EBAY and token is not None and not EBAY_VERIFICATION_TOKEN.match(token):
+            raise FieldRule(
+                "webhook_secret",
+                "eBay's verification token is 32 to 80 letters, digits, underscores or hyphens: "
+                "give the one set on the notification destination",
+            )
         return self
 
     def credentials(self) -> dict[str, str]:
@@ -115,9 +132,9 @@ class ChannelEdit(BaseModel):
     token: Credential | None = Field(default=None, description="Shopify Admin API access token")
     key: Credential | None = Field(default=None, description="WooCommerce consumer key")
     secret: Credential | None = Field(default=None, description="WooCommerce consumer secret")
-    client_id: Credential | None = Field(default=None, description=AMAZON_HELP["client_id"])
-    client_secret: Credential | None = Field(default=None, description=AMAZON_HELP["client_secret"])
-    refresh_token: Credential | None = Field(default=None, description=AMAZON_HELP["refresh_token"])
+    client_id: Credential | None = Field(default=None, description=HELP["client_id"])
+    client_secret: Credential | None = Field(default=None, description=HELP["client_secret"])
+    refresh_token: Credential | None = Field(default=None, description=HELP["refresh_token"])
     webhook_secret: SecretStr | None = Field(
         default=None, description="a new one: the one it replaces is still accepted for 7 days (a rotation)"
     )
@@ -189,7 +206,7 @@ def add_channel(request: ChannelRequest) -> Channel:
     if channels.get(request.name) is not None:
         raise taken
     store_url = request.store_url.rstrip("/")
-    credentials = request.credentials()
+    credentials = _with_notification_keys(request.type, request.credentials())
     store_name = _check_access(request.type, store_url, credentials)
     schedule = Schedule()
     channel = Channel(
@@ -222,7 +239,7 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
             check_priorities(channel.type, edit.priorities)
         except FieldRule as error:
             raise InvalidEdit(error.field, error.fix) from error
-    given = edit.credentials()
+    given = _with_notification_keys(channel.type, edit.credentials())
     if edit.store_url is not None:
         _check_new_url(channel, edit.store_url, given, allow_insecure_url=edit.allow_insecure_url)
     changes: dict[str, object] = {}
@@ -243,11 +260,21 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
     return edited
 
 
+def _with_notification_keys(channel_type: ChannelType, values: dict[str, str]) -> dict[str, str]:
+    """eBay: the app's client id and secret also beside the webhook secret, where the webhooks
+    function fetches eBay's public keys with them (the seller's refresh token stays out of its reach)."""
+    if channel_type is not ChannelType.EBAY:
+        return values
+    copies = {f"notification_{k}": values[k] for k in ("client_id", "client_secret") if k in values}
+    return {**values, **copies}
+
+
 # What a store's API is called with: asked for again when the store moves to another host.
 _STORE_CREDENTIALS = {
     ChannelType.SHOPIFY: ("token",),
     ChannelType.WOOCOMMERCE: ("key", "secret"),
     ChannelType.AMAZON: ("client_id", "client_secret", "refresh_token"),
+    ChannelType.EBAY: ("client_id", "client_secret", "refresh_token"),
 }
 
 
@@ -275,6 +302,7 @@ _CREDENTIAL = {
     ChannelType.SHOPIFY: "token",
     ChannelType.WOOCOMMERCE: "key",
     ChannelType.AMAZON: "refresh_token",
+    ChannelType.EBAY: "client_id",
 }
 
 

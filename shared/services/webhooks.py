@@ -32,6 +32,7 @@ from shared.storage import channels, deliveries, fifo, secrets
 SIGNATURE_HEADER = {
     ChannelType.SHOPIFY: "x-shopify-hmac-sha256",
     ChannelType.WOOCOMMERCE: "x-wc-webhook-signature",
+    ChannelType.EBAY: "x-ebay-signature",
 }
 # A body is read and verified up to this size (Lambda takes 6 MB): a product with Shopify's 2,048
 # variants is legal and far past what a queue message holds, so it is trimmed, not refused.
@@ -66,6 +67,10 @@ def receive(
     channel = channels.get(channel_name, quick=True)
     if channel is None or channel.type is not channel_type:
         return Received(401, REFUSED)
+    if channel_type is ChannelType.EBAY:
+        from shared.services import ebay_webhooks
+
+        return Received(*ebay_webhooks.receive(channel, headers, body))
     is_ping = channel_type is ChannelType.WOOCOMMERCE and body.startswith(b"webhook_id=")
     if is_ping and SIGNATURE_HEADER[channel_type] not in headers:
         return Received(200, "ping")
@@ -103,3 +108,14 @@ def receive(
     fifo.send(settings().webhook_queue_url, fifo.Outgoing(queued, group, delivery), quick=True)
     deliveries.record(channel.name, delivery)
     return Received(200, "queued")
+
+
+def challenge(
+    channel_type: ChannelType, channel_name: str, code: str, endpoint: str
+) -> tuple[int, dict[str, str]]:
+    """eBay's endpoint validation (GET ?challenge_code=): (status, body)."""
+    if channel_type is not ChannelType.EBAY or not code:
+        return 404, {"message": "no challenge is answered here"}
+    from shared.services import ebay_webhooks
+
+    return ebay_webhooks.challenge(channels.get(channel_name, quick=True), code, endpoint)

@@ -30,8 +30,10 @@ def webhook_name_for(channel: str) -> str:
 
 
 def _is_webhook(key: str) -> bool:
-    """A value of the webhook secret: the one the store signs with (and any kept beside it)."""
-    return "webhook_secret" in key
+    """A value of the webhook secret: the one the store signs with (and any kept beside it), and
+    what eBay's notifications are checked with (the app's keys, for its public keys; never the
+    seller's refresh token)."""
+    return "webhook_secret" in key or key.startswith("notification_")
 
 
 def store(channel: str, values: dict[str, str]) -> None:

@@ -58,3 +58,17 @@ def test_services_reach_aws_only_through_storage(path):
     reached = imported_modules(path)
     assert not {name.split(".")[0] for name in reached} & {"boto3", "botocore"}, path
     assert not {name for name in reached if name.startswith("shared.storage.aws")}, path
+
+
+MAX_LINES = 500
+
+
+def test_no_module_of_the_product_is_over_500_lines():
+    """One idea per module: past 500 lines a module holds several, and is split by them."""
+    long = {
+        str(path.relative_to(ROOT)): n
+        for folder in ("shared", "tidemark", "functions")
+        for path in (ROOT / folder).rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert not long, long

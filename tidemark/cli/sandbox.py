@@ -109,7 +109,7 @@ def sandbox_woocommerce(
 
 @app.command("amazon")
 def sandbox_amazon(
-    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8300,
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8400,
     listings: Annotated[int, typer.Option(help="listings (SKUs) of the seller")] = 200,
     seller_id: Annotated[
         str, typer.Option(help="the seller (merchant token) the grant is for")
@@ -152,3 +152,36 @@ def sandbox_amazon(
     finally:
         server.stop()
         store.close()
+
+
+@app.command("ebay")
+def sandbox_ebay(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8300,
+    items: Annotated[int, typer.Option(help="inventory items, one offer each")] = 200,
+    client_id: Annotated[
+        str, typer.Option(help="the app's client id (App ID) it accepts")
+    ] = "Tidemark-sandbox",
+    client_secret: Annotated[str, typer.Option(help="the app's client secret (Cert ID)")] = "SBX-secret",  # noqa: S107
+    refresh_token: Annotated[
+        str, typer.Option(help="the seller's refresh token it accepts")
+    ] = "v^1.1#sandbox",  # noqa: S107
+    marketplace: Annotated[str, typer.Option(help="the marketplace of its offers")] = "EBAY_US",
+    daily_quota: Annotated[int, typer.Option(help="Inventory API calls a day before 429")] = 5000,
+    seed: Annotated[int, typer.Option(help="makes the catalog and the injected faults repeatable")] = 7,
+) -> None:
+    """An eBay seller account (Sell Inventory API v1, OAuth, daily quota) on loopback until Ctrl-C."""
+    from tidemark.sandbox.ebay import DailyQuota, EbayStore, OAuth, create_app
+    from tidemark.sandbox.server import serve_in_thread
+
+    store = EbayStore.generate(items, seed=seed, marketplace_id=marketplace)
+    oauth = OAuth(client_id, client_secret, refresh_token)
+    server = serve_in_thread(create_app(store, oauth, DailyQuota(limit=daily_quota)), port=port)
+    console.print(
+        f"[bold]ebay sandbox[/] {server.url}  client id={client_id}  client secret={client_secret}  "
+        f"refresh token={refresh_token}  marketplace={marketplace}  items={items}  quota={daily_quota}/day"
+    )
+    console.print(f"sandbox admin API {server.url}/admin/sandbox (variants, orders, faults)")
+    try:
+        wait_forever()
+    finally:
+        server.stop()

@@ -160,7 +160,11 @@ class HttpApi:
             "routeKey": f"{route.method} {route.path}",
             "rawPath": request.scope["path"],
             "rawQueryString": request.url.query,
-            "headers": {k.lower(): v for k, v in request.headers.items()},
+            # API Gateway adds X-Forwarded-Proto (a handler rebuilding its URL reads it)
+            "headers": {
+                "x-forwarded-proto": request.url.scheme,
+                **{k.lower(): v for k, v in request.headers.items()},
+            },
             "requestContext": {
                 "accountId": ACCOUNT_ID,
                 "apiId": "local",

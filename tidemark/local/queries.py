@@ -9,7 +9,7 @@ delete, and a cancelled transaction's restore, which puts). moto still applies i
 conditions, order, paging, filter and projection to them, so the answers stay moto's:
 tests/integration/test_local_queries.py compares them with moto's own on random tables.
 
-A keys-only global index is handed each candidate's keys only (the table's and the indexes'),
+A keys-only global index is handed each candidate's keys only (the table's and the index's),
 kept beside the map: moto copies every item it reads and then cuts it down to the index's
 projection by walking its whole JSON once a key attribute (1 ms a listing), which made counting a
 channel's 2,000 out-of-sync links 2 s. What moto answers from them is what it answers from the
@@ -66,8 +66,11 @@ class _IndexMap:
             if index.name in self.hash_attr and (index.projection or {}).get("ProjectionType") == "KEYS_ONLY"
         }
         table_keys = [table.hash_key_attr, table.range_key_attr]
-        self.key_attrs = [a for a in (*table_keys, *self.hash_attr.values(), *self.range_attr.values()) if a]
-        self.views: dict[ItemKey, Item] = {}  # an item's keys only, for the keys-only indexes
+        self.key_attrs = {
+            name: [a for a in (*table_keys, self.hash_attr[name], self.range_attr.get(name)) if a]
+            for name in self.keys_only
+        }
+        self.views: dict[ItemKey, dict[str, Item]] = {}  # an item's keys in each keys-only index
         for item in _every_item(table):
             self.put(item)
 
@@ -106,13 +109,14 @@ class _IndexMap:
             if not bucket:
                 del self.buckets[name][value]
 
-    def view(self, item: Item) -> Item:
-        """The item's key attributes only (its changes in place that keep them keep its view)."""
-        key = (item.hash_key, item.range_key)
-        found = self.views.get(key)
+    def view(self, name: str, item: Item) -> Item:
+        """The item as keys-only index `name` holds it (a change in place that keeps the item's
+        index keys keeps its views)."""
+        views = self.views.setdefault((item.hash_key, item.range_key), {})
+        found = views.get(name)
         if found is None:
-            kept = {a: item.attrs[a].to_json() for a in self.key_attrs if a in item.attrs}
-            found = self.views[key] = Item(item.hash_key, item.range_key, kept)
+            kept = {a: item.attrs[a].to_json() for a in self.key_attrs[name] if a in item.attrs}
+            found = views[name] = Item(item.hash_key, item.range_key, kept)
         return found
 
     def in_order(self, name: str, value: DynamoType) -> tuple[list[Item], list[DynamoType]]:
@@ -217,7 +221,9 @@ def _candidates(
         if in_range is not None
         else list(index_map.buckets[index_name].get(conditions[0][1], {}).values())
     )
-    return [index_map.view(item) for item in found] if index_name in index_map.keys_only else found
+    return (
+        [index_map.view(index_name, item) for item in found] if index_name in index_map.keys_only else found
+    )
 
 
 def _query(method: Callable[..., Any]) -> Callable[..., Any]:

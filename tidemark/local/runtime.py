@@ -79,6 +79,7 @@ class LocalRuntime:
         sandboxes: bool = True,
         shopify_variants: int = 200,
         woocommerce_products: int = 200,
+        ebay_items: int = 200,
         seed: int = 7,
         log_level: str = "WARNING",
     ) -> None:
@@ -87,6 +88,7 @@ class LocalRuntime:
         self.with_sandboxes = sandboxes
         self.shopify_variants = shopify_variants
         self.woocommerce_products = woocommerce_products
+        self.ebay_items = ebay_items
         self.seed = seed
         self.log_level = log_level
         self.deployment: Deployment | None = None
@@ -177,6 +179,23 @@ class LocalRuntime:
         self.sandboxes["amazon"] = SandboxStore(
             "amazon", *start_amazon(self.woocommerce_products, self.seed, queue_url)
         )
+        self._start_ebay()
+
+    def _start_ebay(self) -> None:
+        from tidemark.sandbox import ebay
+        from tidemark.sandbox.server import serve_in_thread
+
+        credentials = {
+            "client_id": f"Tidemark-local-PRD-{secrets.token_hex(4)}",
+            "client_secret": f"PRD-{secrets.token_hex(12)}",
+            "refresh_token": f"v^1.1#i^1#r^1#{secrets.token_urlsafe(24)}",
+            "marketplace_id": "EBAY_US",
+        }
+        bay = ebay.EbayStore.generate(self.ebay_items, seed=self.seed)
+        client_id, client_secret = credentials["client_id"], credentials["client_secret"]
+        oauth = ebay.OAuth(client_id, client_secret, credentials["refresh_token"])
+        server = serve_in_thread(ebay.create_app(bay, oauth))
+        self.sandboxes["ebay"] = SandboxStore("ebay", server.url, credentials, bay, server)
 
     @staticmethod
     def _forget_cached_clients() -> None:

@@ -590,17 +590,17 @@ export interface components {
             secret?: string | null;
             /**
              * Client Id
-             * @description Amazon: the LWA client id of the app (amzn1.application-oa2-client...)
+             * @description Amazon: the LWA client id of the app (amzn1.application-oa2-client...); eBay: the app's client id (App ID)
              */
             client_id?: string | null;
             /**
              * Client Secret
-             * @description Amazon: the LWA client secret of the app
+             * @description Amazon: the LWA client secret of the app; eBay: the app's client secret (Cert ID)
              */
             client_secret?: string | null;
             /**
              * Refresh Token
-             * @description Amazon: the refresh token the seller's authorization gave (Atzr|...)
+             * @description Amazon: the refresh token the seller's authorization gave (Atzr|...); eBay: the seller's OAuth refresh token
              */
             refresh_token?: string | null;
             /**
@@ -663,17 +663,17 @@ export interface components {
             secret?: string | null;
             /**
              * Client Id
-             * @description Amazon: the LWA client id of the app (amzn1.application-oa2-client...)
+             * @description Amazon: the LWA client id of the app (amzn1.application-oa2-client...); eBay: the app's client id (App ID)
              */
             client_id?: string | null;
             /**
              * Client Secret
-             * @description Amazon: the LWA client secret of the app
+             * @description Amazon: the LWA client secret of the app; eBay: the app's client secret (Cert ID)
              */
             client_secret?: string | null;
             /**
              * Refresh Token
-             * @description Amazon: the refresh token the seller's authorization gave (Atzr|...)
+             * @description Amazon: the refresh token the seller's authorization gave (Atzr|...); eBay: the seller's OAuth refresh token
              */
             refresh_token?: string | null;
             /**
@@ -683,7 +683,7 @@ export interface components {
             seller_id?: string | null;
             /**
              * Marketplace Id
-             * @description Amazon: the marketplace id it sells in, e.g. ATVPDKIKX0DER (US)
+             * @description Amazon: the marketplace id it sells in, e.g. ATVPDKIKX0DER (US); eBay: the marketplace id of the channel's offers, like EBAY_US
              */
             marketplace_id?: string | null;
             /**
@@ -691,7 +691,10 @@ export interface components {
              * @description Amazon: the Login with Amazon token endpoint (default https://api.amazon.com/auth/o2/token)
              */
             lwa_url?: string | null;
-            /** Webhook Secret */
+            /**
+             * Webhook Secret
+             * @description Shopify, WooCommerce: the webhook secret; eBay: the Notification API verification token
+             */
             webhook_secret?: string | null;
             /** Priorities */
             priorities?: components["schemas"]["LinkPriority"][];
@@ -711,7 +714,7 @@ export interface components {
          * ChannelType
          * @enum {string}
          */
-        ChannelType: "shopify" | "woocommerce" | "amazon";
+        ChannelType: "shopify" | "woocommerce" | "amazon" | "ebay";
         /**
          * CreatedBy
          * @enum {string}

@@ -91,6 +91,7 @@ function AddChannel({ after }: { after: (c: Channel) => void }) {
                   <option value="shopify">Shopify</option>
                   <option value="woocommerce">WooCommerce</option>
                   <option value="amazon">Amazon (Selling Partner API)</option>
+                  <option value="ebay">eBay</option>
                 </select>
               )}
             </Field>

@@ -8,6 +8,7 @@ export const CHANNEL_FIELDS: Record<ChannelType, string[]> = {
   shopify: ["sku", "barcode"],
   woocommerce: ["sku", "global_unique_id"],
   amazon: ["sku", "external_product_id", "asin"],
+  ebay: ["sku", "upc", "ean"],
 };
 const LISTING_FIELDS = ["sku", "upc", "mpn"] as const;
 
@@ -15,12 +16,12 @@ export interface Credentials {
   token?: string;
   key?: string;
   secret?: string;
-  webhook_secret?: string;
-  seller_id?: string;
-  marketplace_id?: string;
   client_id?: string;
   client_secret?: string;
   refresh_token?: string;
+  marketplace_id?: string;
+  webhook_secret?: string;
+  seller_id?: string;
   lwa_url?: string;
 }
 
@@ -37,17 +38,27 @@ const AMAZON_FIELDS: [keyof Credentials, string][] = [
 const AMAZON_EDITABLE = new Set<keyof Credentials>(["client_id", "client_secret", "refresh_token"]);
 const PLAIN = new Set<keyof Credentials>(["seller_id", "marketplace_id", "lwa_url"]);
 
+const CREDENTIALS: Record<ChannelType, [keyof Credentials, string][]> = {
+  shopify: [["token", "Admin API access token"], ["webhook_secret", "Webhook secret"]],
+  woocommerce: [["key", "Consumer key"], ["secret", "Consumer secret"], ["webhook_secret", "Webhook secret"]],
+  ebay: [["client_id", "App ID (client id)"], ["client_secret", "Cert ID (client secret)"], ["refresh_token", "Seller's refresh token"], ["webhook_secret", "Notification verification token"]],
+  amazon: AMAZON_FIELDS,
+};
+
 function fieldsOf(type: ChannelType, editing?: boolean): [keyof Credentials, string][] {
   if (type === "amazon") return AMAZON_FIELDS.filter(([name]) => !editing || AMAZON_EDITABLE.has(name));
-  return type === "shopify"
-    ? [["token", "Admin API access token"], ["webhook_secret", "Webhook secret"]]
-    : [["key", "Consumer key"], ["secret", "Consumer secret"], ["webhook_secret", "Webhook secret"]];
+  return CREDENTIALS[type] ?? [];
 }
 
 export function CredentialFields({ type, value, set, error, editing }: { type: ChannelType; value: Credentials; set: (c: Credentials) => void; error: ApiError | null; editing?: boolean }) {
   const names = fieldsOf(type, editing);
   return (
     <>
+      {type === "ebay" && !editing && (
+        <Field label="Marketplace" name="marketplace_id" error={error} hint="the marketplace id of the offers, like EBAY_US">
+          {(p) => <input {...p} type="text" autocomplete="off" placeholder="EBAY_US" value={value.marketplace_id ?? ""} onInput={(e) => set({ ...value, marketplace_id: e.currentTarget.value })} />}
+        </Field>
+      )}
       {names.map(([name, label]) => (
         <Field key={name} label={label} name={name} error={error} hint={editing ? "leave empty to keep the one saved" : undefined}>
           {(p) => {

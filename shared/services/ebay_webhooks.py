@@ -1,0 +1,135 @@
+"""eBay's Notification API at the webhook door (/v1/webhooks/ebay/{channel}).
+
+- GET ?challenge_code=X: eBay validating the destination; answered with SHA-256 of the code, the
+  channel's verification token (its webhook secret) and the endpoint as the request reached us.
+- POST: `X-EBAY-SIGNATURE` verified (ECDSA, eBay's public key for its kid) before anything is read:
+  a forged, unsigned or mis-signed post is 401 and changes nothing. The key is fetched once per kid
+  with an application token of the channel's app (its client id and secret, kept in the webhook
+  secret beside the verification token; the seller's refresh token never reaches this door), and
+  cached by the container.
+- ORDER_CONFIRMATION is queued (one per line item; deduplicated on notificationId, which eBay keeps
+  on a redelivery), flattened to `{orderId, eventDate}`: the worker reads the order (getOrder).
+  Other topics are answered 200 and dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.channels.ebay.notifications import SIGNATURE_HEADER, challenge_response, is_valid, parse_signature
+from shared.domain.channel import Channel, ChannelType
+from shared.domain.messages import WebhookMessage
+from shared.domain.webhooks import acted_on, delivery_key, misfit, resource_of, signed_time, too_old
+from shared.settings import settings
+from shared.storage import deliveries, fifo, secrets
+
+logger = logging.getLogger(__name__)
+
+REFUSED = "signature missing or invalid"
+_keys: dict[tuple[str, str], str] = {}  # (API URL, kid) -> PEM
+# A kid not known is asked of eBay at most once a channel this often: a flood of posts with made-up
+# kids costs one getPublicKey call, not one each.
+UNKNOWN_KID_EVERY_SECONDS = 10.0
+_asked: dict[str, float] = {}  # channel -> when a key was last asked for
+KEY_FETCH_TIMEOUT_S = 1.0
+
+
+def challenge(channel: Channel | None, code: str, endpoint: str) -> tuple[int, dict[str, str]]:
+    token = secrets.read_webhook(channel.name).get("webhook_secret", "") if channel is not None else ""
+    if channel is None or channel.type is not ChannelType.EBAY or not token:
+        return 404, {"message": "no eBay channel with a verification token here"}
+    return 200, {"challengeResponse": challenge_response(code, token, endpoint)}
+
+
+def receive(channel: Channel, headers: Mapping[str, str], body: bytes) -> tuple[int, str]:
+    """(status, message), as shared/services/webhooks.receive answers."""
+    signature = parse_signature(headers.get(SIGNATURE_HEADER))
+    if signature is None:
+        return 401, REFUSED
+    key = _public_key(channel, signature.kid)
+    if not key or not is_valid(key, body, signature):
+        return 401, REFUSED
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return 400, "the body is not JSON"
+    topic, flat = _flattened(parsed)
+    if not acted_on(ChannelType.EBAY, topic):
+        return 200, "ignored"
+    problem = misfit(ChannelType.EBAY, topic, flat)
+    if problem or not flat.get("notificationId"):
+        return 400, problem or "the notification carries no notificationId"
+    if too_old(signed_time(ChannelType.EBAY, flat), datetime.now(UTC)):
+        return 200, "too old"
+    delivery = delivery_key(topic, str(flat.pop("notificationId")).encode())
+    if deliveries.seen(channel.name, delivery):
+        return 200, "duplicate"
+    message = WebhookMessage(
+        channel=channel.name,
+        type=ChannelType.EBAY,
+        topic=topic,
+        delivery=delivery,
+        event=delivery[:128],
+        body=json.dumps(flat, separators=(",", ":")),
+    )
+    group = f"{channel.name}#{resource_of(ChannelType.EBAY, topic, flat)}"[:128]
+    fifo.send(
+        settings().webhook_queue_url, fifo.Outgoing(message.model_dump_json(), group, delivery), quick=True
+    )
+    deliveries.record(channel.name, delivery)
+    return 200, "queued"
+
+
+def _flattened(parsed: Any) -> tuple[str, dict[str, Any]]:
+    if not isinstance(parsed, dict):
+        return "", {}
+    topic = str((parsed.get("metadata") or {}).get("topic") or "")
+    notification = parsed.get("notification") or {}
+    data = notification.get("data") or {} if isinstance(notification, dict) else {}
+    if not isinstance(data, dict):
+        return topic, {}
+    return topic, {
+        "orderId": data.get("orderId"),
+        "eventDate": notification.get("eventDate"),
+        "notificationId": notification.get("notificationId"),
+    }
+
+
+def _public_key(channel: Channel, kid: str) -> str:
+    cached = _keys.get((channel.store_url, kid))
+    if cached is not None:
+        return cached
+    now = time.monotonic()
+    if now - _asked.get(channel.name, -UNKNOWN_KID_EVERY_SECONDS) < UNKNOWN_KID_EVERY_SECONDS:
+        return ""
+    _asked[channel.name] = now
+    held = secrets.read_webhook(channel.name)
+    client_id, client_secret = held.get("notification_client_id"), held.get("notification_client_secret")
+    if not client_id or not client_secret:
+        logger.warning(
+            "eBay channel %s has no app keys for notifications: re-enter its client id", channel.name
+        )
+        return ""
+    import httpx
+
+    from shared.channels.base import ChannelError
+    from shared.channels.ebay import EbayClient
+
+    # within the door's 5 s: two attempts of at most 1 s for the app token and for the key
+    http = httpx.Client(timeout=httpx.Timeout(KEY_FETCH_TIMEOUT_S))
+    client = EbayClient(channel.store_url, client_id, client_secret, "", http=http, attempts=2)
+    try:
+        key = client.public_key(kid)
+    except ChannelError as error:
+        logger.warning("eBay's public key %s could not be read: %s", kid, error.message)
+        return ""
+    finally:
+        http.close()
+    if key:
+        _keys[(channel.store_url, kid)] = key
+    return key

@@ -1,0 +1,236 @@
+"""End to end in local mode with the eBay sandbox: `tidemark channels add ebay` (a test call first,
+nothing saved when eBay refuses), link by SKU, full sync judged on the sandbox (unpublished offers
+skipped with the reason), a hand edit found by reconcile and restored by a partial sync, the app's
+keys kept in the channel's secret, never in the table; the Notification API: the endpoint answers
+eBay's challenge, a sale on eBay (a signed ORDER_CONFIRMATION) takes master down once and reaches
+Shopify, and forged, unsigned or tampered notifications are refused with 401 and change nothing."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+
+import boto3
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from tidemark.cli import app
+
+pytestmark = pytest.mark.e2e
+runner = CliRunner()
+
+SKUS = [f"SKU-{n:05d}" for n in range(1, 31)]
+TOKEN = "verification-token-0123456789abcdef-0123456789"  # eBay's: 32 to 80 characters
+UNPUBLISHED = [sku for sku in SKUS if int(sku[-2:]) % 10 == 0]  # the sandbox's every 10th offer
+
+
+def tidemark(stack, *args: str):
+    return runner.invoke(app, [*args, "--api", stack.api_url], catch_exceptions=False, env={"COLUMNS": "200"})
+
+
+def run(api, body, statuses=("completed",)):
+    job = api.wait_for_job(api.start_job(body)["id"])
+    assert job["status"] in statuses, (job["status"], job["counts"], job["failures"], job["error"])
+    return job
+
+
+def add_ebay(stack, name: str, **override: str):
+    bay = stack.sandboxes["ebay"]
+    given = {**bay.credentials, "webhook_secret": TOKEN, **override}
+    return tidemark(
+        stack,
+        "channels",
+        "add",
+        "ebay",
+        name,
+        "--store-url",
+        bay.url,
+        "--allow-insecure-url",
+        "--client-id",
+        given["client_id"],
+        "--client-secret",
+        given["client_secret"],
+        "--refresh-token",
+        given["refresh_token"],
+        "--marketplace",
+        given["marketplace_id"],
+        "--webhook-secret",
+        given["webhook_secret"],
+        "--json",
+    )
+
+
+@pytest.fixture(scope="module")
+def bay(stack, api):
+    rows = "\n".join(f"{sku},{10 + n},1,29.{n:02d},true" for n, sku in enumerate(SKUS))
+    api.import_listings("sku,on_hand,committed,price,auto_sync\n" + rows + "\n")
+    added = add_ebay(stack, "bay")
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.output)["type"] == "ebay"
+    run(api, {"channel": "bay", "kind": "link"})
+    shop = stack.sandboxes["shopify"]
+    api.add_channel(
+        {
+            "name": "shop",
+            "type": "shopify",
+            "store_url": shop.url,
+            "allow_insecure_url": True,
+            **shop.credentials,
+        }
+    )
+    run(api, {"channel": "shop", "kind": "link"})
+    run(api, {"channel": "shop", "kind": "sync", "mode": "full"})
+    return stack.sandboxes["ebay"].store
+
+
+def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    assert check(), "the condition did not hold in time"
+
+
+def notification(order_id: str) -> bytes:
+    return json.dumps(
+        {
+            "metadata": {"topic": "ORDER_CONFIRMATION", "schemaVersion": "1.0", "deprecated": False},
+            "notification": {
+                "notificationId": str(uuid.uuid4()),
+                "eventDate": "2099-01-01T00:00:00.000Z",
+                "publishDate": "2099-01-01T00:00:00.000Z",
+                "publishAttemptCount": 1,
+                "data": {"orderId": order_id},
+            },
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def test_wrong_credentials_are_refused_naming_the_field_and_nothing_is_saved(stack, bay):
+    refused = add_ebay(stack, "bay-wrong", refresh_token="v^1.1#not-this-one")
+    assert refused.exit_code == 1
+    assert "refresh_token" in refused.output and "consents again" in refused.output
+    wrong_keys = add_ebay(stack, "bay-wrong", client_secret="PRD-wrong")
+    assert wrong_keys.exit_code == 1 and "client_id" in wrong_keys.output
+    short_token = add_ebay(stack, "bay-wrong", webhook_secret="too-short")
+    assert short_token.exit_code == 1 and "webhook_secret" in short_token.output
+    unknown = add_ebay(stack, "bay-wrong", marketplace_id="EBAY_XX")
+    assert unknown.exit_code == 1 and "marketplace_id" in unknown.output
+    assert "bay-wrong" not in tidemark(stack, "channels", "list").output
+
+
+def test_the_apps_keys_are_in_the_channels_secret_never_in_the_table(stack, bay):
+    table = boto3.client("dynamodb", region_name="us-east-1")
+    dumped = json.dumps([table.scan(TableName=name)["Items"] for name in table.list_tables()["TableNames"]])
+    credentials = stack.sandboxes["ebay"].credentials
+    for field in ("client_secret", "refresh_token"):
+        assert credentials[field] not in dumped
+
+
+def test_a_full_sync_pushes_every_published_offer_and_skips_unpublished_ones_with_the_reason(api, bay):
+    job = run(api, {"channel": "bay", "kind": "sync", "mode": "full"}, ("completed", "completed_with_errors"))
+    for sku in SKUS:
+        listing = api.listing(sku)
+        if sku in UNPUBLISHED:
+            continue
+        assert bay.quantity(sku) == listing["syncable_balance"], sku
+        assert Decimal(next(r["price"] for r in bay.variant_rows() if r["sku"] == sku)) == Decimal(
+            listing["price"]
+        )
+    skipped = {f["sku"] for f in job["failures"] if "not published" in f["message"]}
+    assert skipped == set(UNPUBLISHED)
+
+
+def test_a_hand_edit_on_ebay_is_found_by_reconcile_and_restored_by_a_partial_sync(api, bay):
+    run(api, {"channel": "bay", "kind": "sync", "mode": "full"}, ("completed", "completed_with_errors"))
+    bay.edit_by_hand("SKU-00003", {"quantity": 999})
+    reconciled = run(api, {"channel": "bay", "kind": "reconcile"})
+    assert reconciled["counts"]["out_of_sync"] == 1
+    run(api, {"channel": "bay", "kind": "sync", "mode": "partial"}, ("completed", "completed_with_errors"))
+    assert bay.quantity("SKU-00003") == api.listing("SKU-00003")["syncable_balance"]
+
+
+def test_the_endpoint_answers_ebays_challenge_and_a_sale_on_ebay_reaches_shopify(stack, api, bay):
+    run(api, {"channel": "bay", "kind": "sync", "mode": "full"}, ("completed", "completed_with_errors"))
+    bay.subscribe(f"{stack.api_url}/v1/webhooks/ebay/bay", TOKEN)  # raises unless the challenge passed
+    shop = stack.sandboxes["shopify"].store
+    before = api.listing("SKU-00004")["syncable_balance"]
+    bay.place_order([("SKU-00004", 2), ("SKU-00005", 1)])  # two line items: two ORDER_CONFIRMATIONs
+    eventually(lambda: api.listing("SKU-00004")["syncable_balance"] == before - 2)
+    eventually(lambda: shop.quantity("SKU-00004") == before - 2)
+    assert bay.quantity("SKU-00004") == before - 2
+    assert bay.webhooks is not None
+    bay.webhooks.flush()
+    time.sleep(1.0)  # the second notification of the order, applied too: still taken once
+    assert api.listing("SKU-00004")["syncable_balance"] == before - 2
+
+
+def test_forged_unsigned_and_tampered_notifications_are_refused_and_change_nothing(stack, api, bay):
+    url = f"{stack.api_url}/v1/webhooks/ebay/bay"
+    before = api.listing("SKU-00007")["syncable_balance"]
+    fake_order = bay.place_order([("SKU-00007", 3)])
+    assert bay.webhooks is not None  # subscribed by the test before
+    bay.webhooks.flush()
+    eventually(lambda: api.listing("SKU-00007")["syncable_balance"] == before - 3)
+    body = notification(fake_order["orderId"])
+    other_key = type(bay.notifier)(bay.faults)  # a key eBay never published
+    forged = {"X-EBAY-SIGNATURE": other_key.signature(body)}
+    header = json.loads(base64.b64decode(bay.notifier.signature(body)))
+    wrong_kid = {
+        "X-EBAY-SIGNATURE": base64.b64encode(
+            json.dumps({**header, "kid": str(uuid.uuid4())}).encode()
+        ).decode()
+    }
+    tampered_body = body.replace(b"2099", b"2098")
+    attempts = [
+        (body, {}),
+        (body, {"X-EBAY-SIGNATURE": "not base64 json"}),
+        (body, forged),
+        (body, wrong_kid),
+        (tampered_body, {"X-EBAY-SIGNATURE": bay.notifier.signature(body)}),
+    ]
+    for content, headers in attempts:
+        answer = httpx.post(url, content=content, headers={"content-type": "application/json", **headers})
+        assert answer.status_code == 401, (headers, answer.text)
+    genuine = httpx.post(url, content=body, headers={"X-EBAY-SIGNATURE": bay.notifier.signature(body)})
+    assert genuine.status_code == 200 and genuine.json()["message"] == "queued"
+    again = httpx.post(url, content=body, headers={"X-EBAY-SIGNATURE": bay.notifier.signature(body)})
+    assert again.json()["message"] == "duplicate"
+    time.sleep(1.0)
+    assert api.listing("SKU-00007")["syncable_balance"] == before - 3  # the order, once
+
+
+def test_a_burst_of_changes_reaches_ebay_as_few_revisions_and_the_last_value(api, bay):
+    sku = "SKU-00008"
+    revisions = next(r["revisions"] for r in bay.variant_rows() if r["sku"] == sku)
+    for _ in range(6):
+        api.adjust({"sku": sku, "delta": -1, "reason": "sales_order"})
+    balance = api.listing(sku)["syncable_balance"]
+    eventually(lambda: bay.quantity(sku) == balance)
+    time.sleep(6)  # past the window and the push-back delay: anything still to come has come
+    assert bay.quantity(sku) == balance
+    made = next(r["revisions"] for r in bay.variant_rows() if r["sku"] == sku) - revisions
+    assert 1 <= made <= 3, made  # six changes within about one 4 s window (two at a window's edge)
+
+
+def test_a_dry_run_pushes_nothing_and_a_hidden_listing_is_withdrawn_then_published_again(api, bay):
+    done = ("completed", "completed_with_errors")
+    run(api, {"channel": "bay", "kind": "sync", "mode": "full"}, done)
+    api.import_listings("sku,status\nSKU-00009,inactive\n")
+    before, calls = bay.variant_rows(), bay.bulk_calls
+    planned = run(api, {"channel": "bay", "kind": "sync", "mode": "full", "dry_run": True}, done)
+    assert bay.variant_rows() == before and bay.bulk_calls == calls
+    changes = {(c["sku"], c["field"], c["to_value"]) for c in api.plan(planned["id"])["changes"]}
+    assert ("SKU-00009", "status", "hidden") in changes
+    run(api, {"channel": "bay", "kind": "sync", "mode": "selected", "skus": ["SKU-00009"]}, done)
+    assert next(r["status"] for r in bay.variant_rows() if r["sku"] == "SKU-00009") == "hidden"  # withdrawn
+    api.import_listings("sku,status\nSKU-00009,active\n")
+    run(api, {"channel": "bay", "kind": "sync", "mode": "selected", "skus": ["SKU-00009"]}, done)
+    assert next(r["status"] for r in bay.variant_rows() if r["sku"] == "SKU-00009") == "active"  # published
