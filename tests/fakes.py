@@ -116,6 +116,33 @@ class InMemoryLinks:
         return {sku: self.links[(channel, sku)] for sku in skus if (channel, sku) in self.links}
 
 
+class InMemoryLocationMaps:
+    """shared/storage/locations.py's channel maps: the channels' maps by name."""
+
+    def __init__(self, **maps: Any) -> None:
+        self.maps = maps
+
+    def get_map(self, channel: str) -> Any:
+        return self.maps.get(channel)
+
+
+class InMemoryBundles:
+    """shared/storage/bundles.py's reads: bundle SKU -> its components."""
+
+    def __init__(self, **bundles: dict[str, int]) -> None:
+        self.bundles = bundles
+
+    def reachable(self, skus: Any) -> dict[str, dict[str, int]]:
+        found: dict[str, dict[str, int]] = {}
+        todo = list(skus)
+        while todo:
+            sku = todo.pop()
+            if sku in self.bundles and sku not in found:
+                found[sku] = self.bundles[sku]
+                todo += list(self.bundles[sku])
+        return found
+
+
 class InMemoryChannelRules:
     """The allocation rules' storage port (shared/storage/channel_rules.py) in memory."""
 

@@ -99,6 +99,36 @@ class ConsoleApi:
         result: dict[str, Any] = self._call("GET", f"/v1/listings/{sku}")
         return result
 
+    def locations(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/v1/locations")
+        return result
+
+    def add_location(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/v1/locations", json={"name": name})
+        return result
+
+    def remove_location(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", f"/v1/locations/{name}")
+        return result
+
+    def location_map(self, channel: str, mapping: dict[str, list[str]] | None = None) -> dict[str, Any]:
+        """The channel's location map; with `mapping`, set it first ({} clears it)."""
+        path = f"/v1/channels/{channel}/locations"
+        result: dict[str, Any] = (
+            self._call("GET", path) if mapping is None else self._call("PUT", path, json={"map": mapping})
+        )
+        return result
+
+    def stock(self, sku: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/v1/listings/{sku}/stock")
+        return result
+
+    def set_bundle(self, sku: str, components: dict[str, int]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "PUT", f"/v1/listings/{sku}/bundle", json={"components": components}
+        )
+        return result
+
     def add_channel(self, body: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/v1/channels", json=body)
         return result

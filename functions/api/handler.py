@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared import console_allocation, console_api, console_views
+from shared import console_allocation, console_api, console_locations, console_views
 from shared.channels.base import ChannelError
 from shared.console_api import ChannelPath, ChannelQuery, ConsoleResolver, FieldError, JobIdPath, SkuPath
 from shared.domain.dlq import DeadLetterQueue
@@ -48,6 +48,7 @@ logger, tracer = observability(patch_http=True)
 app = ConsoleResolver()
 app.include_router(console_views.router)  # Listings and Overview
 app.include_router(console_allocation.router)  # allocation rules and explain
+app.include_router(console_locations.router)  # locations, location maps, bundles
 
 # A client that sends a change again (its answer lost) with the same key gets the first answer.
 IdempotencyKey = Annotated[

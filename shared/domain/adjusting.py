@@ -7,12 +7,13 @@ below 0 (an order can oversell); the balance pushed to channels never goes below
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, Field, model_validator
 
 from shared.domain.fields import FieldRule
 from shared.domain.importing import MAX_QUANTITY, ImportRejected, RowError, SkuRow, parse_rows
+from shared.domain.locations import NAME_FIX, NAME_PATTERN
 
 OnHand = Annotated[
     int | None, Field(default=None, ge=0, le=MAX_QUANTITY, description="set on hand to this: 0 to 1e9")
@@ -30,6 +31,16 @@ Committed = Annotated[
     int | None, Field(default=None, ge=0, le=MAX_QUANTITY, description="set committed to this: 0 to 1e9")
 ]
 
+LocationColumn = Annotated[
+    str | None,
+    Field(
+        default=None,
+        pattern=NAME_PATTERN,
+        description="the master location the change is at (default: the listing's totals, `default` "
+        "holding what other locations do not)",
+    ),
+]
+
 QUANTITIES = ("on_hand", "delta", "committed")
 
 # Rows one request applies: each is one conditional write, and the request must answer in time.
@@ -40,6 +51,7 @@ _FIXES = {
     "on_hand": f"use a whole number of 0 or more, at most {MAX_QUANTITY:,}",
     "delta": f"use a whole number, like -3 or 12, from -{MAX_QUANTITY:,} to {MAX_QUANTITY:,}",
     "committed": f"use a whole number of 0 or more, at most {MAX_QUANTITY:,}",
+    "location": f"name a master location (tidemark locations list): {NAME_FIX}",
 }
 
 
@@ -58,6 +70,8 @@ class Adjustment(SkuRow):
     on_hand: OnHand
     delta: Delta
     committed: Committed
+    location: LocationColumn
+    ONE_ROW_A_LOCATION: ClassVar[bool] = True
 
     @model_validator(mode="after")
     def _one_quantity(self) -> Adjustment:

@@ -139,9 +139,11 @@ class Allocation:
         )
 
 
-def of(channel: Rules, override: Rules, listing: Listing) -> Allocation:
+def of(channel: Rules, override: Rules, listing: Listing, balance: int | None = None) -> Allocation:
     """The quantity and price the channel gets of `listing`, with every step from on hand and from
-    master's price."""
+    master's price. `balance`: what the master locations feeding the channel location can sell, or
+    what a bundle's components make (shared/services/locations.py), when it is not the syncable
+    balance: the rules apply to it."""
     rules = merged(channel, override)
 
     def source(name: str) -> Source:
@@ -152,12 +154,14 @@ def of(channel: Rules, override: Rules, listing: Listing) -> Allocation:
         return Source.OVERRIDE if getattr(override, name) is not None else Source.CHANNEL
 
     steps: list[Step] = []
-    quantity = _quantity(rules, listing, source, steps)
+    quantity = _quantity(rules, listing, source, steps, balance)
     price = _price(rules, listing.price, source, steps)
     return Allocation(sku=listing.sku, quantity=quantity, price=price, steps=tuple(steps))
 
 
-def _quantity(rules: Rules, listing: Listing, source: Any, steps: list[Step]) -> int:
+def _quantity(
+    rules: Rules, listing: Listing, source: Any, steps: list[Step], given: int | None = None
+) -> int:
     def step(rule: str, before: int, after: int, note: str, by: Source | None = None) -> int:
         steps.append(Step("quantity", rule, by or source(rule), str(before), str(after), note))
         return after
@@ -169,6 +173,9 @@ def _quantity(rules: Rules, listing: Listing, source: Any, steps: list[Step]) ->
         "safety_buffer", q, q - listing.safety_buffer, f"less a buffer of {listing.safety_buffer}", master
     )
     balance = step("syncable_balance", q, max(0, q), "never below 0", master)
+    if given is not None and given != balance:
+        note = "what this channel location's master locations can sell, or the bundle's components make"
+        balance = step("locations", balance, given, note, master)
     if rules.fixed is not None:
         return step("fixed", balance, rules.fixed, f"a fixed {rules.fixed} instead of the balance")
     q = balance

@@ -11,4 +11,12 @@ def balance_pushes(old: Listing | None, new: Listing | None) -> bool:
     link yet."""
     if old is None or new is None or not new.auto_sync:
         return False
-    return old.syncable_balance != new.syncable_balance
+    return stock_moved(old, new)
+
+
+def stock_moved(old: Listing | None, new: Listing | None) -> bool:
+    """Whether what the listing can sell moved: its balance, or its stock at one location (what a
+    channel location fed by it gets, and what the bundles holding it make)."""
+    if old is None or new is None:
+        return False
+    return old.syncable_balance != new.syncable_balance or old.stock != new.stock

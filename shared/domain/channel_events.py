@@ -25,6 +25,7 @@ class OrderLine:
     line_id: str
     sku: str
     quantity: int
+    location_id: str = ""  # the channel location it was fulfilled from (Shopify: origin_location)
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class VariantSeen:
     item: str
     sku: str | None
     quantity: int | None
+    location: str = ""  # the location number it is held at, when the webhook says (inventory levels)
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,23 @@ def parse(channel_type: ChannelType, topic: str, body: dict[str, Any]) -> Channe
 
 def _lines(body: dict[str, Any]) -> tuple[OrderLine, ...]:
     return tuple(
-        OrderLine(line_id=str(line["id"]), sku=str(line.get("sku") or ""), quantity=int(line["quantity"]))
+        OrderLine(
+            line_id=str(line["id"]),
+            sku=str(line.get("sku") or ""),
+            quantity=int(line["quantity"]),
+            location_id=_origin(line),
+        )
         for line in body.get("line_items", [])
         if line.get("sku") and int(line.get("quantity", 0)) > 0
     )
+
+
+def _origin(line: dict[str, Any]) -> str:
+    """A Shopify line's origin location as the id its links hold (a gid); "" when none is given."""
+    origin = line.get("origin_location")
+    if isinstance(origin, dict) and origin.get("id"):
+        return f"gid://shopify/Location/{origin['id']}"
+    return ""
 
 
 def _shopify(topic: str, body: dict[str, Any]) -> ChannelEvent | None:
@@ -92,7 +107,12 @@ def _shopify(topic: str, body: dict[str, Any]) -> ChannelEvent | None:
         case "orders/cancelled":
             return OrderCancelled(str(body["id"]), _lines(body))
         case "inventory_levels/update":
-            return VariantSeen(str(body["inventory_item_id"]), None, _int(body.get("available")))
+            return VariantSeen(
+                str(body["inventory_item_id"]),
+                None,
+                _int(body.get("available")),
+                str(body.get("location_id") or ""),
+            )
         case "products/update":
             variants = tuple(
                 VariantSeen(

@@ -13,12 +13,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.domain.fields import FieldError
 from shared.domain.listing import CreatedBy, Listing, ListingStatus, Sku
+from shared.domain.locations import NAME_FIX, NAME_PATTERN, with_location_stock
 
 # What a channel takes as a quantity (Shopify refuses more than 1e9: INVALID_QUANTITY_TOO_HIGH),
 # and far inside what DynamoDB stores (38 digits): a bigger number never reaches AWS.
@@ -38,6 +39,7 @@ _FIXES = {
     "price": f"use a number of 0 or more with at most 2 decimals, like 19.99, at most {MAX_QUANTITY:,}",
     "status": "use active or inactive",
     "auto_sync": "use true or false",
+    "location": f"name a master location (tidemark locations list): {NAME_FIX}",
 }
 
 
@@ -45,6 +47,8 @@ class SkuRow(BaseModel):
     """One CSV row of a listing; its fields are the file's columns, only the cells given are set."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # a file holds a SKU once; or once a location (an adjustments file: its rows apply one by one)
+    ONE_ROW_A_LOCATION: ClassVar[bool] = False
 
     sku: Sku
 
@@ -64,20 +68,32 @@ class ListingRow(SkuRow):
     price: Decimal | None = Field(default=None, ge=0, le=MAX_QUANTITY, decimal_places=2)
     status: ListingStatus | None = None
     auto_sync: bool | None = None
+    location: str | None = Field(default=None, pattern=NAME_PATTERN)  # on_hand, committed are there
 
     def given(self) -> dict[str, Any]:
         """The cells this row gives (an empty cell gives nothing), by column."""
         return self.model_dump(exclude_unset=True, exclude_none=True)
 
+    def columns(self) -> set[str]:
+        """The listing's attributes the row writes (a location's quantities: the totals and stock)."""
+        given = self.given().keys() - {"sku"}
+        return given - {"location"} | {"on_hand", "committed", "stock"} if "location" in given else given
+
     def apply_to(
         self, current: Listing | None, at: datetime, created_by: CreatedBy, auto_sync: bool = False
     ) -> Listing:
         """The listing after this row: a new one takes how it was created and, unless the row sets
-        it, the auto-sync flag the rules give (`auto_sync`)."""
+        it, the auto-sync flag the rules give (`auto_sync`). With a location, on_hand and committed
+        are the listing's there."""
         given = self.given()
+        location = given.pop("location", None)
+        located = {name: given.pop(name) for name in ("on_hand", "committed") if location and name in given}
         if current is None:
-            return Listing(**{"auto_sync": auto_sync, **given}, created_by=created_by, updated_at=at)
+            created = Listing(**{"auto_sync": auto_sync, **given}, created_by=created_by, updated_at=at)
+            return with_location_stock(created, location, **located) if location else created
         updated = current.model_copy(update=given)
+        if location:
+            updated = with_location_stock(updated, location, **located)
         # an unchanged row keeps its time: the change index (smart sync) holds real changes only
         return current if updated == current else updated.model_copy(update={"updated_at": at})
 
@@ -112,9 +128,16 @@ class ImportRejected(ValueError):
 def parse_listings_csv(
     text: str, created_by: CreatedBy = CreatedBy.FILE_IMPORT, *, limited: bool = False
 ) -> list[ListingRow]:
-    """Parse and check a whole listings file, or raise ImportRejected naming every bad cell. An
-    order import creates listings at 0 on hand: it sets no on_hand. `limited`: a console request's,
-    refused (ImportTooLarge) past MAX_IMPORT_BYTES or MAX_IMPORT_ROWS."""
+    """Parse and check a whole listings file, or raise ImportRejected naming every bad cell."""
+    return [row for _, row in listing_lines(text, created_by, limited=limited)]
+
+
+def listing_lines(
+    text: str, created_by: CreatedBy = CreatedBy.FILE_IMPORT, *, limited: bool = False
+) -> list[tuple[int, ListingRow]]:
+    """Parse and check a whole listings file, each row with its line, or raise ImportRejected naming
+    every bad cell. An order import creates listings at 0 on hand: it sets no on_hand. `limited`: a
+    console request's, refused (ImportTooLarge) past MAX_IMPORT_BYTES or MAX_IMPORT_ROWS."""
     if limited and len(text.encode()) > MAX_IMPORT_BYTES:
         raise ImportTooLarge(f"{MAX_IMPORT_BYTES:,} bytes")
     rows = parse_rows(text, ListingRow, _FIXES)
@@ -125,7 +148,7 @@ def parse_listings_csv(
         errors = [RowError(line, "on_hand", fix) for line, row in rows if row.on_hand is not None]
         if errors:
             raise ImportRejected(errors)
-    return [row for _, row in rows]
+    return rows
 
 
 def parse_rows(text: str, model: type[R], fixes: Mapping[str, str]) -> list[tuple[int, R]]:
@@ -138,7 +161,7 @@ def parse_rows(text: str, model: type[R], fixes: Mapping[str, str]) -> list[tupl
         raise ImportRejected(errors)
     reader.fieldnames = header
     rows: list[tuple[int, R]] = []
-    first_line: dict[str, int] = {}
+    first_line: dict[str, int] = {}  # by SKU (and location, where the rows name one)
     for line, raw in _rows(reader):
         if None in raw:
             errors.append(RowError(line, "-", f"more cells than the {len(header)} columns of the header"))
@@ -149,12 +172,15 @@ def parse_rows(text: str, model: type[R], fixes: Mapping[str, str]) -> list[tupl
         except ValidationError as invalid:
             errors.extend(_row_errors(line, invalid, fixes))
             continue
-        if row.sku in first_line:
+        where = getattr(row, "location", None) if model.ONE_ROW_A_LOCATION else None
+        key = f"{row.sku}\x00{where}" if where is not None else row.sku
+        if key in first_line:
+            at = f" at location {where}" if where is not None else ""
             errors.append(
-                RowError(line, "sku", f"SKU '{row.sku}' is also on line {first_line[row.sku]}: keep one row")
+                RowError(line, "sku", f"SKU '{row.sku}'{at} is also on line {first_line[key]}: keep one row")
             )
             continue
-        first_line[row.sku] = line
+        first_line[key] = line
         rows.append((line, row))
     if errors:
         raise ImportRejected(errors)

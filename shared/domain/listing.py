@@ -37,6 +37,15 @@ class AdjustReason(StrEnum):
     FEED = "feed"
 
 
+class LocationStock(BaseModel):
+    """On hand and committed at one master location other than `default` (shared/domain/locations.py)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    on_hand: int = 0  # below zero only when an order took more than every location held
+    committed: int = Field(default=0, ge=0)
+
+
 class Listing(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -53,6 +62,9 @@ class Listing(BaseModel):
     created_by: CreatedBy = CreatedBy.FILE_IMPORT
     last_reason: AdjustReason | None = None  # why on hand or committed last changed by an adjustment
     updated_at: datetime
+    # on hand and committed are the totals over every location; `stock` holds the locations other
+    # than `default`, which holds the rest (an item written before locations has none: all default)
+    stock: dict[str, LocationStock] = Field(default_factory=dict)
 
     @property
     def syncable_balance(self) -> int:

@@ -63,18 +63,27 @@ def plan_pushes(
     listings: Mapping[str, Listing],
     links: Mapping[str, Link],
     allocations: Mapping[str, Allocation] | None = None,
+    quantities: Mapping[str, int | None] | None = None,
     *,
     hides_by_quantity: bool = False,
 ) -> SyncPlan:
     """What to push now; unlinked listings are skipped with the reason. A listing's quantity and
     price are its allocation on the channel where one is given (shared.domain.allocation), master's
-    balance and price otherwise. On a channel that `hides_by_quantity` (no listing status: Amazon),
-    a hidden listing is sent quantity 0 and no status."""
+    balance and price otherwise. `quantities`: None for a listing whose channel location the
+    channel's location map feeds nothing (left alone, shared/services/locations.py); what a location
+    or a bundle gets otherwise is the balance its allocation started from. On a channel that
+    `hides_by_quantity` (no listing status: Amazon), a hidden listing is sent quantity 0 and no status."""
     plan = SyncPlan()
+    quantities = quantities or {}
     for sku in skus:
         listing = listings.get(sku)
         link = links.get(sku)
-        if listing is None:
+        if sku in quantities and quantities[sku] is None and link is not None:
+            plan.skipped[sku] = (
+                f"SKU '{sku}': channel '{channel}' location {link.location_id or 'default'} is mapped to "
+                f"no master location: left alone (tidemark channels locations {channel} --map ...)"
+            )
+        elif listing is None:
             plan.skipped[sku] = f"SKU '{sku}' is no longer in master: nothing to push"
         elif link is None or link.status is not LinkStatus.LINKED:
             reason = f" ({link.unlinked_reason})" if link and link.unlinked_reason else ""
@@ -165,7 +174,12 @@ def planned_changes(plan: SyncPlan, links: Mapping[str, Link]) -> list[PlannedCh
     changes = [
         PlannedChange(p.sku, "quantity", _text(links[p.sku].last_observed_quantity), str(p.quantity))
         for p in plan.quantities
-        if p.quantity != links[p.sku].last_observed_quantity
+        if p.location_id == links[p.sku].location_id and p.quantity != links[p.sku].last_observed_quantity
+    ]
+    changes += [  # another location of the channel (Shopify under a location map): nothing seen there
+        PlannedChange(p.sku, f"quantity at {p.location_id}", None, str(p.quantity))
+        for p in plan.quantities
+        if p.location_id != links[p.sku].location_id
     ]
     changes += [
         PlannedChange(p.sku, "price", _text(links[p.sku].last_observed_price), str(p.price))
@@ -234,6 +248,9 @@ def record_results(
 def _applied(link: Link, push: Push, result: PushResult) -> tuple[str, str | None, str, dict[str, object]]:
     """(field, from, to, the link's changes) for one push's result."""
     pushed = result.outcome is PushOutcome.PUSHED
+    if isinstance(push, QuantityPush) and push.location_id != link.location_id:
+        # another location of the channel: recorded in history, the link holds its own location's
+        return f"quantity at {push.location_id}", None, str(push.quantity), {}
     if isinstance(push, QuantityPush):
         if pushed:
             observed = push.quantity if result.observed is None else result.observed

@@ -14,6 +14,7 @@ from shared.domain.adjusting import (
     Adjustment,
     Committed,
     Delta,
+    LocationColumn,
     OnHand,
     one_quantity,
     parse_adjustments,
@@ -21,9 +22,10 @@ from shared.domain.adjusting import (
 from shared.domain.fields import FieldRule
 from shared.domain.importing import ImportRejected, RowError
 from shared.domain.listing import AdjustReason, Listing, Sku
+from shared.services import locations
 from shared.services.jobs import UnknownSkus
 from shared.services.once import apply_once
-from shared.storage import listings
+from shared.storage import bundles, listings
 
 
 class AdjustRequest(BaseModel):
@@ -38,9 +40,11 @@ class AdjustRequest(BaseModel):
     on_hand: OnHand
     delta: Delta
     committed: Committed
+    location: LocationColumn
     csv: str | None = Field(
         default=None,
-        description=f"a file of changes instead: columns sku and one of on_hand, delta, committed a row; "
+        description=f"a file of changes instead: columns sku, one of on_hand, delta, committed a row, "
+        "and optionally location; "
         f"at most {MAX_FILE_ROWS} rows",
     )
 
@@ -74,21 +78,63 @@ def _apply(request: AdjustRequest) -> AdjustSummary:
     if request.csv is None:
         assert request.sku is not None  # the request's validator
         change = Adjustment(
-            sku=request.sku, on_hand=request.on_hand, delta=request.delta, committed=request.committed
+            sku=request.sku,
+            on_hand=request.on_hand,
+            delta=request.delta,
+            committed=request.committed,
+            location=request.location,
         )
+        if change.location is not None:
+            locations.known(change.location, "location")
+        locations.refuse_bundle_adjustment(change.sku)
         try:
-            listing, moved = listings.adjust(change, request.reason, now)
+            listing, moved = _adjust_one(change, request.reason, now)
         except listings.ListingNotFound:
             raise UnknownSkus([change.sku], field="sku") from None
         return AdjustSummary(changed=int(moved), unchanged=int(not moved), listing=listing)
     rows = parse_adjustments(request.csv)
-    known = listings.get_many(row.sku for _, row in rows)
-    unknown = [
-        RowError(line, "sku", f"no listing with SKU '{row.sku}': import it first, or remove the row")
-        for line, row in rows
-        if row.sku not in known
-    ]
-    if unknown:
-        raise ImportRejected(unknown)
-    changed = sum(listings.adjust(row, request.reason, now)[1] for _, row in rows)
+    _check_rows(rows)
+    changed = sum(_adjust_one(row, request.reason, now)[1] for _, row in rows)
     return AdjustSummary(changed=changed, unchanged=len(rows) - changed)
+
+
+def _adjust_one(change: Adjustment, reason: AdjustReason, at: datetime) -> tuple[Listing, bool]:
+    if change.location is None:
+        return listings.adjust(change, reason, at)
+    return listings.adjust_at(change.location, change, reason, at)
+
+
+def _check_rows(rows: list[tuple[int, Adjustment]]) -> None:
+    """The whole file refused, naming each line, when a row names an unknown listing or location,
+    or a bundle (it has no stock of its own)."""
+    known = listings.get_many(row.sku for _, row in rows)
+    held = bundles.get_many(known)
+    named = {row.location for _, row in rows if row.location is not None}
+    missing = set()
+    for name in named:
+        try:
+            locations.known(name, "location")
+        except locations.LocationNotFound:
+            missing.add(name)
+    errors = []
+    for line, row in rows:
+        if row.sku not in known:
+            errors.append(
+                RowError(line, "sku", f"no listing with SKU '{row.sku}': import it first, or remove the row")
+            )
+        elif row.sku in held:
+            errors.append(
+                RowError(
+                    line, "sku", f"'{row.sku}' is a bundle, with no stock of its own: adjust its components"
+                )
+            )
+        if row.location in missing:
+            errors.append(
+                RowError(
+                    line,
+                    "location",
+                    f"no location '{row.location}': add it first (tidemark locations add {row.location})",
+                )
+            )
+    if errors:
+        raise ImportRejected(errors)

@@ -20,9 +20,10 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
-from shared.domain.autosync import balance_pushes
+from shared.domain.autosync import balance_pushes, stock_moved
 from shared.domain.channel import ChannelType
 from shared.domain.channel_events import holds_master
 from shared.domain.link import Link, LinkStatus, SyncState
@@ -30,7 +31,7 @@ from shared.domain.listing import Listing
 from shared.domain.messages import AutoPushMessage, PushOrigin
 from shared.domain.syncing import chunked, shard_of
 from shared.settings import settings
-from shared.storage import channels, fifo, links
+from shared.storage import bundles, channels, fifo, links, listings
 from shared.storage.items import from_item
 
 SKUS_PER_MESSAGE = 100
@@ -75,6 +76,7 @@ def queue_pushes(
                 messages.append(
                     (shard, AutoPushMessage(id=message_id, channel=name, origin=origin, skus=part))
                 )
+    coalesced: list[tuple[int, AutoPushMessage]] = []
     if origin is PushOrigin.AUTO_SYNC:
         messages, coalesced = _coalesced(messages)
         _send_coalesced(coalesced)
@@ -186,8 +188,11 @@ def _moves(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
 
 
 def _holds(link: Link, listing: Listing) -> bool:
+    """The channel holds the listing's change already (its own sale); not so for a listing held at
+    more than one location: the channel's other locations may be fed differently."""
     return (
-        link.sku == listing.sku
+        not listing.stock
+        and link.sku == listing.sku
         and link.sync_state is SyncState.IN_SYNC
         and link.last_pushed_quantity == link.last_observed_quantity
         and holds_master(link, listing)
@@ -196,8 +201,25 @@ def _holds(link: Link, listing: Listing) -> bool:
 
 def on_listing_change(old: dict[str, Any] | None, new: dict[str, Any] | None, change: str) -> int:
     """A listing written (the table's stream): when its balance moved with auto sync on, queue it to
-    every channel it is linked on. `change` names the write (its stream sequence number)."""
+    every channel it is linked on. `change` names the write (its stream sequence number). When what
+    it can sell moved, the bundles that hold it move too: see `_bundles_moved`."""
+    queued = _bundles_moved(old, new, change)
     if not new or not _moves(old, new):
-        return 0
+        return queued
     written = from_item(Listing, new)
-    return queue_pushes([written.sku], PushOrigin.AUTO_SYNC, source=change, written=written)
+    return queued + queue_pushes([written.sku], PushOrigin.AUTO_SYNC, source=change, written=written)
+
+
+def _bundles_moved(old: dict[str, Any] | None, new: dict[str, Any] | None, change: str) -> int:
+    """A component's stock moved: every bundle that holds it (directly or not) moves in the change
+    index (a smart sync then pushes it: it is written after the change, so no watermark passes it),
+    and those with auto sync on are queued to their channels. A bundle moved so changes no stock of
+    its own, and moves nothing further."""
+    if not new or not stock_moved(from_item(Listing, old) if old else None, from_item(Listing, new)):
+        return 0
+    holders = bundles.holding([str(new["sku"])])
+    if not holders:
+        return 0
+    moved = listings.touch(holders, datetime.now(UTC))
+    auto = [sku for sku, listing in moved.items() if listing.auto_sync]
+    return queue_pushes(auto, PushOrigin.AUTO_SYNC, source=f"{change}:bundles") if auto else 0

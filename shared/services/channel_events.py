@@ -31,7 +31,7 @@ from shared.domain.channel_events import (
 from shared.domain.link import Link, LinkStatus, channel_number
 from shared.domain.messages import PushOrigin
 from shared.domain.webhooks import resource_of, signed_time
-from shared.services import clients
+from shared.services import clients, locations
 from shared.services.autosync import queue_pushes
 from shared.storage import applied, channels, links, orders
 
@@ -88,6 +88,8 @@ def _apply(channel: str, event: object) -> Counter[str]:
             return _order(channel, event.order_id, event.lines, orders.cancel, "put_back", +1)
         case VariantSeen():
             link = links.for_inventory_item(channel, event.item)
+            if link and event.location and channel_number(link.location_id) != event.location:
+                return Counter(other_location=1)  # another location of the item: pushed per location
             return _seen(channel, [(link, event)] if link else [])
         case ProductSeen():
             by_item = {variant.item: variant for variant in event.variants}
@@ -109,7 +111,7 @@ def _order(
     channel: str,
     order_id: str,
     lines: tuple[OrderLine, ...],
-    apply: Callable[[str, str, OrderLine], int],
+    apply: Callable[[str, str, OrderLine, orders.Takes | None], int],
     counted: str,
     sign: int,
 ) -> Counter[str]:
@@ -123,7 +125,7 @@ def _order(
         if link is None or link.status is not LinkStatus.LINKED:
             counts["lines_not_linked"] += 1
             continue
-        moved = apply(channel, order_id, line)
+        moved = apply(channel, order_id, line, locations.order_takes(channel, link, line))
         if moved:
             links.shift_pushed_quantity(channel, line.sku, sign * moved)
         counts[counted] += moved

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shared.domain.importing import parse_listings_csv
+from shared.domain.importing import ImportRejected, ListingRow, RowError, listing_lines
 from shared.domain.job import JobKind
 from shared.domain.listing import CreatedBy, Listing
+from shared.domain.locations import DEFAULT_LOCATION
 from shared.services.jobs import JobRequest, start_job
 from shared.storage import channels, links, listings, rules
+from shared.storage import locations as location_store
 
 
 @dataclass(frozen=True)
@@ -41,15 +43,21 @@ def import_listings(
     failed. New listings start with the auto-sync flag the rules give for `created_by` (unless
     their row sets it). When listings were created, every channel with "link after build" on gets
     a re-link job."""
-    rows = parse_listings_csv(csv_text, created_by, limited=limited)
+    lines = listing_lines(csv_text, created_by, limited=limited)
+    _known_locations(lines)
+    rows = [row for _, row in lines]
     now = datetime.now(UTC)
     current = listings.get_many(row.sku for row in rows)
     auto_sync = rules.get().default_for(created_by)
     after = [(row, row.apply_to(current.get(row.sku), now, created_by, auto_sync)) for row in rows]
+    # noted before the listings are written: a location is never removed while one holds stock there
+    location_store.note_held(
+        [(r.location, r.sku) for r in rows if r.location and r.location != DEFAULT_LOCATION]
+    )
     _write(
         [listing for row, listing in after if row.sku not in current],
         [
-            (listing, row.given().keys() - {"sku"})
+            (listing, row.columns())
             for row, listing in after
             if row.sku in current and listing is not current[row.sku]
         ],
@@ -63,6 +71,23 @@ def import_listings(
                 job = start_job(JobRequest(channel=channel.name, kind=JobKind.RELINK))
                 link_jobs.append(job.id)
     return ImportSummary(created=created, updated=len(current), link_jobs=link_jobs)
+
+
+def _known_locations(lines: list[tuple[int, ListingRow]]) -> None:
+    """The whole file refused, naming each line, when a row names a location that does not exist."""
+    named = {row.location for _, row in lines if row.location and row.location != DEFAULT_LOCATION}
+    missing = {name for name in named if location_store.get(name) is None}
+    if missing:
+        errors = [
+            RowError(
+                line,
+                "location",
+                f"no location '{row.location}': add it first (tidemark locations add {row.location})",
+            )
+            for line, row in lines
+            if row.location in missing
+        ]
+        raise ImportRejected(errors)
 
 
 NEW_PER_WRITE = 25  # one BatchWriteItem: what is known written when a later one fails

@@ -28,7 +28,7 @@ from shared.channels.base import (
     VariantStatus,
 )
 from shared.domain.allocation import Allocation, of
-from shared.domain.channel import HIDES_BY_QUANTITY
+from shared.domain.channel import HIDES_BY_QUANTITY, Channel
 from shared.domain.channel_events import holds_master, settled
 from shared.domain.guard import weighed
 from shared.domain.job import JobFailure, JobStatus
@@ -36,7 +36,7 @@ from shared.domain.link import Link
 from shared.domain.listing import Listing
 from shared.domain.messages import AutoPushMessage, PushMessage, PushOrigin
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
-from shared.services import amazon_dry_run, clients
+from shared.services import amazon_dry_run, clients, locations
 from shared.services.jobs import PUSH_LEASE
 from shared.storage import channel_rules, channels, history, idempotency, jobs, links, listings
 
@@ -56,15 +56,20 @@ def push_batch(message: PushMessage) -> Counter[str]:
         return counts
     master = listings.get_many(message.skus)
     current = links.get_many(channel.name, message.skus)
-    allocated = allocations(channel.name, master)
+    reads = locations.push_reads(channel.name, message.skus)
+    quantities = locations.push_quantities(channel.name, message.skus, master, current, reads)
+    rules = channel_rules.for_skus(channel.name, master)
+    allocated = allocations(rules, master, quantities)
     plan = plan_pushes(
         channel.name,
         message.skus,
         master,
         current,
         allocated,
+        quantities,
         hides_by_quantity=channel.type in HIDES_BY_QUANTITY,
     )
+    _add_other_locations(plan, channel, message.skus, master, current, reads, rules)
     counts["skipped"] = len(plan.skipped)
     failures = [JobFailure(sku=sku, message=reason) for sku, reason in plan.skipped.items()]
     if job.plans_only:  # a dry run, or the guard's check of the sync
@@ -118,14 +123,24 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
         return Counter(skipped=len(message.skus))
     master = listings.get_many(message.skus)
     current = links.get_many(channel.name, message.skus)
-    allocated = allocations(channel.name, master)
     skus = message.skus
     counts: Counter[str] = Counter()
+    reads = locations.push_reads(channel.name, skus)
+    quantities = locations.push_quantities(channel.name, skus, master, current, reads)
+    rules = channel_rules.for_skus(channel.name, master)
+    allocated = allocations(rules, master, quantities)
     if message.origin is PushOrigin.CHANNEL_EDIT:
         skus = _push_backs_needed(skus, master, current, counts, allocated)
     plan = plan_pushes(
-        channel.name, skus, master, current, allocated, hides_by_quantity=channel.type in HIDES_BY_QUANTITY
+        channel.name,
+        skus,
+        master,
+        current,
+        allocated,
+        quantities,
+        hides_by_quantity=channel.type in HIDES_BY_QUANTITY,
     )
+    _add_other_locations(plan, channel, skus, master, current, reads, rules)
     counts["skipped"] = len(plan.skipped)
     if plan.quantities:
         results = clients.call(channel, lambda client: _send(client, plan, message))
@@ -133,11 +148,35 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
     return counts
 
 
-def allocations(channel: str, master: dict[str, Listing]) -> dict[str, Allocation]:
+def allocations(
+    rules: channel_rules.ChannelRules, master: dict[str, Listing], quantities: dict[str, int | None]
+) -> dict[str, Allocation]:
     """Each listing's allocation on the channel, by its rules as they are now (read at send time,
-    as master's values are)."""
-    rules = channel_rules.for_skus(channel, master)
-    return {sku: of(rules.rules, rules.override(sku), listing) for sku, listing in master.items()}
+    as master's values are), applied to what its channel location's master locations can sell (or
+    its bundle's components make: `quantities`, shared/services/locations.py)."""
+    given = quantities
+    return {
+        sku: of(rules.rules, rules.override(sku), listing, given.get(sku)) for sku, listing in master.items()
+    }
+
+
+def _add_other_locations(
+    plan: SyncPlan,
+    channel: Channel,
+    skus: Sequence[str],
+    master: dict[str, Listing],
+    current: dict[str, Link],
+    reads: locations.PushReads,
+    rules: channel_rules.ChannelRules,
+) -> None:
+    """Shopify under a location map: the pushes to its other mapped locations (one
+    inventorySetQuantities carries them all), each location's quantity shaped by the channel's
+    rules as the link's own is; a listing pushed there is no longer skipped."""
+    others = locations.other_location_pushes(channel, skus, master, current, reads)
+    for push in others:
+        allocated = of(rules.rules, rules.override(push.sku), master[push.sku], push.quantity)
+        plan.skipped.pop(push.sku, None)
+        plan.quantities.append(push.model_copy(update={"quantity": allocated.quantity}))
 
 
 def _push_backs_needed(

@@ -13,7 +13,7 @@ from shared.domain.channel import HIDES_BY_QUANTITY
 from shared.domain.job import JobFailure
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.reconciling import reconciled
-from shared.services import clients
+from shared.services import clients, locations
 from shared.services.linking import ShardMatched, running
 from shared.storage import channel_rules, jobs, links, listings
 
@@ -40,6 +40,9 @@ def reconcile_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
         for link in linked
     ]
     held = clients.call(channel, lambda client: client.read_variants(refs)) if refs else []
+    quantities = locations.push_quantities(
+        channel.name, [link.sku for link in linked], masters, {link.sku: link for link in linked}
+    )
     now = datetime.now(UTC)
     counts: Counter[str] = Counter(checked=len(linked))
     failures = []
@@ -61,13 +64,9 @@ def reconcile_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
             continue
         if listing is None:
             continue  # the listing was removed from master meanwhile
+        allocated = of(rules.rules, rules.override(link.sku), listing, quantities.get(link.sku))
         after_check = reconciled(
-            link,
-            listing,
-            variant,
-            now,
-            of(rules.rules, rules.override(link.sku), listing),
-            hides_by_quantity=channel.type in HIDES_BY_QUANTITY,
+            link, listing, variant, now, allocated, hides_by_quantity=channel.type in HIDES_BY_QUANTITY
         )
         if after_check.sync_state is SyncState.OUT_OF_SYNC:
             counts["out_of_sync"] += 1

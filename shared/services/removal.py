@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.domain.job import JobStatus
 from shared.services import jobs
 from shared.services.channels import UnknownChannel
-from shared.storage import channel_items, channel_rules, channels, schedules, secrets
+from shared.storage import channel_items, channel_rules, channels, locations, schedules, secrets
 from shared.storage import jobs as job_store
 
 
@@ -35,6 +35,7 @@ def remove_channel(name: str) -> Removed:
     channels.delete(name)
     links_deleted = channel_items.delete_all(name)
     channel_rules.delete_all(name)  # its allocation rules, overrides and guard
+    locations.remove_map(name)
     return Removed(
         name=name,
         schedule_deleted=schedule_deleted,

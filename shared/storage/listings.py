@@ -15,7 +15,7 @@ change index with it; the auto-sync flag changes nothing pushed and moves neithe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -27,8 +27,10 @@ from pydantic import TypeAdapter
 
 from shared.domain.adjusting import Adjustment
 from shared.domain.listing import AdjustReason, Listing
+from shared.domain.locations import after_takes, located_change
 from shared.domain.syncing import shard_of
 from shared.settings import settings
+from shared.storage import locations
 from shared.storage.aws import batch_get, merged_sort_keys, query_keys, sort_key_range, table, written
 from shared.storage.items import from_item, to_item
 
@@ -260,20 +262,111 @@ def delta_update(sku: str, delta: int, reason: AdjustReason, at: datetime) -> di
     }
 
 
-def touch(skus: Iterable[str], at: datetime) -> None:
+class LocationWriteConflict(Exception):
+    """A listing's stock at its locations kept changing under the write: try again."""
+
+
+def adjust_at(
+    location: str, adjustment: Adjustment, reason: AdjustReason, at: datetime
+) -> tuple[Listing, bool]:
+    """Apply one change at one master location: the listing's stock there and its totals, read and
+    written back under a condition on `stock_version` (every per-location write moves it) and on the
+    totals, noted under the location (locations.py), in one transaction. ListingNotFound when there
+    is no such listing."""
+    for _ in range(ATTEMPTS):
+        item = table().get_item(Key=key(adjustment.sku), ConsistentRead=True).get("Item")
+        if item is None:
+            raise ListingNotFound(adjustment.sku)
+        listing = from_item(Listing, item)
+        after = located_change(listing, location, adjustment.on_hand, adjustment.delta, adjustment.committed)
+        if after == listing:
+            return listing, False
+        after = after.model_copy(update={"updated_at": at, "last_reason": reason})
+        try:
+            table().meta.client.transact_write_items(
+                TransactItems=[
+                    _stock_update(after, int(item.get("stock_version", 0)), listing),
+                    *_notes(after),
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            continue
+        return after, True
+    raise LocationWriteConflict(adjustment.sku)
+
+
+ATTEMPTS = 8
+
+
+def _stock_update(after: Listing, version: int, before: Listing) -> dict[str, Any]:
+    item = to_item(after, **_change_keys(after.sku, after.updated_at))
+    names = ["on_hand", "committed", "stock", "updated_at", "last_reason", "GSI3PK", "GSI3SK"]
+    values: dict[str, Any] = {f":v{i}": item[name] for i, name in enumerate(names)}
+    values.update({":next": version + 1, ":on": before.on_hand, ":co": before.committed})
+    same = "on_hand = :on AND committed = :co AND "
+    if version:
+        same += "stock_version = :version"
+        values[":version"] = version
+    else:
+        same += "attribute_not_exists(stock_version)"
+    return {
+        "Update": {
+            "TableName": settings().table_name,
+            "Key": key(after.sku),
+            "UpdateExpression": "SET "
+            + ", ".join(f"#n{i} = :v{i}" for i in range(len(names)))
+            + ", stock_version = :next",
+            "ConditionExpression": f"attribute_exists(PK) AND {same}",
+            "ExpressionAttributeNames": {f"#n{i}": name for i, name in enumerate(names)},
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def _notes(listing: Listing) -> list[dict[str, Any]]:
+    """The notes of which locations the listing holds stock at."""
+    return [locations.held_note(name, listing.sku) for name in listing.stock]
+
+
+def touch(skus: Iterable[str], at: datetime) -> dict[str, Listing]:
     """Stamp listings changed at `at` (their change-index entry moves with it), nothing else
-    written: an allocation rule moved what they push, which smart sync then finds. A listing gone
-    meanwhile stays gone."""
-    for sku in skus:
+    written: an allocation rule, or a bundle's component, moved what they push, which smart sync
+    then finds. The listings moved (one gone meanwhile stays gone, and is left out)."""
+    moved = {}
+    for sku in sorted(set(skus)):
         change = _change_keys(sku, at)
-        written(
-            table().update_item,
-            Key=key(sku),
-            UpdateExpression="SET updated_at = :at, GSI3PK = :change, GSI3SK = :changed",
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeValues={
-                ":at": at.isoformat(),
-                ":change": change["GSI3PK"],
-                ":changed": change["GSI3SK"],
-            },
-        )
+        try:
+            answer = table().update_item(
+                Key=key(sku),
+                UpdateExpression="SET updated_at = :at, GSI3PK = :change, GSI3SK = :changed",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={
+                    ":at": _TIME.dump_python(at, mode="json"),
+                    ":change": change["GSI3PK"],
+                    ":changed": change["GSI3SK"],
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            continue
+        moved[sku] = from_item(Listing, answer["Attributes"])
+    return moved
+
+
+def stock_take(
+    sku: str, takes: Mapping[str, int], sign: int, reason: AdjustReason, at: datetime
+) -> dict[str, Any]:
+    """One TransactWriteItems element: `takes` (location -> units) off the listing's stock (sign -1)
+    or back on (+1), read now and written under a condition on its stock as read; on hand moves by
+    the total, and the listing moves in the change index. A listing gone makes the transaction fail."""
+    item = table().get_item(Key=key(sku), ConsistentRead=True).get("Item")
+    if item is None:
+        raise ListingNotFound(sku)
+    listing = from_item(Listing, item)
+    after = after_takes(listing, takes, sign).model_copy(update={"updated_at": at, "last_reason": reason})
+    version = int(item.get("stock_version", 0))
+    return _stock_update(after, version, listing)

@@ -13,8 +13,16 @@ from shared.domain.job import Job, JobKind, JobStatus, SyncMode
 from shared.domain.link import Link, LinkStatus
 from shared.domain.listing import Listing
 from shared.domain.messages import PushMessage
-from shared.services import pushing
-from tests.fakes import InMemoryChannelRules, InMemoryChannels, InMemoryJobs, InMemoryLinks, InMemoryListings
+from shared.services import locations, pushing
+from tests.fakes import (
+    InMemoryBundles,
+    InMemoryChannelRules,
+    InMemoryChannels,
+    InMemoryJobs,
+    InMemoryLinks,
+    InMemoryListings,
+    InMemoryLocationMaps,
+)
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
@@ -49,7 +57,11 @@ def storage(monkeypatch: pytest.MonkeyPatch, rules: InMemoryChannelRules) -> InM
     )
     monkeypatch.setattr(pushing, "jobs", jobs)
     monkeypatch.setattr(pushing, "channels", InMemoryChannels(SHOP))
-    monkeypatch.setattr(pushing, "listings", InMemoryListings(Listing(sku="A", on_hand=9, updated_at=NOW)))
+    master = InMemoryListings(Listing(sku="A", on_hand=9, updated_at=NOW))
+    monkeypatch.setattr(pushing, "listings", master)
+    monkeypatch.setattr(locations, "listings", master)
+    monkeypatch.setattr(locations, "locations", InMemoryLocationMaps())
+    monkeypatch.setattr(locations, "bundles", InMemoryBundles())
     monkeypatch.setattr(pushing, "links", InMemoryLinks(linked))
     monkeypatch.setattr(pushing, "channel_rules", rules)
     return jobs

@@ -15,6 +15,7 @@ from tidemark.cli import (
     jobs,
     listings,
     local,
+    locations,
     overview,
     sandbox,
     settings,
@@ -42,4 +43,8 @@ app.add_typer(channels.app, name="channels")
 app.add_typer(jobs.app, name="jobs")
 app.add_typer(settings.app, name="settings")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(locations.app, name="locations")
+channels.app.command("locations")(locations.channel_locations)
+listings.app.command("stock")(locations.listing_stock)
+listings.app.command("bundle")(locations.listing_bundle)
 login.register(app)

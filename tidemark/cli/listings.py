@@ -46,6 +46,9 @@ def listings_adjust(
     on_hand: Annotated[int | None, typer.Option(help="set on hand to this (0 or more)")] = None,
     delta: Annotated[int | None, typer.Option(help="add this to on hand; negative takes away")] = None,
     committed: Annotated[int | None, typer.Option(help="set committed to this (0 or more)")] = None,
+    location: Annotated[
+        str | None, typer.Option(help="the master location the change is at (tidemark locations list)")
+    ] = None,
     file: Annotated[
         Path | None,
         typer.Option(
@@ -59,7 +62,7 @@ def listings_adjust(
     as_json: JsonOption = False,
 ) -> None:
     """Change quantities: one listing's, or a file upload's or an inventory feed's (checked whole first)."""
-    given = {"sku": sku, "on_hand": on_hand, "delta": delta, "committed": committed}
+    given = {"sku": sku, "on_hand": on_hand, "delta": delta, "committed": committed, "location": location}
     body: dict[str, Any] = {"reason": reason, **{k: v for k, v in given.items() if v is not None}}
     if file:
         body["csv"] = file.read_text()

@@ -82,6 +82,7 @@ class LocalRuntime:
         ebay_items: int = 200,
         seed: int = 7,
         log_level: str = "WARNING",
+        shopify_locations: int = 1,
     ) -> None:
         self.template = template
         self.port = port
@@ -91,6 +92,7 @@ class LocalRuntime:
         self.ebay_items = ebay_items
         self.seed = seed
         self.log_level = log_level
+        self.shopify_locations = shopify_locations
         self.deployment: Deployment | None = None
         self.api_url = ""
         self.users: dict[str, LocalUser] = {}  # group (operator, viewer) -> its user
@@ -161,7 +163,9 @@ class LocalRuntime:
         from tidemark.sandbox.server import serve_in_thread
 
         token = f"shpat_{secrets.token_hex(16)}"
-        shop = shopify.ShopifyStore.generate(self.shopify_variants, seed=self.seed)
+        shop = shopify.ShopifyStore.generate(
+            self.shopify_variants, seed=self.seed, location_count=self.shopify_locations
+        )
         server = serve_in_thread(shopify.create_app(shop, token))
         self.sandboxes["shopify"] = SandboxStore("shopify", server.url, {"token": token}, shop, server)
 

@@ -92,6 +92,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/locations/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a master location that holds no stock */
+        delete: operations["remove_location_v1_locations__name__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/channels/{name}/locations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A channel's location map, and the store's own locations (Shopify: read from the store) */
+        get: operations["show_location_map_v1_channels__name__locations_get"];
+        /** Map each channel location to the master locations that feed it ({} clears the map) */
+        put: operations["put_location_map_v1_channels__name__locations_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{sku}/stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A listing's stock per location; for a bundle, its components */
+        get: operations["show_stock_v1_listings__sku__stock_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/listings/{sku}/bundle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Make the listing a bundle of components (SKU -> units), or no bundle ({}) */
+        put: operations["put_bundle_v1_listings__sku__bundle_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/listings/{sku}": {
         parameters: {
             query?: never;
@@ -309,6 +378,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/locations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every master location (`default` always) */
+        get: operations["list_locations_v1_locations_get"];
+        put?: never;
+        /** Add a master location */
+        post: operations["add_location_v1_locations_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/listings/import": {
         parameters: {
             query?: never;
@@ -519,8 +606,13 @@ export interface components {
              */
             committed?: number | null;
             /**
+             * Location
+             * @description the master location the change is at (default: the listing's totals, `default` holding what other locations do not)
+             */
+            location?: string | null;
+            /**
              * Csv
-             * @description a file of changes instead: columns sku and one of on_hand, delta, committed a row; at most 2000 rows
+             * @description a file of changes instead: columns sku, one of on_hand, delta, committed a row, and optionally location; at most 2000 rows
              */
             csv?: string | null;
         };
@@ -539,6 +631,39 @@ export interface components {
             description: string;
             /** Changed At */
             changed_at: string | null;
+        };
+        /** BundleRequest */
+        BundleRequest: {
+            /**
+             * Components
+             * @description component SKU -> units in one bundle (1 to 10,000); {} clears the bundle: at most 98 leaf components
+             */
+            components: {
+                [key: string]: number;
+            };
+        };
+        /** BundleView */
+        BundleView: {
+            /** Sku */
+            sku: string;
+            /** Is Bundle */
+            is_bundle: boolean;
+            /** Components */
+            components: components["schemas"]["ComponentView"][];
+            /**
+             * Balance
+             * @description the bundles its components make, over every location
+             */
+            balance: number;
+            /** By Location */
+            by_location: {
+                [key: string]: number;
+            };
+            /**
+             * Limited By
+             * @description the leaf component that makes fewest
+             */
+            limited_by: string | null;
         };
         /**
          * Cause
@@ -715,6 +840,23 @@ export interface components {
          * @enum {string}
          */
         ChannelType: "shopify" | "woocommerce" | "amazon" | "ebay";
+        /** ComponentView */
+        ComponentView: {
+            /** Sku */
+            sku: string;
+            /** Units */
+            units: number;
+            /**
+             * Sellable
+             * @description what the component can sell, over every location
+             */
+            sellable: number;
+            /**
+             * Makes
+             * @description the bundles it alone makes
+             */
+            makes: number;
+        };
         /**
          * CreatedBy
          * @enum {string}
@@ -954,6 +1096,67 @@ export interface components {
          * @enum {string}
          */
         ListingStatus: "active" | "inactive";
+        /** ListingStock */
+        ListingStock: {
+            /** Sku */
+            sku: string;
+            /**
+             * Locations
+             * @description on hand and committed at each master location
+             */
+            locations: components["schemas"]["StockView"][];
+            bundle: components["schemas"]["BundleView"];
+        };
+        /** LocationMapRequest */
+        LocationMapRequest: {
+            /**
+             * Map
+             * @description channel location (a Shopify location's id or name; WooCommerce: `default`) -> the master locations feeding it, in the order an order takes from them; {} clears the map
+             */
+            map: {
+                [key: string]: string[];
+            };
+        };
+        /** LocationMapView */
+        LocationMapView: {
+            /** Channel */
+            channel: string;
+            /**
+             * Mapped
+             * @description false: no map, every master location feeds the channel as one
+             */
+            mapped: boolean;
+            /** Locations */
+            locations: {
+                [key: string]: string[];
+            };
+            /** Names */
+            names: {
+                [key: string]: string;
+            };
+            /**
+             * Store Locations
+             * @description the store's locations, id -> name
+             */
+            store_locations: {
+                [key: string]: string;
+            };
+        };
+        /** LocationRequest */
+        LocationRequest: {
+            /**
+             * Name
+             * @description 1 to 63 lower-case letters, digits, '-' or '_'
+             */
+            name: string;
+        };
+        /** LocationView */
+        LocationView: {
+            /** Name */
+            name: string;
+            /** Created At */
+            created_at?: string | null;
+        };
         /** Overview */
         Overview: {
             /**
@@ -1172,6 +1375,15 @@ export interface components {
              * @description false stops the schedule, true starts it again
              */
             enabled?: boolean | null;
+        };
+        /** StockView */
+        StockView: {
+            /** Location */
+            location: string;
+            /** On Hand */
+            on_hand: number;
+            /** Committed */
+            committed: number;
         };
         /**
          * SyncMode
@@ -1482,6 +1694,176 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    remove_location_v1_locations__name__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a master location's name */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    show_location_map_v1_channels__name__locations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a channel's name: lower-case letters, digits, dashes */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocationMapView"];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_location_map_v1_channels__name__locations_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a channel's name: lower-case letters, digits, dashes */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocationMapRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocationMapView"];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    show_stock_v1_listings__sku__stock_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a listing's SKU (1 to 255 characters) */
+                sku: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListingStock"];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_bundle_v1_listings__sku__bundle_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a listing's SKU (1 to 255 characters) */
+                sku: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BundleRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleView"];
                 };
             };
             /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
@@ -1979,6 +2361,68 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Overview"];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_locations_v1_locations_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocationView"][];
+                };
+            };
+            /** @description Refused (nothing changed): `errors` names each field at fault and the fix */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    add_location_v1_locations_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
                 };
             };
             /** @description Refused (nothing changed): `errors` names each field at fault and the fix */

@@ -6,6 +6,7 @@ import { go, href } from "../router";
 import { Action, Field, Problem, Section, useLoad, useSubmit, Loading } from "../ui";
 import { CredentialFields, given, InsecureUrl, onThisMachine, Priorities, type Credentials } from "./channelForm";
 import { ScheduleFields, type ScheduleValue } from "./Channels";
+import { LocationMapSection } from "./Locations";
 
 function Run({ channel }: { channel: Channel }) {
   const [dryRun, setDryRun] = useState(false);
@@ -126,6 +127,7 @@ export function ChannelPage({ name }: { name: string }) {
           <Run channel={channel} />
           <Edit key={channel.name} channel={channel} after={() => void shown.reload()} />
           <Schedule key={`s-${channel.name}`} channel={channel} after={() => void shown.reload()} />
+          <LocationMapSection key={`l-${channel.name}`} channel={channel.name} />
         </>
       )}
     </>

@@ -5,6 +5,7 @@ import { count, time, words } from "../format";
 import { href } from "../router";
 import { Action, Field, Problem, Section, useLoad, useSubmit, Loading } from "../ui";
 import { HistoryTable } from "./History";
+import { StockSection } from "./Locations";
 
 const REASONS: AdjustReason[] = ["manual", "sales_order", "purchase_order", "work_order", "file_upload", "feed"];
 type Change = "on_hand" | "delta" | "committed";
@@ -126,6 +127,7 @@ export function ListingPage({ sku }: { sku: string }) {
           <Section title="Adjust">
             <Adjust listing={listing} after={reload} />
           </Section>
+          <StockSection sku={sku} version={listing.updated_at} />
           <Section title="Links">
             <div class="table-wrap">
               <table aria-label={`Links of ${sku}`}>

@@ -2,6 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ok } from "../api/client";
 import type { AutoSyncRules, CreatedBy } from "../api/types";
 import { Problem, Section, useLoad, useSubmit } from "../ui";
+import { LocationsSection } from "./Locations";
 
 const METHODS: [CreatedBy, string][] = [
   ["manual", "Created by hand"],
@@ -49,6 +50,7 @@ export function Settings() {
           </form>
         </Section>
       )}
+      <LocationsSection />
     </>
   );
 }

@@ -48,6 +48,8 @@ from shared.channels.shopify.documents import (
     CATALOG_PAGE_SIZE,
     CATALOG_QUERY,
     CHECK_ACCESS_QUERY,
+    LOCATIONS_PAGE_SIZE,
+    LOCATIONS_QUERY,
     MUTATION_COST,
     PRODUCT_SKUS_CHUNK,
     PRODUCT_SKUS_COST,
@@ -209,6 +211,22 @@ class ShopifyClient:
             for index in indexes:
                 results[index] = status_result(pushes[index], status, errors, shown)
         return [results[index] for index in range(len(pushes))]
+
+    def locations(self) -> dict[str, str]:
+        """The store's locations, every page of them: id -> name."""
+        found: dict[str, str] = {}
+        cursor: str | None = None
+        while True:
+            data = self._call(
+                LOCATIONS_QUERY,
+                {"first": LOCATIONS_PAGE_SIZE, "cursor": cursor},
+                cost=2 + LOCATIONS_PAGE_SIZE,
+            )
+            connection = data["locations"]
+            found.update({str(node["id"]): str(node["name"]) for node in connection["nodes"]})
+            if not connection["pageInfo"]["hasNextPage"]:
+                return found
+            cursor = str(connection["pageInfo"]["endCursor"])
 
     def product_skus(self, product_ids: Sequence[str]) -> dict[str, list[str]]:
         """Shopify shows or hides whole products: the SKUs of every variant of each product."""

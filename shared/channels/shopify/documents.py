@@ -172,3 +172,13 @@ query TidemarkAvailable($ids: [ID!]!, $locationId: ID!) {
   }
 }
 """
+
+LOCATIONS_PAGE_SIZE = 250
+LOCATIONS_QUERY = """
+query TidemarkLocations($first: Int!, $cursor: String) {
+  locations(first: $first, after: $cursor) {
+    nodes { id name }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""

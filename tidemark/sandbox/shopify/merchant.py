@@ -66,8 +66,10 @@ class MerchantStore(StoreBase):
                 del self._products[product.number]
                 self._emit("products/delete", {"id": product.number})
 
-    def place_order(self, lines: list[tuple[str, int]]) -> dict[str, Any]:
-        """A paid order, which takes each line's quantity off what is available at its variant's location."""
+    def place_order(self, lines: list[tuple[str, int]], location: int | None = None) -> dict[str, Any]:
+        """A paid order, which takes each line's quantity off what is available at its variant's
+        location, or at `location` (a location number) where each item must be stocked; each line
+        names the location as `origin_location`."""
         with self._lock:
             ordered = []
             for sku, quantity in lines:
@@ -78,7 +80,13 @@ class MerchantStore(StoreBase):
                         f"no variant with SKU {sku!r} in the sandbox store: order one that GET "
                         "/admin/sandbox/variants lists"
                     ) from None
-            order = self._new_order(ordered)
+            if location is not None:
+                for variant, _ in ordered:
+                    if (variant.inventory_item_number, location) not in self._available:
+                        raise ValueError(
+                            f"{variant.sku!r} is not stocked at location {location}: stock it there first"
+                        )
+            order = self._new_order(ordered, location)
             self._emit("orders/create", order.payload)
             self._move_stock(order, -1)
             return order.payload
@@ -103,7 +111,25 @@ class MerchantStore(StoreBase):
         with self._lock:
             return [order.payload for order in self._orders.values()]
 
-    def _new_order(self, ordered: list[tuple[Variant, int]]) -> Order:
+    def _origin(self, location: int) -> dict[str, Any]:
+        return {"id": location, "name": self._locations[location].name}
+
+    def stock_at(self, sku: str, location: int, available: int) -> dict[str, Any]:
+        """Stock the SKU's variant at another of the store's locations (as inventoryActivate does)."""
+        with self._lock:
+            if location not in self._locations:
+                raise ValueError(f"no location {location} in the sandbox store")
+            variant = self._first_variant(sku)
+            self._available[(variant.inventory_item_number, location)] = available
+            self._updated_at[(variant.inventory_item_number, location)] = now_iso()
+            return {"sku": sku, "location_id": location, "available": available}
+
+    def available_at(self, sku: str, location: int) -> int | None:
+        """What is available of the SKU's variant at the location (None: not stocked there)."""
+        with self._lock:
+            return self._available.get((self._first_variant(sku).inventory_item_number, location))
+
+    def _new_order(self, ordered: list[tuple[Variant, int]], location: int | None = None) -> Order:
         number = len(self._orders) + 1
         order_id = 5_500_000_000 + number
         now = rest_time()
@@ -122,6 +148,7 @@ class MerchantStore(StoreBase):
                     "variant_title": variant.title,
                     "name": f"{product.title} - {variant.title}",
                     "quantity": quantity,
+                    "origin_location": self._origin(location or variant.location_number),
                     "current_quantity": quantity,
                     "fulfillable_quantity": quantity,
                     "price": f"{variant.price:.2f}",
@@ -160,7 +187,7 @@ class MerchantStore(StoreBase):
             "source_name": "web",
             "line_items": line_items,
         }
-        order = self._orders[order_id] = Order([(v.number, q) for v, q in ordered], payload)
+        order = self._orders[order_id] = Order([(v.number, q) for v, q in ordered], payload, location)
         return order
 
     def _move_stock(self, order: Order, sign: int) -> None:
@@ -170,7 +197,7 @@ class MerchantStore(StoreBase):
             variant = self._variants.get(variant_number)
             if variant is None:  # deleted since: nothing to restock
                 continue
-            level = (variant.inventory_item_number, variant.location_number)
+            level = (variant.inventory_item_number, order.location_number or variant.location_number)
             self._available[level] += sign * quantity
             self._updated_at[level] = now_iso()
             self._level_changed(*level)

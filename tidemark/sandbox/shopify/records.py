@@ -180,6 +180,7 @@ class BulkOperation:
 class Order:
     lines: list[tuple[int, int]]  # (variant number, quantity)
     payload: dict[str, Any]  # as the REST API and the webhooks show it
+    location_number: int | None = None  # where it was fulfilled from (None: each variant's own)
 
 
 class LeakyBucket:

@@ -56,6 +56,7 @@ class ShopifyStore(StoreMutations):
             "inventoryItem": self._resolve_typed_node("InventoryItem"),
             "productVariants": self._resolve_product_variants,
             "productVariantsCount": self._resolve_product_variants_count,
+            "locations": self._resolve_locations,
             "bulkOperation": self._resolve_typed_node("BulkOperation"),
             "currentBulkOperation": self._resolve_current_bulk_operation,
             "inventorySetQuantities": self._resolve_inventory_set_quantities,
@@ -179,6 +180,19 @@ class ShopifyStore(StoreMutations):
             last=arguments.get("last"),
             before=arguments.get("before"),
             everything=info.context is BULK_CONTEXT,
+        )
+
+    def _resolve_locations(self, info: Info, **arguments: Any) -> dict[str, Any]:
+        """The store's locations in id order, a page at a time (every one is active in the sandbox)."""
+        return paginate(
+            sorted(self._locations.values(), key=lambda location: location.number),
+            key=lambda location: location.number,
+            view=self._location_view,
+            first=arguments.get("first"),
+            after=arguments.get("after"),
+            last=arguments.get("last"),
+            before=arguments.get("before"),
+            everything=False,
         )
 
     def _resolve_product_variants_count(

@@ -40,6 +40,9 @@ type QueryRoot {
     first: Int, after: String, last: Int, before: String, query: String
   ): ProductVariantConnection!
   productVariantsCount(query: String, limit: Int = 10000): Count
+  locations(
+    first: Int, after: String, last: Int, before: String, includeInactive: Boolean = false
+  ): LocationConnection!
   bulkOperation(id: ID!): BulkOperation
   currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
 }
@@ -141,6 +144,17 @@ type ProductVariantConnection {
 type ProductVariantEdge {
   cursor: String!
   node: ProductVariant!
+}
+
+type LocationConnection {
+  nodes: [Location!]!
+  edges: [LocationEdge!]!
+  pageInfo: PageInfo!
+}
+
+type LocationEdge {
+  cursor: String!
+  node: Location!
 }
 
 type InventoryLevelConnection {
