@@ -127,3 +127,15 @@ def test_handlers_that_disagree_on_a_setting_cannot_share_one_process(template_c
         deployment = deploy(template_copy)
     with pytest.raises(EnvironmentConflict, match="PUSH_SHARDS differs"):
         handler_environment(deployment)
+
+
+def test_a_function_log_group_that_already_exists_is_taken_over():
+    """moto's own Lambda creates a function's log group when it runs one: a state machine execution
+    of the stack before (moto runs them in threads that outlive it) did so into the next stack's
+    fresh backend, and that deploy failed on CreateLogGroup (9 e2e set-ups in one CI run)."""
+    with mock_aws():
+        logs = boto3.client("logs", region_name="us-east-1")
+        logs.create_log_group(logGroupName="/aws/lambda/tidemark-LinkFunction")
+        deploy(ROOT / "template.yaml")
+        group = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/tidemark-LinkFunction")["logGroups"]
+        assert [g.get("retentionInDays") for g in group] == [30]
