@@ -6,6 +6,7 @@ so a resource added to the template can never be silently missing on the laptop.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -454,13 +455,11 @@ class _Deployer:
         p = self.resolve(resource.get("Properties", {}))
         name = self._name(logical_id, p.get("LogGroupName"))
         logs = self.aws("logs")
-        try:
+        # moto's own Lambda makes a function's group when it runs one: a state machine execution of
+        # the stack before, in a thread moto gives no way to stop, may have
+        # (tests/integration/test_template_is_the_infrastructure.py). The group is taken over.
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             logs.create_log_group(logGroupName=name)
-        except logs.exceptions.ResourceAlreadyExistsException:
-            # moto's own Lambda makes a function's group when it runs one: a state machine
-            # execution of the stack before, in a thread moto gives no way to stop, may have
-            # (tests/integration/test_template_is_the_infrastructure.py). The group is taken over.
-            pass
         if "RetentionInDays" in p:
             logs.put_retention_policy(logGroupName=name, retentionInDays=int(p["RetentionInDays"]))
         arn = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:{name}:*"
