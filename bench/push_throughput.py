@@ -10,6 +10,11 @@ WooCommerce: WooCommerceClient.push_quantities in batches of 100 simple products
 variation goes in its own product's variations/batch, a few a call) against a sandbox limited to 10
 requests a second; the ceiling is rate x elapsed x 100 listings.
 
+Amazon (bench/amazon_push.py): patchListingsItem pushes against its 5 a second, burst 5, over real
+HTTP; JSON_LISTINGS_FEED pushes of 25,000 listings against createFeed's 0.0083 feeds a second, on a
+simulated clock. Figures push.amazon_patch.* and push.amazon_feed.* (calls per listing: 1 for
+patches; for feeds every call, document, upload, polls and report, against 1 / 25,000).
+
 eBay: EbayClient.push_quantities in batches of 25 SKUs (bulk_update_price_quantity) against a
 sandbox whose call quota is EBAY_QUOTA calls a window of EBAY_WINDOW seconds (eBay's is a day; the
 bench shortens the window to measure it); the client reads the quota (getRateLimits) and waits for
@@ -33,6 +38,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import httpx
+from amazon_push import AmazonRun
+from amazon_push import feeds as amazon_feeds
+from amazon_push import patches as amazon_patches
 from results import merge  # bench/ is on the path: scripts run as `python bench/NAME.py`
 
 from shared.channels.base import PushOutcome, PushResult, QuantityPush
@@ -195,6 +203,11 @@ def report(name: str, run: Run, ceiling: float, batch_size: int) -> dict[str, fl
     }
 
 
+def report_amazon(name: str, amazon: AmazonRun, batch_size: int) -> dict[str, float]:
+    run = Run(amazon.pushed, amazon.elapsed, amazon.calls, amazon.throttled)
+    return report(name, run, amazon.ceiling, batch_size)
+
+
 def main() -> None:
     figures: dict[str, float] = {}
     if "--only" in sys.argv:  # python bench/push_throughput.py --only ebay
@@ -210,6 +223,8 @@ def main() -> None:
         figures |= report(f"shopify_{plan}", run, ceiling, ShopifyClient.quantity_batch_size)
     run, ceiling = woocommerce()
     figures |= report("woocommerce", run, ceiling, WooCommerceClient.quantity_batch_size)
+    figures |= report_amazon("amazon_patch", amazon_patches(), 1)
+    figures |= report_amazon("amazon_feed", amazon_feeds(), 25_000)
     run, ceiling = ebay()
     figures |= report("ebay", run, ceiling, EbayClient.quantity_batch_size)
     merge(figures)

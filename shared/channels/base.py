@@ -40,15 +40,16 @@ __all__ = [
 class ChannelError(Exception):
     """A channel call that failed as a whole; `message` says what to do about it."""
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    def __init__(self, message: str, *, retryable: bool, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.retryable = retryable
+        self.field = field  # the connection field at fault, when the client knows it
 
 
 class ChannelAuthError(ChannelError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, retryable=False)
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message, retryable=False, field=field)
 
 
 class ChannelClient(Protocol):

@@ -16,6 +16,8 @@ def connect(channel_type: ChannelType, store_url: str, credentials: dict[str, st
         if not credentials.get("token"):
             raise ChannelError("a Shopify channel needs an access token: pass --token", retryable=False)
         return ShopifyClient(store_url, credentials["token"])
+    if channel_type is ChannelType.AMAZON:
+        return _amazon(store_url, credentials)
     if channel_type is ChannelType.EBAY:
         return _ebay(store_url, credentials)
     from shared.channels.woocommerce import WooCommerceClient
@@ -25,6 +27,36 @@ def connect(channel_type: ChannelType, store_url: str, credentials: dict[str, st
             "a WooCommerce channel needs a consumer key and secret: pass --key and --secret", retryable=False
         )
     return WooCommerceClient(store_url, credentials["key"], credentials["secret"])
+
+
+# What an Amazon channel's client needs, and the option that gives it.
+AMAZON_CREDENTIALS = {
+    "seller_id": "--seller-id",
+    "marketplace_id": "--marketplace",
+    "client_id": "--client-id",
+    "client_secret": "--client-secret",
+    "refresh_token": "--refresh-token",
+}
+
+
+def _amazon(endpoint: str, credentials: dict[str, str]) -> ChannelClient:
+    from shared.channels.amazon import AmazonClient
+    from shared.channels.amazon.lwa import DEFAULT_LWA_URL
+
+    for name, option in AMAZON_CREDENTIALS.items():
+        if not credentials.get(name):
+            raise ChannelError(
+                f"an Amazon channel needs its {name}: pass {option}", retryable=False, field=name
+            )
+    return AmazonClient(
+        endpoint,
+        seller_id=credentials["seller_id"],
+        marketplace_id=credentials["marketplace_id"],
+        client_id=credentials["client_id"],
+        client_secret=credentials["client_secret"],
+        refresh_token=credentials["refresh_token"],
+        lwa_url=credentials.get("lwa_url") or DEFAULT_LWA_URL,
+    )
 
 
 def _ebay(api_url: str, credentials: dict[str, str]) -> ChannelClient:

@@ -18,6 +18,7 @@ ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62
 class ChannelType(StrEnum):
     SHOPIFY = "shopify"
     WOOCOMMERCE = "woocommerce"
+    AMAZON = "amazon"
     EBAY = "ebay"
 
 
@@ -27,15 +28,25 @@ ListingField = Literal["sku", "upc", "mpn"]
 CHANNEL_FIELDS_BY_TYPE: dict[ChannelType, tuple[str, ...]] = {
     ChannelType.SHOPIFY: ("sku", "barcode"),
     ChannelType.WOOCOMMERCE: ("sku", "global_unique_id"),
+    # Amazon: the seller SKU, the UPC or EAN of the product, its ASIN (a listing holding it as MPN)
+    ChannelType.AMAZON: ("sku", "external_product_id", "asin"),
     ChannelType.EBAY: ("sku", "upc", "ean"),  # the inventory item's product.upc / product.ean
 }
 
 # How many quantities one channel call sets (Shopify's input array limit, WooCommerce's batch limit).
+# Amazon: one JSON_LISTINGS_FEED per batch (at most 25,000 messages; 5,000 SKUs keep the batch's
+# queue message under SQS's 256 KiB with SKUs of Amazon's longest, 40 characters).
 PUSH_BATCH_SIZE: dict[ChannelType, int] = {
     ChannelType.SHOPIFY: 250,
     ChannelType.WOOCOMMERCE: 100,
+    ChannelType.AMAZON: 5_000,
     ChannelType.EBAY: 25,  # bulk_update_price_quantity
 }
+
+
+# Channels with no listing status: a listing hidden in master is sent quantity 0 there (Amazon documents
+# closing a listing so), its status is neither pushed nor compared.
+HIDES_BY_QUANTITY = frozenset({ChannelType.AMAZON})
 
 
 class LinkPriority(BaseModel):
@@ -133,6 +144,8 @@ class Channel(BaseModel):
 
 # A Shopify store's own address: https://<shop>.myshopify.com (a custom domain is not its API's host).
 _SHOPIFY_HOST = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+# Amazon's SP-API hosts, one a region (North America, Europe, Far East).
+_AMAZON_HOST = re.compile(r"^sellingpartnerapi-(na|eu|fe)\.amazon\.com$")
 
 
 EBAY_HOSTS = frozenset({"api.ebay.com", "api.sandbox.ebay.com"})
@@ -160,6 +173,13 @@ def store_url_problem(channel_type: ChannelType, url: str, *, allow_insecure_url
         return (
             "a Shopify store's API is at https://<shop>.myshopify.com (its admin's address, "
             "not a custom domain): use that one (allow_insecure_url for a test store of your own)"
+        )
+    if channel_type is ChannelType.AMAZON and (
+        not _AMAZON_HOST.match(parts.hostname or "") or parts.port not in {None, 443}
+    ):
+        return (
+            "Amazon's Selling Partner API is at https://sellingpartnerapi-na.amazon.com (or -eu, -fe, the "
+            "seller's region): use that one (allow_insecure_url for a sandbox of your own)"
         )
     if channel_type is ChannelType.EBAY and (parts.hostname or "") not in EBAY_HOSTS:
         return (

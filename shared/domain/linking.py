@@ -27,6 +27,8 @@ VARIANT_ATTRIBUTE = {
     "sku": "sku",
     "barcode": "barcode",
     "global_unique_id": "barcode",
+    "external_product_id": "barcode",  # Amazon: the UPC or EAN
+    "asin": "product_id",  # Amazon: a listing's product is its ASIN
     "upc": "barcode",  # eBay: the first UPC, else the first EAN
     "ean": "barcode",
 }

@@ -64,12 +64,15 @@ def plan_pushes(
     links: Mapping[str, Link],
     allocations: Mapping[str, Allocation] | None = None,
     quantities: Mapping[str, int | None] | None = None,
+    *,
+    hides_by_quantity: bool = False,
 ) -> SyncPlan:
     """What to push now; unlinked listings are skipped with the reason. A listing's quantity and
     price are its allocation on the channel where one is given (shared.domain.allocation), master's
     balance and price otherwise. `quantities`: None for a listing whose channel location the
     channel's location map feeds nothing (left alone, shared/services/locations.py); what a location
-    or a bundle gets otherwise is the balance its allocation started from."""
+    or a bundle gets otherwise is the balance its allocation started from. On a channel that
+    `hides_by_quantity` (no listing status: Amazon), a hidden listing is sent quantity 0 and no status."""
     plan = SyncPlan()
     quantities = quantities or {}
     for sku in skus:
@@ -86,7 +89,9 @@ def plan_pushes(
             reason = f" ({link.unlinked_reason})" if link and link.unlinked_reason else ""
             plan.skipped[sku] = f"SKU '{sku}' is not linked to channel '{channel}'{reason}: run a re-link"
         else:
-            quantity, price = target(listing, (allocations or {}).get(sku))
+            quantity, price = target(
+                listing, (allocations or {}).get(sku), hides_by_quantity=hides_by_quantity
+            )
             plan.quantities.append(
                 QuantityPush(
                     sku=sku,
@@ -100,7 +105,7 @@ def plan_pushes(
                 plan.prices.append(
                     PricePush(sku=sku, variant_id=link.variant_id, product_id=link.product_id, price=price)
                 )
-            if listing.channel_status is not link.channel_status:
+            if listing.channel_status is not link.channel_status and not hides_by_quantity:
                 plan.statuses.append(
                     StatusPush(
                         sku=sku,
@@ -112,11 +117,19 @@ def plan_pushes(
     return plan
 
 
-def target(listing: Listing, allocated: Allocation | None) -> tuple[int, Decimal | None]:
-    """The quantity and price a channel is sent: its allocation when there is one, else master's."""
-    if allocated is None:
-        return listing.syncable_balance, listing.price
-    return allocated.quantity, allocated.price
+def target(
+    listing: Listing, allocated: Allocation | None, *, hides_by_quantity: bool = False
+) -> tuple[int, Decimal | None]:
+    """The quantity and price a channel is sent: its allocation when there is one, else master's;
+    0 for a hidden listing on a channel that hides by quantity."""
+    quantity, price = (
+        (listing.syncable_balance, listing.price)
+        if allocated is None
+        else (allocated.quantity, allocated.price)
+    )
+    if hides_by_quantity and listing.channel_status is VariantStatus.HIDDEN:
+        return 0, price
+    return quantity, price
 
 
 def blocked_hides(

@@ -54,6 +54,11 @@ def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Co
     return counts
 
 
+def apply(channel: str, event: object) -> Counter[str]:
+    """Apply one event a channel told of another way than a webhook (Amazon's notifications)."""
+    return _apply(channel, event)
+
+
 def _ebay_order(channel_name: str, body: dict[str, object]) -> OrderPlaced | OrderCancelled | None:
     """eBay's ORDER_CONFIRMATION names the order only: its lines are read with getOrder."""
     from shared.channels.ebay import EbayClient

@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from shared.channels.base import ChannelAuthError, ChannelError
-from shared.channels.factory import connect
+from shared.channels.factory import AMAZON_CREDENTIALS, connect
 from shared.domain.channel import (
     CHANNEL_FIELDS_BY_TYPE,
     DEFAULT_PRIORITIES,
@@ -23,10 +23,27 @@ from shared.domain.channel import (
     store_url_problem,
 )
 from shared.domain.fields import FieldError, FieldRule
+from shared.domain.marketplaces import marketplace_problem
 from shared.domain.webhooks import rotated
 from shared.storage import channels, schedules, secrets
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+Url = Annotated[str, Field(pattern=r"^https?://[^\s/]+(:\d+)?(/.*)?$")]
+# A seller's merchant token (Seller Central > Settings > Account Info > Merchant Token).
+SellerId = Annotated[str, Field(pattern=r"^[A-Z0-9]{5,20}$")]
+
+# What each marketplace field is (the API's descriptions).
+HELP = {
+    "client_id": "Amazon: the LWA client id of the app (amzn1.application-oa2-client...); eBay: the app's "
+    "client id (App ID)",
+    "client_secret": "Amazon: the LWA client secret of the app; eBay: the app's client secret (Cert ID)",
+    "refresh_token": "Amazon: the refresh token the seller's authorization gave (Atzr|...); eBay: the "
+    "seller's OAuth refresh token",
+    "seller_id": "Amazon: the seller's merchant token (Seller Central > Settings > Merchant Token)",
+    "marketplace_id": "Amazon: the marketplace id it sells in, e.g. ATVPDKIKX0DER (US); eBay: the "
+    "marketplace id of the channel's offers, like EBAY_US",
+    "lwa_url": "Amazon: the Login with Amazon token endpoint (default https://api.amazon.com/auth/o2/token)",
+}
 EBAY_VERIFICATION_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,80}$")
 
 
@@ -58,16 +75,14 @@ class ChannelRequest(BaseModel):
     token: Credential | None = Field(default=None, description="Shopify Admin API access token")
     key: Credential | None = Field(default=None, description="WooCommerce consumer key")
     secret: Credential | None = Field(default=None, description="WooCommerce consumer secret")
-    client_id: Credential | None = Field(default=None, description="eBay: the app's client id (App ID)")
-    client_secret: Credential | None = Field(
-        default=None, description="eBay: the app's client secret (Cert ID)"
-    )
-    refresh_token: Credential | None = Field(
-        default=None, description="eBay: the seller's OAuth refresh token"
-    )
+    client_id: Credential | None = Field(default=None, description=HELP["client_id"])
+    client_secret: Credential | None = Field(default=None, description=HELP["client_secret"])
+    refresh_token: Credential | None = Field(default=None, description=HELP["refresh_token"])
+    seller_id: SellerId | None = Field(default=None, description=HELP["seller_id"])
     marketplace_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{2,30}$")] | None = Field(
-        default=None, description="eBay: the marketplace id of the channel's offers, like EBAY_US"
+        default=None, description=HELP["marketplace_id"]
     )
+    lwa_url: Url | None = Field(default=None, description=HELP["lwa_url"])
     webhook_secret: SecretStr | None = Field(
         default=None,
         description="Shopify, WooCommerce: the webhook secret; eBay: the Notification API verification token",
@@ -82,6 +97,8 @@ class ChannelRequest(BaseModel):
         problem = store_url_problem(self.type, self.store_url, allow_insecure_url=self.allow_insecure_url)
         if problem:
             raise FieldRule("store_url", problem)
+        if self.type is ChannelType.AMAZON:
+            check_amazon(self)
         token = self.webhook_secret.get_secret_value() if self.webhook_secret else None
         if self.type is ChannelType.EBAY and token is not None and not EBAY_VERIFICATION_TOKEN.match(token):
             raise FieldRule(
@@ -101,8 +118,9 @@ class ChannelRequest(BaseModel):
             "refresh_token": self.refresh_token,
             "webhook_secret": self.webhook_secret,
         }
-        held = {name: value.get_secret_value() for name, value in given.items() if value is not None}
-        return {**held, "marketplace_id": self.marketplace_id} if self.marketplace_id else held
+        found = {name: value.get_secret_value() for name, value in given.items() if value is not None}
+        plain = {"seller_id": self.seller_id, "marketplace_id": self.marketplace_id, "lwa_url": self.lwa_url}
+        return {**found, **{name: value for name, value in plain.items() if value}}
 
 
 class ChannelEdit(BaseModel):
@@ -114,13 +132,9 @@ class ChannelEdit(BaseModel):
     token: Credential | None = Field(default=None, description="Shopify Admin API access token")
     key: Credential | None = Field(default=None, description="WooCommerce consumer key")
     secret: Credential | None = Field(default=None, description="WooCommerce consumer secret")
-    client_id: Credential | None = Field(default=None, description="eBay: the app's client id (App ID)")
-    client_secret: Credential | None = Field(
-        default=None, description="eBay: the app's client secret (Cert ID)"
-    )
-    refresh_token: Credential | None = Field(
-        default=None, description="eBay: the seller's OAuth refresh token"
-    )
+    client_id: Credential | None = Field(default=None, description=HELP["client_id"])
+    client_secret: Credential | None = Field(default=None, description=HELP["client_secret"])
+    refresh_token: Credential | None = Field(default=None, description=HELP["refresh_token"])
     webhook_secret: SecretStr | None = Field(
         default=None, description="a new one: the one it replaces is still accepted for 7 days (a rotation)"
     )
@@ -153,6 +167,16 @@ def check_priorities(channel_type: ChannelType, priorities: Sequence[LinkPriorit
                 f"'{priority.channel_field}' is not a {channel_type.value} field: "
                 f"use one of {', '.join(allowed)}",
             )
+
+
+def check_amazon(request: ChannelRequest) -> None:
+    """A FieldRule naming the first Amazon field missing or wrong."""
+    for name, option in AMAZON_CREDENTIALS.items():
+        if not getattr(request, name):
+            raise FieldRule(name, f"an Amazon channel needs its {name}: pass {option}")
+    problem = marketplace_problem(request.marketplace_id or "")
+    if problem:
+        raise FieldRule("marketplace_id", problem)
 
 
 class ChannelAlreadyExists(ValueError):
@@ -249,6 +273,7 @@ def _with_notification_keys(channel_type: ChannelType, values: dict[str, str]) -
 _STORE_CREDENTIALS = {
     ChannelType.SHOPIFY: ("token",),
     ChannelType.WOOCOMMERCE: ("key", "secret"),
+    ChannelType.AMAZON: ("client_id", "client_secret", "refresh_token"),
     ChannelType.EBAY: ("client_id", "client_secret", "refresh_token"),
 }
 
@@ -273,7 +298,12 @@ def _check_new_url(channel: Channel, url: str, given: dict[str, str], *, allow_i
 
 
 # The field a store's refusal of the credentials is about.
-_CREDENTIAL = {ChannelType.SHOPIFY: "token", ChannelType.WOOCOMMERCE: "key", ChannelType.EBAY: "client_id"}
+_CREDENTIAL = {
+    ChannelType.SHOPIFY: "token",
+    ChannelType.WOOCOMMERCE: "key",
+    ChannelType.AMAZON: "refresh_token",
+    ChannelType.EBAY: "client_id",
+}
 
 
 def _check_access(channel_type: ChannelType, store_url: str, credentials: dict[str, str]) -> str:
@@ -282,13 +312,14 @@ def _check_access(channel_type: ChannelType, store_url: str, credentials: dict[s
     try:
         client = connect(channel_type, store_url, credentials)
     except ChannelError as error:
-        raise ChannelRefused(getattr(error, "field", _CREDENTIAL[channel_type]), error.message) from error
+        raise ChannelRefused(error.field or _CREDENTIAL[channel_type], error.message) from error
     try:
         return client.check_access()
     except ChannelAuthError as error:
-        # a client that knows which credential was refused names it (eBay's)
-        raise ChannelRefused(getattr(error, "field", _CREDENTIAL[channel_type]), error.message) from error
+        raise ChannelRefused(error.field or _CREDENTIAL[channel_type], error.message) from error
     except ChannelError as error:
+        if error.field and not error.retryable:
+            raise ChannelRefused(error.field, error.message) from error
         raise ChannelRefused(
             "store_url", f"{error.message}; check the URL, or try again once the store is up"
         ) from error

@@ -28,7 +28,7 @@ from shared.channels.base import (
     VariantStatus,
 )
 from shared.domain.allocation import Allocation, of
-from shared.domain.channel import Channel
+from shared.domain.channel import HIDES_BY_QUANTITY, Channel
 from shared.domain.channel_events import holds_master, settled
 from shared.domain.guard import weighed
 from shared.domain.job import JobFailure, JobStatus
@@ -36,7 +36,7 @@ from shared.domain.link import Link
 from shared.domain.listing import Listing
 from shared.domain.messages import AutoPushMessage, PushMessage, PushOrigin
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
-from shared.services import clients, guard, locations
+from shared.services import amazon_dry_run, clients, guard, locations
 from shared.services.jobs import PUSH_LEASE
 from shared.storage import channel_rules, channels, history, idempotency, jobs, links, listings
 
@@ -60,7 +60,15 @@ def push_batch(message: PushMessage) -> Counter[str]:
     quantities = locations.push_quantities(channel.name, message.skus, master, current, reads)
     rules = channel_rules.for_skus(channel.name, master)
     allocated = allocations(rules, master, quantities)
-    plan = plan_pushes(channel.name, message.skus, master, current, allocated, quantities)
+    plan = plan_pushes(
+        channel.name,
+        message.skus,
+        master,
+        current,
+        allocated,
+        quantities,
+        hides_by_quantity=channel.type in HIDES_BY_QUANTITY,
+    )
     _add_other_locations(plan, channel, message.skus, master, current, reads, rules)
     counts["skipped"] = len(plan.skipped)
     failures = [JobFailure(sku=sku, message=reason) for sku, reason in plan.skipped.items()]
@@ -71,6 +79,8 @@ def push_batch(message: PushMessage) -> Counter[str]:
         counts["changes"] = len(changes)
         counts["unchanged"] = len(plan.quantities) - len({change.sku for change in changes})
         counts["zeroed"], counts["moved"] = weighed(plan.quantities, current)
+        if job.dry_run:  # not the guard's check: a real sync follows it
+            failures += amazon_dry_run.refused(channel, plan.quantities)
     elif plan.quantities:
         if not jobs.lease(job.id, message.batch_id, datetime.now(UTC) + PUSH_LEASE):
             # cancelled, or pushed before (a redelivery: its counts are recorded): nothing leaves
@@ -121,7 +131,15 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
     allocated = allocations(rules, master, quantities)
     if message.origin is PushOrigin.CHANNEL_EDIT:
         skus = _push_backs_needed(skus, master, current, counts, allocated)
-    plan = plan_pushes(channel.name, skus, master, current, allocated, quantities)
+    plan = plan_pushes(
+        channel.name,
+        skus,
+        master,
+        current,
+        allocated,
+        quantities,
+        hides_by_quantity=channel.type in HIDES_BY_QUANTITY,
+    )
     _add_other_locations(plan, channel, skus, master, current, reads, rules)
     counts["skipped"] = len(plan.skipped)
     auto = message.origin is PushOrigin.AUTO_SYNC

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from shared.channels.base import VariantRef
 from shared.domain.allocation import of
+from shared.domain.channel import HIDES_BY_QUANTITY
 from shared.domain.job import JobFailure
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.reconciling import reconciled
@@ -64,7 +65,9 @@ def reconcile_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
         if listing is None:
             continue  # the listing was removed from master meanwhile
         allocated = of(rules.rules, rules.override(link.sku), listing, quantities.get(link.sku))
-        after_check = reconciled(link, listing, variant, now, allocated)
+        after_check = reconciled(
+            link, listing, variant, now, allocated, hides_by_quantity=channel.type in HIDES_BY_QUANTITY
+        )
         if after_check.sync_state is SyncState.OUT_OF_SYNC:
             counts["out_of_sync"] += 1
         if after_check != link:

@@ -61,6 +61,7 @@ def test_the_stack_can_have_its_own_key_for_the_secrets_rotated_and_kept():
 def test_every_function_that_reads_the_secrets_may_decrypt_them_only_through_secrets_manager():
     readers = sorted(name for name in FUNCTIONS if reads_secrets(name))
     assert readers == [
+        "AmazonNotificationsFunction",  # the channel of a notification's seller id
         "ApiFunction",
         "AutoPushFunction",
         "LinkFunction",

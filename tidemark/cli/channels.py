@@ -13,24 +13,40 @@ from tidemark.render import console
 
 app = typer.Typer(help="Connected stores.")
 
+AMAZON_NA = "https://sellingpartnerapi-na.amazon.com"  # SP-API's North America endpoint
 EBAY_API = "https://api.ebay.com"
 
 
 @app.command("add")
 def channels_add(
-    channel_type: Annotated[str, typer.Argument(metavar="TYPE", help="shopify, woocommerce or ebay")],
+    channel_type: Annotated[str, typer.Argument(metavar="TYPE", help="shopify, woocommerce, amazon or ebay")],
     name: str,
     store_url: Annotated[
-        str | None, typer.Option(help="the store's base URL (eBay: its API, https://api.ebay.com by default)")
+        str | None,
+        typer.Option(
+            help="the store's base URL (Amazon: the SP-API endpoint, https://sellingpartnerapi-na.amazon.com "
+            "by default; eBay: its API, https://api.ebay.com by default)"
+        ),
     ] = None,
     token: Annotated[str | None, typer.Option(help="Shopify Admin API access token")] = None,
     key: Annotated[str | None, typer.Option(help="WooCommerce consumer key")] = None,
     secret: Annotated[str | None, typer.Option(help="WooCommerce consumer secret")] = None,
-    client_id: Annotated[str | None, typer.Option(help="eBay: the app's client id (App ID)")] = None,
-    client_secret: Annotated[str | None, typer.Option(help="eBay: the app's client secret (Cert ID)")] = None,
-    refresh_token: Annotated[str | None, typer.Option(help="eBay: the seller's OAuth refresh token")] = None,
+    client_id: Annotated[
+        str | None, typer.Option(help="Amazon: the app's LWA client id; eBay: the app's client id (App ID)")
+    ] = None,
+    client_secret: Annotated[
+        str | None, typer.Option(help="Amazon: the app's LWA client secret; eBay: the app's client secret")
+    ] = None,
+    refresh_token: Annotated[
+        str | None, typer.Option(help="Amazon, eBay: the seller's refresh token")
+    ] = None,
     marketplace: Annotated[
-        str | None, typer.Option(help="eBay: the offers' marketplace id (EBAY_US)")
+        str | None,
+        typer.Option(help="Amazon: the marketplace id (ATVPDKIKX0DER); eBay: the offers' (EBAY_US)"),
+    ] = None,
+    seller_id: Annotated[str | None, typer.Option(help="Amazon: the seller's merchant token")] = None,
+    lwa_url: Annotated[
+        str | None, typer.Option(help="Amazon: the LWA token endpoint (for a sandbox)")
     ] = None,
     webhook_secret: Annotated[
         str | None, typer.Option(help="secret the store signs webhooks with (eBay: the verification token)")
@@ -47,6 +63,8 @@ def channels_add(
     """Connect a store (a test call checks the credentials first)."""
     if store_url is None and channel_type == "ebay":
         store_url = EBAY_API
+    if store_url is None and channel_type == "amazon":
+        store_url = AMAZON_NA
     if store_url is None:
         console.print("[red]error[/] --store-url: give the store's base URL")
         raise typer.Exit(1)
@@ -69,6 +87,8 @@ def channels_add(
                 "refresh_token": refresh_token,
                 "marketplace_id": marketplace,
                 "webhook_secret": webhook_secret,
+                "seller_id": seller_id,
+                "lwa_url": lwa_url,
             }.items()
             if v
         }
@@ -97,9 +117,11 @@ def channels_edit(
     token: Annotated[str | None, typer.Option(help="Shopify Admin API access token")] = None,
     key: Annotated[str | None, typer.Option(help="WooCommerce consumer key")] = None,
     secret: Annotated[str | None, typer.Option(help="WooCommerce consumer secret")] = None,
-    client_id: Annotated[str | None, typer.Option(help="eBay: the app's client id (App ID)")] = None,
-    client_secret: Annotated[str | None, typer.Option(help="eBay: the app's client secret (Cert ID)")] = None,
-    refresh_token: Annotated[str | None, typer.Option(help="eBay: the seller's OAuth refresh token")] = None,
+    client_id: Annotated[str | None, typer.Option(help="Amazon, eBay: the app's client id")] = None,
+    client_secret: Annotated[str | None, typer.Option(help="Amazon, eBay: the app's client secret")] = None,
+    refresh_token: Annotated[
+        str | None, typer.Option(help="Amazon, eBay: the seller's new refresh token")
+    ] = None,
     webhook_secret: Annotated[str | None, typer.Option(help="secret the store signs webhooks with")] = None,
     priority: Annotated[
         list[str] | None, typer.Option(help="listing_field=channel_field, in order; replaces the list")

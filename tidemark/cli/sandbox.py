@@ -107,6 +107,53 @@ def sandbox_woocommerce(
         store.close()
 
 
+@app.command("amazon")
+def sandbox_amazon(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8400,
+    listings: Annotated[int, typer.Option(help="listings (SKUs) of the seller")] = 200,
+    seller_id: Annotated[
+        str, typer.Option(help="the seller (merchant token) the grant is for")
+    ] = "A1SANDBOXSELLER",
+    marketplace: Annotated[str, typer.Option(help="the marketplace id it sells in")] = "ATVPDKIKX0DER",
+    client_id: Annotated[
+        str, typer.Option(help="the LWA client id it accepts")
+    ] = "amzn1.application-oa2-client.sandbox",
+    client_secret: Annotated[str, typer.Option(help="the LWA client secret it accepts")] = "sandbox-secret",  # noqa: S107
+    refresh_token: Annotated[
+        str, typer.Option(help="the seller's refresh token it accepts")
+    ] = "Atzr|sandbox",  # noqa: S107
+    seed: Annotated[int, typer.Option(help="makes the catalog and the injected faults repeatable")] = 7,
+) -> None:
+    """An Amazon seller account (SP-API: LWA, Listings Items, Feeds) on loopback until Ctrl-C."""
+    from tidemark.sandbox.amazon import AmazonStore, create_app
+    from tidemark.sandbox.amazon.records import MARKETPLACES
+    from tidemark.sandbox.faults import Faults
+    from tidemark.sandbox.server import serve_in_thread
+
+    if marketplace not in MARKETPLACES:
+        console.print(f"[red]error[/] --marketplace: one of {', '.join(MARKETPLACES)}")
+        raise typer.Exit(1)
+    store = AmazonStore.generate(
+        listings,
+        seed=seed,
+        shared_upcs=max(1, listings // 100),
+        blank_identifiers=max(1, listings // 50),
+        seller_id=seller_id,
+        marketplace_id=marketplace,
+        faults=Faults(seed=seed),
+    )
+    server = serve_in_thread(create_app(store, client_id, client_secret, refresh_token), port=port)
+    console.print(f"[bold]amazon sandbox[/] {server.url}  seller={seller_id}  marketplace={marketplace}")
+    console.print(f"LWA {server.url}/auth/o2/token  client_id={client_id}  client_secret={client_secret}")
+    console.print(f"refresh_token={refresh_token}  listings={len(store.items)}")
+    console.print(f"sandbox admin API {server.url}/admin/sandbox (variants, orders, faults)")
+    try:
+        wait_forever()
+    finally:
+        server.stop()
+        store.close()
+
+
 @app.command("ebay")
 def sandbox_ebay(
     port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 8300,

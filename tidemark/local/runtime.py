@@ -176,6 +176,13 @@ class LocalRuntime:
         self.sandboxes["woocommerce"] = SandboxStore(
             "woocommerce", server.url, {"key": key, "secret": secret}, woo, server
         )
+        from tidemark.local.amazon import NOTIFICATIONS_QUEUE, start_amazon
+
+        assert self.deployment is not None
+        queue_url = self.deployment.resources[NOTIFICATIONS_QUEUE].ref
+        self.sandboxes["amazon"] = SandboxStore(
+            "amazon", *start_amazon(self.woocommerce_products, self.seed, queue_url)
+        )
         self._start_ebay()
 
     def _start_ebay(self) -> None:

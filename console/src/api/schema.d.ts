@@ -767,17 +767,17 @@ export interface components {
             secret?: string | null;
             /**
              * Client Id
-             * @description eBay: the app's client id (App ID)
+             * @description Amazon: the LWA client id of the app (amzn1.application-oa2-client...); eBay: the app's client id (App ID)
              */
             client_id?: string | null;
             /**
              * Client Secret
-             * @description eBay: the app's client secret (Cert ID)
+             * @description Amazon: the LWA client secret of the app; eBay: the app's client secret (Cert ID)
              */
             client_secret?: string | null;
             /**
              * Refresh Token
-             * @description eBay: the seller's OAuth refresh token
+             * @description Amazon: the refresh token the seller's authorization gave (Atzr|...); eBay: the seller's OAuth refresh token
              */
             refresh_token?: string | null;
             /**
@@ -840,24 +840,34 @@ export interface components {
             secret?: string | null;
             /**
              * Client Id
-             * @description eBay: the app's client id (App ID)
+             * @description Amazon: the LWA client id of the app (amzn1.application-oa2-client...); eBay: the app's client id (App ID)
              */
             client_id?: string | null;
             /**
              * Client Secret
-             * @description eBay: the app's client secret (Cert ID)
+             * @description Amazon: the LWA client secret of the app; eBay: the app's client secret (Cert ID)
              */
             client_secret?: string | null;
             /**
              * Refresh Token
-             * @description eBay: the seller's OAuth refresh token
+             * @description Amazon: the refresh token the seller's authorization gave (Atzr|...); eBay: the seller's OAuth refresh token
              */
             refresh_token?: string | null;
             /**
+             * Seller Id
+             * @description Amazon: the seller's merchant token (Seller Central > Settings > Merchant Token)
+             */
+            seller_id?: string | null;
+            /**
              * Marketplace Id
-             * @description eBay: the marketplace id of the channel's offers, like EBAY_US
+             * @description Amazon: the marketplace id it sells in, e.g. ATVPDKIKX0DER (US); eBay: the marketplace id of the channel's offers, like EBAY_US
              */
             marketplace_id?: string | null;
+            /**
+             * Lwa Url
+             * @description Amazon: the Login with Amazon token endpoint (default https://api.amazon.com/auth/o2/token)
+             */
+            lwa_url?: string | null;
             /**
              * Webhook Secret
              * @description Shopify, WooCommerce: the webhook secret; eBay: the Notification API verification token
@@ -881,7 +891,7 @@ export interface components {
          * ChannelType
          * @enum {string}
          */
-        ChannelType: "shopify" | "woocommerce" | "ebay";
+        ChannelType: "shopify" | "woocommerce" | "amazon" | "ebay";
         /** ComponentView */
         ComponentView: {
             /** Sku */

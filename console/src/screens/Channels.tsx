@@ -7,7 +7,7 @@ import { Field, Problem, Section, useLoad, useSubmit } from "../ui";
 import { CredentialFields, given, InsecureUrl, onThisMachine, Priorities, type Credentials } from "./channelForm";
 
 const STEPS = ["Type and name", "Store and credentials", "Linking", "Schedule"];
-const STEP_FIELDS = [["name", "type"], ["store_url", "allow_insecure_url", "token", "key", "secret", "client_id", "client_secret", "refresh_token", "marketplace_id", "webhook_secret"], ["priorities", "link_after_build"], ["rate", "mode", "enabled"]];
+const STEP_FIELDS = [["name", "type"], ["store_url", "allow_insecure_url", "token", "key", "secret", "webhook_secret", "seller_id", "marketplace_id", "client_id", "client_secret", "refresh_token", "lwa_url"], ["priorities", "link_after_build"], ["rate", "mode", "enabled"]];
 
 export interface ScheduleValue {
   enabled: boolean;
@@ -90,6 +90,7 @@ function AddChannel({ after }: { after: (c: Channel) => void }) {
                 <select {...p} value={type} onChange={(e) => setType(e.currentTarget.value as ChannelType)}>
                   <option value="shopify">Shopify</option>
                   <option value="woocommerce">WooCommerce</option>
+                  <option value="amazon">Amazon (Selling Partner API)</option>
                   <option value="ebay">eBay</option>
                 </select>
               )}

@@ -7,6 +7,7 @@ import { Field, FieldProblems } from "../ui";
 export const CHANNEL_FIELDS: Record<ChannelType, string[]> = {
   shopify: ["sku", "barcode"],
   woocommerce: ["sku", "global_unique_id"],
+  amazon: ["sku", "external_product_id", "asin"],
   ebay: ["sku", "upc", "ean"],
 };
 const LISTING_FIELDS = ["sku", "upc", "mpn"] as const;
@@ -20,16 +21,37 @@ export interface Credentials {
   refresh_token?: string;
   marketplace_id?: string;
   webhook_secret?: string;
+  seller_id?: string;
+  lwa_url?: string;
 }
+
+// Amazon's connection: what the seller's authorization of the app gave. The ids and the endpoint are
+// not secrets (shown as typed); an edit can rotate only the app's credentials and the refresh token.
+const AMAZON_FIELDS: [keyof Credentials, string][] = [
+  ["seller_id", "Seller id (merchant token)"],
+  ["marketplace_id", "Marketplace id (ATVPDKIKX0DER is the US)"],
+  ["client_id", "LWA client id"],
+  ["client_secret", "LWA client secret"],
+  ["refresh_token", "Refresh token"],
+  ["lwa_url", "LWA token endpoint (a sandbox's; leave empty for Amazon's)"],
+];
+const AMAZON_EDITABLE = new Set<keyof Credentials>(["client_id", "client_secret", "refresh_token"]);
+const PLAIN = new Set<keyof Credentials>(["seller_id", "marketplace_id", "lwa_url"]);
 
 const CREDENTIALS: Record<ChannelType, [keyof Credentials, string][]> = {
   shopify: [["token", "Admin API access token"], ["webhook_secret", "Webhook secret"]],
   woocommerce: [["key", "Consumer key"], ["secret", "Consumer secret"], ["webhook_secret", "Webhook secret"]],
   ebay: [["client_id", "App ID (client id)"], ["client_secret", "Cert ID (client secret)"], ["refresh_token", "Seller's refresh token"], ["webhook_secret", "Notification verification token"]],
+  amazon: AMAZON_FIELDS,
 };
 
+function fieldsOf(type: ChannelType, editing?: boolean): [keyof Credentials, string][] {
+  if (type === "amazon") return AMAZON_FIELDS.filter(([name]) => !editing || AMAZON_EDITABLE.has(name));
+  return CREDENTIALS[type] ?? [];
+}
+
 export function CredentialFields({ type, value, set, error, editing }: { type: ChannelType; value: Credentials; set: (c: Credentials) => void; error: ApiError | null; editing?: boolean }) {
-  const names = CREDENTIALS[type] ?? [];
+  const names = fieldsOf(type, editing);
   return (
     <>
       {type === "ebay" && !editing && (
@@ -39,7 +61,10 @@ export function CredentialFields({ type, value, set, error, editing }: { type: C
       )}
       {names.map(([name, label]) => (
         <Field key={name} label={label} name={name} error={error} hint={editing ? "leave empty to keep the one saved" : undefined}>
-          {(p) => <input {...p} type="password" autocomplete="off" value={value[name] ?? ""} onInput={(e) => set({ ...value, [name]: e.currentTarget.value })} />}
+          {(p) => {
+            const onInput = (e: { currentTarget: HTMLInputElement }) => set({ ...value, [name]: e.currentTarget.value });
+            return PLAIN.has(name) ? <input {...p} type="text" autocomplete="off" value={value[name] ?? ""} onInput={onInput} /> : <input {...p} type="password" autocomplete="off" value={value[name] ?? ""} onInput={onInput} />;
+          }}
         </Field>
       ))}
     </>

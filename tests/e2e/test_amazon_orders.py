@@ -1,0 +1,86 @@
+"""Orders on Amazon reach master in local mode: the Amazon sandbox sends ORDER_CHANGE to the queue the
+template defines for Amazon's notifications (as Amazon sends to an SQS destination), its worker takes
+the order off master once, however often the notification comes, and auto sync carries the new
+balance to Shopify and WooCommerce (and back to Amazon)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tidemark.local.linked import link_both_sandboxes
+from tidemark.sandbox.faults import FaultRates
+
+pytestmark = pytest.mark.e2e
+
+SKUS = [f"SKU-{i:05d}" for i in range(1, 31)]
+
+
+def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    assert check(), "the condition did not hold in time"
+
+
+@pytest.fixture(scope="module")
+def three(stack: Any, api: Any) -> tuple[Any, Any, Any]:
+    rows = "\n".join(f"{sku},{20 + n},0,0,true" for n, sku in enumerate(SKUS))
+    shop, woo = link_both_sandboxes(
+        stack,
+        api,
+        "sku,on_hand,committed,safety_buffer,auto_sync\n" + rows + "\n",
+        {"shop": "s1", "woo": "w1"},
+    )
+    sandbox = stack.sandboxes["amazon"]
+    api.add_channel(
+        {
+            "name": "amz",
+            "type": "amazon",
+            "store_url": sandbox.url,
+            "allow_insecure_url": True,
+            **sandbox.credentials,
+        }
+    )
+    for body in ({"kind": "link"}, {"kind": "sync", "mode": "full"}):
+        job = api.wait_for_job(api.start_job({"channel": "amz", **body})["id"], timeout_s=180)
+        assert job["status"] == "completed", job
+    return shop, woo, sandbox.store
+
+
+def balance(api: Any, sku: str) -> int:
+    return int(api.listing(sku)["syncable_balance"])
+
+
+def test_an_amazon_order_decrements_master_once_and_reaches_the_other_channels(three: Any, api: Any) -> None:
+    shop, woo, amazon = three
+    before = balance(api, "SKU-00003")
+    assert amazon.items["SKU-00003"].quantity == before
+    amazon.faults.configure(FaultRates(webhook_duplicate=1.0))  # every notification delivered twice
+    try:
+        order = amazon.place_order([("SKU-00003", 2)])
+    finally:
+        amazon.faults.configure(FaultRates())
+    eventually(lambda: shop.quantity("SKU-00003") == before - 2 and woo.quantity("SKU-00003") == before - 2)
+    time.sleep(2)  # the duplicate has had its time
+    assert balance(api, "SKU-00003") == before - 2
+    assert amazon.items["SKU-00003"].quantity == before - 2
+    entries = api.history("SKU-00003", channel="shop")["entries"]
+    assert entries[0]["outcome"] == "pushed"
+    amazon.cancel_order(order["id"])
+    eventually(lambda: balance(api, "SKU-00003") == before and shop.quantity("SKU-00003") == before)
+    eventually(lambda: woo.quantity("SKU-00003") == before and amazon.items["SKU-00003"].quantity == before)
+
+
+def test_orders_elsewhere_reach_amazon(three: Any, api: Any) -> None:
+    shop, woo, amazon = three
+    before = balance(api, "SKU-00005")
+    shop.place_order([("SKU-00005", 1)])
+    woo.place_order([("SKU-00005", 2)])
+    eventually(lambda: amazon.items["SKU-00005"].quantity == before - 3)
+    assert balance(api, "SKU-00005") == before - 3
