@@ -25,7 +25,7 @@ def ready(console, api):
 
 def adjust(page: Page, quantity: int) -> None:
     """A listing's page: set on hand (the reason left at manual) and save."""
-    page.get_by_label("Quantity").fill(str(quantity))
+    page.get_by_label("Quantity", exact=True).fill(str(quantity))
     page.get_by_role("button", name="Save adjustment").click()
 
 

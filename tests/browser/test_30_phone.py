@@ -49,7 +49,7 @@ def test_the_navigation_and_a_listings_adjust_work_at_390_px(phone, console, api
     phone.get_by_role("link", name="SKU-00008", exact=True).click()
     expect(phone.get_by_role("heading", level=1, name=re.compile("SKU-00008"))).to_be_visible()
     on_hand = api.listing("SKU-00008")["on_hand"]
-    phone.get_by_label("Quantity").fill(str(on_hand + 1))
+    phone.get_by_label("Quantity", exact=True).fill(str(on_hand + 1))
     phone.get_by_role("button", name="Save adjustment").click()
     expect(phone.get_by_role("status").filter(has_text="Saved")).to_be_visible()
     assert api.listing("SKU-00008")["on_hand"] == on_hand + 1
