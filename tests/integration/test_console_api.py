@@ -68,7 +68,7 @@ def test_bad_credentials_are_refused_and_nothing_is_saved(stack, api):
     ("changes", "field", "hint"),
     [
         ({"name": "Bad Name"}, "name", "pattern"),
-        ({"type": "ebay"}, "type", "shopify"),
+        ({"type": "etsy"}, "type", "shopify"),
         ({"store_url": "not a url"}, "store_url", "pattern"),
         (
             {"priorities": [{"listing_field": "sku", "channel_field": "colour"}]},

@@ -74,6 +74,7 @@ def test_the_console_routes_take_the_pools_jwt_and_only_webhooks_and_the_open_ro
     assert {p for f, _, p in open_routes if f == "WebhooksFunction"} == {
         "/v1/webhooks/shopify/{channel}",
         "/v1/webhooks/woocommerce/{channel}",
+        "/v1/webhooks/ebay/{channel}",  # eBay's signed posts and its challenge GET
     }
     environment = RESOURCES["ApiFunction"]["Properties"]["Environment"]["Variables"]
     assert environment == {
