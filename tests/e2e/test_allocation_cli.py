@@ -4,22 +4,10 @@ listings explain`, each with --json; --dry-run saves nothing; a refusal names th
 import json
 
 import pytest
-from typer.testing import CliRunner
 
-from tidemark.cli import app
+from tests.e2e.test_console_cli import as_json, tidemark
 
 pytestmark = pytest.mark.e2e
-runner = CliRunner()
-
-
-def tidemark(stack, *args: str):
-    return runner.invoke(app, [*args, "--api", stack.api_url], catch_exceptions=False, env={"COLUMNS": "200"})
-
-
-def as_json(stack, *args: str):
-    result = tidemark(stack, *args, "--json")
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
 
 
 @pytest.fixture(scope="module")
