@@ -1,6 +1,12 @@
 import os
 import tempfile
 
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24, and rich fixes a console's width from
+# COLUMNS when the console is made (tidemark.render's, at import): the CLI's tables would keep 80
+# columns whatever width a test's CliRunner asks for. Without them rich reads COLUMNS at each print.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 import pytest
 from hypothesis import settings
 

@@ -17,7 +17,7 @@ import pytest
 from tests.e2e.test_auto_sync import signed
 from tidemark.local.linked import link_both_sandboxes
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timed]
 
 SECRETS = {"shop": "flood-shop-secret", "woo": "flood-woo-secret"}
 SKUS = [f"SKU-{i:05d}" for i in range(1, 41)]

@@ -4,13 +4,15 @@ Found by the walking skeleton: parallel push handlers adding to a job's counters
 and the job never saw its last batch recorded.
 """
 
+import json
 import threading
+from types import SimpleNamespace
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from tidemark.local import atomic
+from tidemark.local import answers, atomic
 
 pytestmark = pytest.mark.integration
 THREADS, ADDS = 8, 40
@@ -108,3 +110,51 @@ def test_a_message_sent_while_two_others_are_deleted_is_kept(atomic_moto, monkey
 
     left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
     assert [message["Body"] for message in left.get("Messages", [])] == ["new"]
+
+
+@pytest.mark.parametrize("read", ["scan", "query", "get_item", "batch_get_item"])
+def test_no_write_lands_while_a_reads_answer_is_written(read, monkeypatch):
+    """Reads are answered under the lock, their JSON included, with no copy of the items: a write
+    sent while the answer is being written waits for it (else it could change an item half-written)."""
+    with mock_aws():
+        answers.install()
+        atomic.make_atomic()
+        try:
+            dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+            dynamodb.create_table(
+                TableName="t",
+                KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            key = {"PK": {"S": "P"}}
+            dynamodb.put_item(TableName="t", Item=key | {"n": {"N": "0"}})
+            landed_meanwhile = []
+
+            def write_while_answering(answer, **kwargs):
+                writer = threading.Thread(
+                    target=dynamodb.put_item, kwargs={"TableName": "t", "Item": key | {"n": {"N": "1"}}}
+                )
+                writer.start()
+                writer.join(0.5)
+                landed_meanwhile.append(not writer.is_alive())
+                return json.dumps(answer, **kwargs)
+
+            monkeypatch.setattr(answers, "json", SimpleNamespace(dumps=write_while_answering))
+            {
+                "scan": lambda: dynamodb.scan(TableName="t"),
+                "query": lambda: dynamodb.query(
+                    TableName="t",
+                    KeyConditionExpression="PK = :p",
+                    ExpressionAttributeValues={":p": {"S": "P"}},
+                ),
+                "get_item": lambda: dynamodb.get_item(TableName="t", Key=key),
+                "batch_get_item": lambda: dynamodb.batch_get_item(RequestItems={"t": {"Keys": [key]}}),
+            }[read]()
+            monkeypatch.undo()
+            assert dynamodb.get_item(TableName="t", Key=key)["Item"]["n"] == {"N": "1"}  # then it landed
+        finally:
+            atomic.undo()
+            answers.undo()
+
+    assert landed_meanwhile and not any(landed_meanwhile)

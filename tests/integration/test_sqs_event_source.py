@@ -172,13 +172,13 @@ def test_a_handler_past_its_timeout_did_its_work_and_its_batch_comes_back(consum
     assert seen["slow"] >= 2 and faults.counts()["handler_timeout"] >= 1
 
 
-@pytest.mark.xfail(
-    reason="since the idle pollers wait for their queue (oversell): the message abandoned in flight is "
-    "not taken again within 10 s by the fixture's poller; a regression to find (closing note)",
-    strict=False,
-)
 def test_workers_killed_with_messages_in_flight_leave_them_to_come_back(consumer):
-    sqs, queue, _, seen = consumer
+    """On a queue of its own: the fixture's poller, reading the shared queue, could take the message
+    first and delete it, which is what made this test flaky before (issue 23's closing note)."""
+    sqs, _, _, seen = consumer
+    queue = sqs.create_queue(
+        QueueName="killed.fifo", Attributes={"FifoQueue": "true", "VisibilityTimeout": "1"}
+    )["QueueUrl"]
     started, release = threading.Event(), threading.Event()
 
     def stuck(event, context):
@@ -189,21 +189,27 @@ def test_workers_killed_with_messages_in_flight_leave_them_to_come_back(consumer
         return {"batchItemFailures": []}
 
     lambdas._registry["consumer"] = stuck
-    poller = QueuePoller(
-        SqsEventSource("consumer", queue, batch_size=5, max_concurrency=1, report_failures=True), REGION
-    )
+    source = SqsEventSource("consumer", queue, batch_size=5, max_concurrency=1, report_failures=True)
+    killed = QueuePoller(source, REGION)
     send(sqs, queue, "g", {"id": "in-flight"})
-    poller.start()
+    killed.start()
     assert started.wait(5)
-    killer = threading.Thread(target=poller.stop, kwargs={"abandon": True})
+    killer = threading.Thread(target=killed.stop, kwargs={"abandon": True})
     killer.start()
     release.set()
     killer.join(10)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and seen["in-flight"] < 2:  # the fixture's poller, after 1 s
-        time.sleep(0.1)
+    assert seen["in-flight"] == 1
+    restarted = QueuePoller(source, REGION)  # Lambda's workers again, after the kill
+    restarted.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and seen["in-flight"] < 2:  # after its 1 s visibility timeout
+            time.sleep(0.1)
+    finally:
+        restarted.stop()
 
-    assert seen["in-flight"] >= 2
+    assert seen["in-flight"] == 2
+    assert "Messages" not in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0)  # deleted this time
 
 
 def test_a_worker_outlives_a_failed_call_of_its_own_and_the_batch_comes_back(consumer, caplog):

@@ -3,9 +3,13 @@
 moto applies an update as a read-modify-write in Python, so two threads updating one item
 lose a write (a counter added to twice grows once), and two receivers can take the same SQS
 message. Local mode runs handlers in parallel threads, so each request to these backends
-takes one lock per service for its duration: every request then acts alone, as on AWS. DynamoDB
-requests answer a copy: moto turns the items they return into JSON after the lock is released,
-while another thread's update may be changing them.
+takes one lock per service for its duration: every request then acts alone, as on AWS.
+
+moto turns the items a request returns into JSON after its backend method returned, while another
+thread's update may be changing them. The reads (GetItem, BatchGetItem, Query, Scan, a stream's
+GetRecords) are therefore answered whole under the lock, JSON included (tidemark.local.answers
+writes it: install that first); the writes' answers (an item's old or new image) are deep copies.
+A deep copy of every item a Scan returned was most of the console API fuzz's time in make test.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 from moto.sqs.models import SQSBackend
 
 # Backends that share a lock: a stream is read under the lock of the table that writes it.
@@ -46,6 +52,12 @@ _SERIALISED: dict[type, tuple[str, ...]] = {
         "purge_queue",
     ),
 }
+# The reads, answered whole (their JSON written) under their backend's lock: no copy needed.
+_ANSWERED_UNDER_LOCK: dict[type, tuple[type, tuple[str, ...]]] = {
+    DynamoHandler: (DynamoDBBackend, ("get_item", "batch_get_item", "query", "scan")),
+    DynamoDBStreamsHandler: (DynamoDBBackend, ("get_records",)),
+}
+_READS = {"get_item", "query", "scan", "get_records"}
 _originals: dict[tuple[type, str], Callable[..., Any]] = {}
 
 
@@ -120,11 +132,16 @@ def make_atomic() -> None:
         for name in names:
             if (backend, name) not in _originals:
                 _originals[(backend, name)] = getattr(backend, name)
-                copied = backend is not SQSBackend
+                copied = backend is not SQSBackend and name not in _READS
                 method = _originals[(backend, name)]
                 if name == "transact_write_items":
                     method = _journaled(method)
                 setattr(backend, name, _locked(method, lock, copied))
+    for handler, (backend, names) in _ANSWERED_UNDER_LOCK.items():
+        for name in names:
+            if (handler, name) not in _originals:
+                _originals[(handler, name)] = getattr(handler, name)
+                setattr(handler, name, _locked(_originals[(handler, name)], locks[backend], copied=False))
 
 
 def undo() -> None:

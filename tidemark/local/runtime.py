@@ -116,8 +116,8 @@ class LocalRuntime:
         try:
             lambdas.install_seam()
             queries.install()
-            atomic.make_atomic()
             answers.install()
+            atomic.make_atomic()
             self.deployment = deploy(self.template)
             os.environ.update(handler_environment(self.deployment))
             os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
