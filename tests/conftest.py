@@ -71,3 +71,19 @@ def dynamodb_endpoint(request):
 
     with dynamodb_local() as endpoint:
         yield endpoint
+
+
+# The longest modules first (make test's --durations), so make test's two workers end together.
+LONGEST_FIRST = (
+    "tests/e2e/test_api_fuzz.py",
+    "tests/integration/test_sync_convergence.py",
+    "tests/e2e/test_soak.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        first = (n for n, path in enumerate(LONGEST_FIRST) if item.nodeid.startswith(path))
+        return next(first, len(LONGEST_FIRST))
+
+    items.sort(key=rank)
