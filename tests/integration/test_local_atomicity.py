@@ -129,12 +129,13 @@ def test_no_write_lands_while_a_reads_answer_is_written(read, monkeypatch):
             )
             key = {"PK": {"S": "P"}}
             dynamodb.put_item(TableName="t", Item=key | {"n": {"N": "0"}})
-            landed_meanwhile = []
+            landed_meanwhile, writers = [], []
 
             def write_while_answering(answer, **kwargs):
                 writer = threading.Thread(
                     target=dynamodb.put_item, kwargs={"TableName": "t", "Item": key | {"n": {"N": "1"}}}
                 )
+                writers.append(writer)
                 writer.start()
                 writer.join(0.5)
                 landed_meanwhile.append(not writer.is_alive())
@@ -152,6 +153,8 @@ def test_no_write_lands_while_a_reads_answer_is_written(read, monkeypatch):
                 "batch_get_item": lambda: dynamodb.batch_get_item(RequestItems={"t": {"Keys": [key]}}),
             }[read]()
             monkeypatch.undo()
+            for writer in writers:
+                writer.join(10)
             assert dynamodb.get_item(TableName="t", Key=key)["Item"]["n"] == {"N": "1"}  # then it landed
         finally:
             atomic.undo()
