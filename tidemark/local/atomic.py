@@ -57,7 +57,7 @@ _ANSWERED_UNDER_LOCK: dict[type, tuple[type, tuple[str, ...]]] = {
     DynamoHandler: (DynamoDBBackend, ("get_item", "batch_get_item", "query", "scan")),
     DynamoDBStreamsHandler: (DynamoDBBackend, ("get_records",)),
 }
-_READS = {"get_item", "query", "scan", "get_records"}
+_READS = {name for _, names in _ANSWERED_UNDER_LOCK.values() for name in names}
 _originals: dict[tuple[type, str], Callable[..., Any]] = {}
 
 
