@@ -100,8 +100,8 @@ class Stamps:
         place, on_change = orders_storage.place, auto_sync_handler.on_listing_change
         queue_pushes, push_at_once = channel_events.queue_pushes, auto_push_handler.push_at_once
 
-        def placed(channel: str, order_id: str, line: Any) -> int:
-            taken = place(channel, order_id, line)
+        def placed(channel: str, order_id: str, line: Any, *rest: Any) -> int:
+            taken = place(channel, order_id, line, *rest)  # rest: the line's shares of locations
             now = time.monotonic()
             if taken:
                 with self.lock:

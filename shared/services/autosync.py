@@ -25,8 +25,7 @@ from typing import Any
 
 from shared.domain.autosync import balance_pushes, stock_moved
 from shared.domain.channel import ChannelType
-from shared.domain.channel_events import holds_master
-from shared.domain.link import Link, LinkStatus, SyncState
+from shared.domain.link import Link, LinkStatus
 from shared.domain.listing import Listing
 from shared.domain.messages import AutoPushMessage, PushOrigin
 from shared.domain.syncing import chunked, shard_of
@@ -49,13 +48,15 @@ def queue_pushes(
     *,
     channel: str | None = None,
     source: str | None = None,
-    written: Listing | None = None,
 ) -> int:
     """Queue pushes of `skus` to every channel they are linked on (or to `channel` only). With a
     `source` (the change that caused them), a redelivered change queues the same messages, which
-    the FIFO queue deduplicates and the channel applies once (same idempotency keys). With the
-    listing as `written` (auto sync), a channel whose link is in sync and holds it already (the
-    channel the sale was made on, whose stock moved with it) is not queued."""
+    the FIFO queue deduplicates and the channel applies once (same idempotency keys).
+
+    The channel a sale or cancel was made on is queued too, though it moved its own stock: a push
+    of master's balance from before the order can land after the channel's own move and overwrite
+    it (WooCommerce, eBay and Amazon have no compare-and-set; Shopify's re-reads on conflict and
+    sends master's value of then), and the link cannot tell that from the move itself."""
     wanted = list(dict.fromkeys(skus))
     read = _linked(wanted, channel)
     shards = settings().push_shards
@@ -64,7 +65,7 @@ def queue_pushes(
         linked = [
             s
             for s, link in found.items()
-            if link.status is LinkStatus.LINKED and not (written and _holds(link, written))
+            if link.status is LinkStatus.LINKED
         ]
         by_shard: dict[int, list[str]] = {}
         for sku in sorted(linked):
@@ -187,18 +188,6 @@ def _moves(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
     return after is not None and balance_pushes(before, after)
 
 
-def _holds(link: Link, listing: Listing) -> bool:
-    """The channel holds the listing's change already (its own sale); not so for a listing held at
-    more than one location: the channel's other locations may be fed differently."""
-    return (
-        not listing.stock
-        and link.sku == listing.sku
-        and link.sync_state is SyncState.IN_SYNC
-        and link.last_pushed_quantity == link.last_observed_quantity
-        and holds_master(link, listing)
-    )
-
-
 def on_listing_change(old: dict[str, Any] | None, new: dict[str, Any] | None, change: str) -> int:
     """A listing written (the table's stream): when its balance moved with auto sync on, queue it to
     every channel it is linked on. `change` names the write (its stream sequence number). When what
@@ -206,8 +195,8 @@ def on_listing_change(old: dict[str, Any] | None, new: dict[str, Any] | None, ch
     queued = _bundles_moved(old, new, change)
     if not new or not _moves(old, new):
         return queued
-    written = from_item(Listing, new)
-    return queued + queue_pushes([written.sku], PushOrigin.AUTO_SYNC, source=change, written=written)
+    sku = from_item(Listing, new).sku
+    return queued + queue_pushes([sku], PushOrigin.AUTO_SYNC, source=change)
 
 
 def _bundles_moved(old: dict[str, Any] | None, new: dict[str, Any] | None, change: str) -> int:

@@ -13,12 +13,14 @@ from shared.domain.channel_events import OrderLine
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
 from shared.domain.messages import PushOrigin
+from shared.services import autosync
+from shared.services.autosync import queue_pushes
 from shared.services.channel_events import handle
 from shared.services.webhooks import MAX_BODY_BYTES, receive
 from shared.settings import settings
 from shared.storage import history, links, listings, orders
 from shared.storage.aws import client
-from tests.e2e.test_auto_sync import signed
+from tests.e2e.test_auto_sync import eventually, signed
 from tidemark.local.pollers import wait_until_drained
 
 pytestmark = pytest.mark.integration
@@ -228,3 +230,88 @@ def test_a_hand_edit_is_still_pushed_back(stack, channel):
     assert shop.quantity(variant.sku) == variant.quantity  # master's, overwriting the hand edit
     assert channel_edit_pushes(variant.sku, channel) == [str(variant.quantity)]
     assert links.get_many(channel, [variant.sku])[variant.sku].sync_state is SyncState.IN_SYNC
+
+
+@pytest.fixture(scope="module")
+def woo_channel(stack, api):
+    woo = stack.sandboxes["woocommerce"]
+    api.add_channel(
+        {
+            "name": "hooks-woo",
+            "type": "woocommerce",
+            "store_url": woo.url,
+            "allow_insecure_url": True,
+            "webhook_secret": SECRET,
+            **woo.credentials,
+        }
+    )
+    return "hooks-woo"
+
+
+def test_a_push_that_overwrote_a_channels_own_restock_is_sent_again_after_the_cancel(
+    stack, woo_channel, monkeypatch
+):
+    """Found in CI (tests/e2e/test_auto_sync.py): an auto push of master's balance from before a
+    cancel landed on WooCommerce after WooCommerce had put the cancelled stock back itself, and
+    overwrote it (WooCommerce has no compare-and-set: the last write wins). The cancel then moved
+    the link by what the channel had supposedly put back, so auto sync took WooCommerce for
+    holding master already and left it 3 short for good. (The stream read the links after the
+    cancel moved them about one run in three; here it always does.)"""
+    store = stack.sandboxes["woocommerce"].store
+    variant = next(
+        v for v in store.variants() if v.variation_id is None and v.quantity >= 5 and v.sku not in USED
+    )
+    USED.add(variant.sku)
+    sku, item = variant.sku, str(variant.product_id)
+    listings.put_many(
+        [Listing(sku=sku, on_hand=variant.quantity, auto_sync=True, updated_at=datetime.now(UTC))]
+    )
+    links.put_many(
+        [
+            Link(
+                sku=sku,
+                channel=woo_channel,
+                status=LinkStatus.LINKED,
+                variant_id=item,
+                product_id=item,
+                inventory_item_id=item,
+                matched_value=sku,
+                last_pushed_quantity=variant.quantity,
+                last_observed_quantity=variant.quantity,
+                sync_state=SyncState.IN_SYNC,
+                updated_at=datetime.now(UTC),
+            )
+        ]
+    )
+    queues = [settings().auto_push_queue_url, settings().push_back_queue_url]
+    reads, order_read, shifted = [], threading.Event(), threading.Event()
+    shift, read = links.shift_pushed_quantity, autosync._read_links
+
+    def reading(skus, channel):
+        """The order's read goes at once, so does the stale push's; the cancel's waits for its shift."""
+        if sku in skus:
+            reads.append(skus)
+            if len(reads) == 1:
+                order_read.set()
+            elif len(reads) > 2:
+                shifted.wait(10)
+        return read(skus, channel)
+
+    monkeypatch.setattr(autosync, "_read_links", reading)
+    order = store.place_order([(sku, 3)])
+    lines = [{"id": 1, "sku": sku, "quantity": 3}]
+    placed = json.dumps({"id": order["id"], "status": "processing", "line_items": lines})
+    assert handle(woo_channel, ChannelType.WOOCOMMERCE, "order.created", placed)["taken"] == 3
+    assert order_read.wait(10)
+    assert wait_until_drained(client("sqs"), queues, 30)
+
+    store.cancel_order(order["id"])
+    assert store.quantity(sku) == variant.quantity  # WooCommerce put it back itself
+    queue_pushes([sku], PushOrigin.AUTO_SYNC)  # master's balance from before the cancel lands after it
+    eventually(lambda: store.quantity(sku) == variant.quantity - 3)
+    cancelled = json.dumps({"id": order["id"], "status": "cancelled", "line_items": lines})
+    monkeypatch.setattr(links, "shift_pushed_quantity", lambda *a: (shift(*a), shifted.set())[0])
+    assert handle(woo_channel, ChannelType.WOOCOMMERCE, "order.updated", cancelled)["put_back"] == 3
+
+    assert on_hand(sku) == variant.quantity
+    eventually(lambda: store.quantity(sku) == variant.quantity)
