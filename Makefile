@@ -10,8 +10,8 @@ CHECKOV_VERSION := 3.3.30
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test lint typecheck complexity templates unit integration e2e browser browser-deps api-fuzz soak bench \
-	install build clean dynamodb-local storage-local build-check
+.PHONY: demo test lint typecheck complexity templates unit integration e2e browser browser-deps screenshots \
+	api-fuzz soak bench install build clean dynamodb-local storage-local build-check
 
 $(VENV)/.installed: pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -104,6 +104,10 @@ browser-deps: $(CHROMIUM) tests/browser/node_modules/.installed
 
 browser: install browser-deps console
 	$(VENV)/bin/pytest -m browser -q
+
+# The browser tests, keeping each screen's screenshot in docs/screenshots (the README shows them).
+screenshots: install browser-deps console
+	TIDEMARK_SCREENSHOTS=$(CURDIR)/docs/screenshots $(VENV)/bin/pytest -m browser -q
 
 # The console API fuzzed longer than `make test` does (tests/e2e/test_api_fuzz.py): fuzzing-phase cases
 # per operation, and a new seed each run unless TIDEMARK_FUZZ_SEED is set. For `make soak`.

@@ -3,7 +3,9 @@ axe-core, keep its screenshot, and read the sandbox stores through their own HTT
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,9 +16,12 @@ from playwright.sync_api import Page, expect
 
 from tidemark.local.runtime import LocalRuntime
 
-ROOT = Path(__file__).resolve().parents[2]
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# `make screenshots` writes them to docs/screenshots (the README's); any other run outside the tree,
+# so a test run never changes the checkout.
+SCREENSHOTS = Path(
+    os.environ.get("TIDEMARK_SCREENSHOTS") or Path(tempfile.gettempdir()) / "tidemark-screenshots"
+)
 # Impacts a screen must not have (axe-core's scale: minor, moderate, serious, critical).
 FORBIDDEN_IMPACTS = {"serious", "critical"}
 SHOT_HEIGHT = 1400
@@ -78,7 +83,9 @@ def check_screen(page: Page, name: str) -> None:
 
 
 def shoot(page: Page, name: str) -> Path:
-    """docs/screenshots/NAME.png: the screen from its top, down to SHOT_HEIGHT px of it at most."""
+    """SCREENSHOTS/NAME.png: the screen from its top, down to SHOT_HEIGHT px of it at most, once
+    nothing on it is still loading."""
+    expect(page.get_by_text("Loading…")).to_have_count(0)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     width, height = page.evaluate("() => [innerWidth, document.documentElement.scrollHeight]")
