@@ -27,20 +27,29 @@ pytestmark = pytest.mark.integration
 SECRET = "worker-secret"
 
 
-@pytest.fixture(scope="module")
-def channel(stack, api):
-    shop = stack.sandboxes["shopify"]
+def added(api, name: str, sandbox) -> str:
+    """A channel of the sandbox, signed with SECRET."""
     api.add_channel(
         {
-            "name": "hooks",
-            "type": "shopify",
-            "store_url": shop.url,
+            "name": name,
+            "type": sandbox.channel_type,
+            "store_url": sandbox.url,
             "allow_insecure_url": True,
             "webhook_secret": SECRET,
-            **shop.credentials,
+            **sandbox.credentials,
         }
     )
-    return "hooks"
+    return name
+
+
+@pytest.fixture(scope="module")
+def channel(stack, api):
+    return added(api, "hooks", stack.sandboxes["shopify"])
+
+
+@pytest.fixture(scope="module")
+def woo_channel(stack, api):
+    return added(api, "hooks-woo", stack.sandboxes["woocommerce"])
 
 
 def on_hand(sku: str) -> int:
@@ -148,6 +157,26 @@ def test_an_order_moves_its_channels_pushed_quantity_so_the_stock_webhooks_after
 USED: set[str] = set()  # the SKUs the tests below took, one each
 
 
+def in_master_and_linked(sku: str, quantity: int, channel: str, **ids: str) -> None:
+    """The listing in master at `quantity` with auto sync on, linked in sync on `channel`."""
+    listings.put_many([Listing(sku=sku, on_hand=quantity, auto_sync=True, updated_at=datetime.now(UTC))])
+    links.put_many(
+        [
+            Link(
+                sku=sku,
+                channel=channel,
+                status=LinkStatus.LINKED,
+                matched_value=sku,
+                last_pushed_quantity=quantity,
+                last_observed_quantity=quantity,
+                sync_state=SyncState.IN_SYNC,
+                updated_at=datetime.now(UTC),
+                **ids,
+            )
+        ]
+    )
+
+
 def linked_variant(stack, channel: str):
     """A Shopify sandbox variant not used before, its listing in master at its quantity with auto
     sync on, linked in sync on `channel`."""
@@ -156,26 +185,14 @@ def linked_variant(stack, channel: str):
         v for v in shop.variants() if v.quantity >= 5 and v.status == "ACTIVE" and v.sku not in USED
     )
     USED.add(variant.sku)
-    listings.put_many(
-        [Listing(sku=variant.sku, on_hand=variant.quantity, auto_sync=True, updated_at=datetime.now(UTC))]
-    )
-    links.put_many(
-        [
-            Link(
-                sku=variant.sku,
-                channel=channel,
-                status=LinkStatus.LINKED,
-                variant_id=variant.variant_id,
-                product_id=variant.product_id,
-                inventory_item_id=variant.inventory_item_id,
-                location_id=variant.location_id,
-                matched_value=variant.sku,
-                last_pushed_quantity=variant.quantity,
-                last_observed_quantity=variant.quantity,
-                sync_state=SyncState.IN_SYNC,
-                updated_at=datetime.now(UTC),
-            )
-        ]
+    in_master_and_linked(
+        variant.sku,
+        variant.quantity,
+        channel,
+        variant_id=variant.variant_id,
+        product_id=variant.product_id,
+        inventory_item_id=variant.inventory_item_id,
+        location_id=variant.location_id,
     )
     return shop, variant
 
@@ -232,22 +249,6 @@ def test_a_hand_edit_is_still_pushed_back(stack, channel):
     assert links.get_many(channel, [variant.sku])[variant.sku].sync_state is SyncState.IN_SYNC
 
 
-@pytest.fixture(scope="module")
-def woo_channel(stack, api):
-    woo = stack.sandboxes["woocommerce"]
-    api.add_channel(
-        {
-            "name": "hooks-woo",
-            "type": "woocommerce",
-            "store_url": woo.url,
-            "allow_insecure_url": True,
-            "webhook_secret": SECRET,
-            **woo.credentials,
-        }
-    )
-    return "hooks-woo"
-
-
 def test_a_push_that_overwrote_a_channels_own_restock_is_sent_again_after_the_cancel(
     stack, woo_channel, monkeypatch
 ):
@@ -263,25 +264,8 @@ def test_a_push_that_overwrote_a_channels_own_restock_is_sent_again_after_the_ca
     )
     USED.add(variant.sku)
     sku, item = variant.sku, str(variant.product_id)
-    listings.put_many(
-        [Listing(sku=sku, on_hand=variant.quantity, auto_sync=True, updated_at=datetime.now(UTC))]
-    )
-    links.put_many(
-        [
-            Link(
-                sku=sku,
-                channel=woo_channel,
-                status=LinkStatus.LINKED,
-                variant_id=item,
-                product_id=item,
-                inventory_item_id=item,
-                matched_value=sku,
-                last_pushed_quantity=variant.quantity,
-                last_observed_quantity=variant.quantity,
-                sync_state=SyncState.IN_SYNC,
-                updated_at=datetime.now(UTC),
-            )
-        ]
+    in_master_and_linked(
+        sku, variant.quantity, woo_channel, variant_id=item, product_id=item, inventory_item_id=item
     )
     queues = [settings().auto_push_queue_url, settings().push_back_queue_url]
     reads, order_read, shifted = [], threading.Event(), threading.Event()
