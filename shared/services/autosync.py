@@ -62,11 +62,7 @@ def queue_pushes(
     shards = settings().push_shards
     messages = []
     for name, found in read.items():
-        linked = [
-            s
-            for s, link in found.items()
-            if link.status is LinkStatus.LINKED
-        ]
+        linked = [s for s, link in found.items() if link.status is LinkStatus.LINKED]
         by_shard: dict[int, list[str]] = {}
         for sku in sorted(linked):
             by_shard.setdefault(shard_of(sku, shards), []).append(sku)
