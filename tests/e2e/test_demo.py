@@ -24,8 +24,14 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def without_ci(config_dir: Path) -> dict[str, str]:
+    """The environment `make demo` runs in: no CI, and the guard on, as it is by default (the tests
+    turn it off: tests/conftest.py)."""
     environment = {k: v for k, v in os.environ.items() if k != "CI"}
-    return environment | {"TIDEMARK_CONFIG_DIR": str(config_dir), "COLUMNS": "200"}
+    return environment | {
+        "TIDEMARK_CONFIG_DIR": str(config_dir),
+        "COLUMNS": "200",
+        "TIDEMARK_GUARD_DEFAULT": "on",
+    }
 
 
 def test_the_demo_without_a_terminal_exits_after_showing_what_it_did(tmp_path):
@@ -41,6 +47,10 @@ def test_the_demo_without_a_terminal_exits_after_showing_what_it_did(tmp_path):
         check=False,
     )
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    # the sandboxes' quantities differ from master's almost everywhere: each channel's first full sync
+    # stops for confirmation, and the demo confirms it, as the merchant would
+    assert finished.stdout.count("the guard stopped the sync") == 2, finished.stdout[-3000:]
+    assert finished.stdout.count("confirmed: tidemark jobs confirm") == 2
     assert "all 12 quantities equal master balances" in finished.stdout
     assert "Ctrl-C" not in finished.stdout
     assert (
