@@ -283,6 +283,8 @@ def report(
     top = ", ".join(f"{name} {count / len(planned):.1f}" for name, count in calls.most_common(8))
     per_order = calls.total() / len(planned)
     print(f"  AWS calls (moto) while placing and draining: {per_order:.1f} an order: {top}")
+    kinds = ", ".join(f"{name} {count / len(planned):.1f}" for name, count in phase["items"].most_common(12))
+    print(f"  DynamoDB's item calls by the item's kind (its PK's prefix), an order: {kinds}")
     print(
         f"  CPU of the whole process (moto, every handler, the sandboxes, the bench: one GIL) while "
         f"placing and draining: {phase['cpu_s']:.1f} s, {cpu_ms:.0f} ms an order, "
@@ -371,7 +373,7 @@ def main() -> None:
                     stamps.push_backs.clear()
                 backlog.reset()
                 with stamps.lock:
-                    calls_before = Counter(stamps.calls)
+                    calls_before, items_before = Counter(stamps.calls), Counter(stamps.items)
                 began, cpu_began = time.monotonic(), time.process_time()
                 placing_s = place_all(planned, stores[arguments.source], watcher)
                 placed_at = time.monotonic()
@@ -380,6 +382,7 @@ def main() -> None:
                     "began": began, "placed_at": placed_at, "ended": time.monotonic(), "wrong": wrong,
                     "placing_s": placing_s, "drain_s": drain_s, "other": other, "invocations": invocations,
                     "cpu_s": time.process_time() - cpu_began, "calls": stamps.calls - calls_before,
+                    "items": stamps.items - items_before,
                 }  # fmt: skip
                 match_stamps(planned, stamps, source_channel)
                 suffix = "" if rate == 5 else f".{rate:g}_per_s"

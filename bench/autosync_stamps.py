@@ -50,17 +50,24 @@ class Stamps:
     queued: dict[tuple[str, str], float] = field(default_factory=dict)  # (SKU, updated_at) -> queued
     push_backs: Counter[str] = field(default_factory=Counter)  # queued, sent, agreed (not sent)
     calls: Counter[str] = field(default_factory=Counter)  # every AWS call of the process, "service.Operation"
+    # DynamoDB's item calls by the kind of item (its PK up to the first '#'): "GetItem CHANNEL"
+    items: Counter[str] = field(default_factory=Counter)
 
     def wrap_aws(self) -> Callable[[], None]:
         """Count every AWS (moto) call any thread makes; returns the undo."""
         from botocore.client import BaseClient
 
         original = getattr(BaseClient, "_make_api_call")  # noqa: B009
-        calls, lock = self.calls, self.lock
+        calls, items, lock = self.calls, self.items, self.lock
 
         def counted(client: Any, operation: str, params: Any) -> Any:
+            key = params.get("Key") or params.get("Item")
+            pk = str(next(iter(key["PK"].values()))) if key and "PK" in key else ""
+            kind = pk.split("#", 1)[0] if pk else str(params.get("TableName"))  # another table's key
             with lock:
                 calls[f"{client.meta.service_model.service_name}.{operation}"] += 1
+                if key:
+                    items[f"{operation} {kind}"] += 1
             return original(client, operation, params)
 
         setattr(BaseClient, "_make_api_call", counted)  # noqa: B010
