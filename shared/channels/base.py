@@ -7,10 +7,11 @@ The domain plans and records; a client turns these values into one channel's API
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from shared.domain.channel_values import (
     CatalogPage,
+    ChannelOrder,
     ChannelVariant,
     PricePush,
     PushOutcome,
@@ -26,7 +27,10 @@ __all__ = [
     "ChannelAuthError",
     "ChannelClient",
     "ChannelError",
+    "ChannelOrder",
     "ChannelVariant",
+    "OrderReader",
+    "OrderState",
     "PricePush",
     "PushOutcome",
     "PushResult",
@@ -92,3 +96,25 @@ class ChannelClient(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class OrderState(Protocol):
+    """What an order read back from its channel says: whether it was cancelled."""
+
+    @property
+    def order_id(self) -> str: ...
+
+    @property
+    def cancelled(self) -> bool: ...
+
+
+@runtime_checkable
+class OrderReader(Protocol):
+    """A client that reads one order back: Shopify's, WooCommerce's and eBay's (whose read_order
+    returns its order's lines too). Amazon's client has none: its orders come as notifications
+    with their status."""
+
+    def read_order(self, order_id: str) -> OrderState | None:
+        """The order as the channel holds it now; None for an order the channel does not know.
+        Raises ChannelError as every call does."""
+        ...

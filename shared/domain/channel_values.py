@@ -1,5 +1,5 @@
 """The values that cross the channel protocol (shared/channels/base.py): a variant as a channel holds
-it, a page of the catalog, the pushes the domain plans and the result of each.
+it, a page of the catalog, the pushes the domain plans and the result of each, an order read back.
 
 The domain plans and records with these; a client turns them into one channel's API calls.
 """
@@ -104,3 +104,12 @@ class PushResult(BaseModel):
     outcome: PushOutcome
     observed: int | None = None
     message: str = ""
+
+
+class ChannelOrder(BaseModel):
+    """An order as the channel holds it now, as far as confirming its cancel needs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    order_id: str
+    cancelled: bool

@@ -2,6 +2,11 @@
 
 - An order takes each linked line's quantity off master once; a cancel puts it back once. The
   listing's new balance reaches every linked channel through auto sync.
+- A cancel is confirmed by reading the order back from its channel first (Shopify's `order(id:)`
+  `cancelledAt`, WooCommerce's `GET /orders/{id}` status `cancelled`): one the channel does not
+  hold cancelled, or an order it does not know, puts nothing back and is counted as
+  `cancel_not_confirmed`. eBay's orders are read from eBay whatever the notification says;
+  Amazon's cancels come as its own notifications (`apply`) and are taken as they come.
 - A quantity other than the one pushed (a hand edit on the channel) marks the link out of sync
   and pushes master's values back to that channel.
 - A variant deleted, or whose matched SKU changed, unlinks its link with the reason. A delete is
@@ -12,13 +17,15 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from shared.channels.base import ChannelClient, VariantRef
+from shared.channels.base import ChannelClient, OrderReader, VariantRef
 from shared.domain.channel import ChannelType
 from shared.domain.channel_events import (
+    ChannelEvent,
     Deleted,
     OrderCancelled,
     OrderLine,
@@ -35,6 +42,8 @@ from shared.services import clients, locations
 from shared.services.autosync import queue_pushes
 from shared.storage import applied, channels, links, orders
 
+logger = logging.getLogger(__name__)
+
 
 def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Counter[str]:
     """Apply one webhook; the counts of what it changed. Every step is safe to repeat."""
@@ -43,11 +52,19 @@ def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Co
     last = applied.last(channel, resource) if at else None
     if at and last and at < last:
         return Counter(stale=1)
-    event = (
-        _ebay_order(channel, parsed)
-        if channel_type is ChannelType.EBAY
-        else parse(channel_type, topic, parsed)
-    )
+    event: ChannelEvent | None
+    if channel_type is ChannelType.EBAY:
+        event = _ebay_order(channel, parsed)
+    else:
+        event = parse(channel_type, topic, parsed)
+        if isinstance(event, OrderCancelled) and not _confirmed_cancelled(channel, event.order_id):
+            # not recorded as applied: a forged body's time must not make the real webhooks stale
+            logger.warning(
+                "a cancel of order %s on %s is not confirmed by the channel: nothing put back",
+                event.order_id,
+                channel,
+            )
+            return Counter(cancel_not_confirmed=1)
     counts = _apply(channel, event)
     if at:
         applied.record(channel, resource, at)
@@ -78,6 +95,21 @@ def _ebay_order(channel_name: str, body: dict[str, object]) -> OrderPlaced | Ord
         return None
     lines = tuple(OrderLine(line_id=i, sku=sku, quantity=n) for i, sku, n in order.lines if sku and n > 0)
     return OrderCancelled(order.order_id, lines) if order.cancelled else OrderPlaced(order.order_id, lines)
+
+
+def _confirmed_cancelled(channel_name: str, order_id: str) -> bool:
+    """Whether the channel itself holds the order cancelled: a cancel is read back first."""
+    channel = channels.get(channel_name)
+    if channel is None:
+        return False
+
+    def read(client: ChannelClient) -> bool:
+        if not isinstance(client, OrderReader):
+            raise TypeError(f"the client of channel {channel_name} cannot read an order")
+        order = client.read_order(order_id)
+        return order is not None and order.cancelled
+
+    return clients.call(channel, read)
 
 
 def _apply(channel: str, event: object) -> Counter[str]:

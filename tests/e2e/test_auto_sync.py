@@ -122,11 +122,15 @@ def post_shopify(stack, topic: str, body: bytes, event_id: str, secret: str = SH
 
 
 def test_each_webhook_delivered_three_times_in_random_order_is_applied_once(both, api, stack):
-    _, woo = both
+    shop, woo = both
     before = balance(api, "SKU-00010")
     placed = shopify_order(91_001, "SKU-00010", 4, 1)
-    cancelled_other = shopify_order(91_002, "SKU-00010", 1, 2, cancelled=True)
-    placed_other = shopify_order(91_002, "SKU-00010", 1, 2)
+    # a cancel is read back from Shopify before it is applied: the other order is the store's own
+    other = shop.place_order([("SKU-00010", 1)])
+    shop.cancel_order(other["id"])
+    other_line = other["line_items"][0]["id"]
+    cancelled_other = shopify_order(other["id"], "SKU-00010", 1, other_line, cancelled=True)
+    placed_other = shopify_order(other["id"], "SKU-00010", 1, other_line)
     deliveries = [
         ("orders/create", placed, "evt-a"),
         ("orders/create", placed_other, "evt-b"),
@@ -135,7 +139,7 @@ def test_each_webhook_delivered_three_times_in_random_order_is_applied_once(both
     random.Random(5).shuffle(deliveries)
     for topic, body, event_id in deliveries:
         assert post_shopify(stack, topic, body, event_id).status_code == 200
-    # order 91001 takes 4 once; order 91002 is placed and cancelled: nothing, in whatever order
+    # order 91001 takes 4 once; the other is placed and cancelled: nothing, in whatever order
     eventually(lambda: balance(api, "SKU-00010") == before - 4)
     eventually(lambda: woo.quantity("SKU-00010") == before - 4)
     time.sleep(1)

@@ -14,6 +14,7 @@ from shared.channels.base import (
     CatalogPage,
     ChannelAuthError,
     ChannelError,
+    ChannelOrder,
     PricePush,
     PushOutcome,
     QuantityPush,
@@ -339,7 +340,9 @@ def test_close_leaves_an_injected_http_client_open(server: RunningServer) -> Non
     assert own._http.is_closed
 
 
-def test_the_official_shopify_package_works_against_the_sandbox(server: RunningServer) -> None:
+def test_the_official_shopify_package_works_against_the_sandbox(
+    server: RunningServer, store: ShopifyStore
+) -> None:
     shopify = pytest.importorskip("shopify")
     session = shopify.Session(server.url, "2026-10", TOKEN)
     # ShopifyAPI always builds https://<first label of the host>.myshopify.com/admin/api/<version>
@@ -358,6 +361,15 @@ def test_the_official_shopify_package_works_against_the_sandbox(server: RunningS
                 operation_name="Page",
             )
         )
+        order = store.place_order([("SKU-00001", 1)])
+        store.cancel_order(order["id"])
+        read = json.loads(
+            graphql.execute(
+                "query Order($id: ID!) { order(id: $id) { name cancelledAt cancelReason } }",
+                variables={"id": order["admin_graphql_api_id"]},
+                operation_name="Order",
+            )
+        )
     finally:
         shopify.ShopifyResource.clear_session()
 
@@ -365,6 +377,10 @@ def test_the_official_shopify_package_works_against_the_sandbox(server: RunningS
     assert shop["data"] == {"shop": {"name": "Tidemark Sandbox"}}
     assert page["data"]["productVariants"]["nodes"] == [{"sku": "SKU-00001"}, {"sku": "SKU-00002"}]
     assert page["extensions"]["cost"]["requestedQueryCost"] == 4
+    assert (
+        read["data"]["order"]["name"] == order["name"] and read["data"]["order"]["cancelReason"] == "CUSTOMER"
+    )
+    assert read["data"]["order"]["cancelledAt"].endswith("Z")
 
 
 # -- current values, prices and statuses ---------------------------------------------------------
@@ -507,6 +523,31 @@ def test_statuses_go_in_one_call_per_product_active_while_any_pushed_variant_is(
         {"id": b1.product_id, "status": "DRAFT"},
         {"id": "gid://shopify/Product/1", "status": "ACTIVE"},
     ]
+
+
+# -- orders -----------------------------------------------------------------------------------
+
+
+def test_read_order_says_whether_shopify_holds_the_order_cancelled(
+    client: ShopifyClient, store: ShopifyStore, recorder: Recorder
+) -> None:
+    order = store.place_order([("SKU-00001", 1)])
+    number, gid = str(order["id"]), order["admin_graphql_api_id"]
+    reads = [client.read_order(number)]
+    store.cancel_order(order["id"])
+    reads += [client.read_order(number), client.read_order(gid)]  # its GID reads the same
+
+    assert reads == [ChannelOrder(order_id=number, cancelled=c) for c in (False, True, True)]
+    assert [r["variables"] for r in named(recorder, "TidemarkReadOrder")] == [{"id": gid}] * 3
+    assert {a["extensions"]["cost"]["requestedQueryCost"] for a in recorder.answers} == {1}
+
+
+def test_read_order_is_none_for_an_order_shopify_does_not_know(
+    client: ShopifyClient, recorder: Recorder
+) -> None:
+    assert client.read_order("5500999999") is None
+    assert recorder.answers[0]["data"] == {"order": None}
+    assert client.read_order("gid://shopify/Product/1") is None and len(recorder.requests) == 1
 
 
 # -- the catalog in bulk -------------------------------------------------------------------------

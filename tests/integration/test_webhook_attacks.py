@@ -15,6 +15,8 @@ import pytest
 
 from functions.webhook_worker import handler as worker_function
 from functions.webhooks import handler as webhooks_function
+from shared.channels import retry
+from shared.channels.base import ChannelError
 from shared.domain.channel import Channel, ChannelType
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
@@ -26,6 +28,7 @@ from shared.storage.aws import client
 from tests.e2e.test_auto_sync import signed
 from tidemark.local.lambdas import LocalContext
 from tidemark.local.pollers import wait_until_drained
+from tidemark.sandbox.faults import FaultRates
 
 pytestmark = pytest.mark.integration
 
@@ -176,6 +179,89 @@ def test_a_delete_of_a_product_the_channel_still_has_unlinks_nothing(shop, varia
     assert link_of(variant.sku).status is LinkStatus.LINKED
 
 
+def forged_cancel(placed: dict[str, Any]) -> dict[str, Any]:
+    """A sandbox order's body as a cancel the store never made, timed an hour ahead."""
+    return {**placed, "updated_at": now(hours=1), "cancelled_at": now(hours=1)}
+
+
+def test_a_signed_cancel_the_store_has_not_made_puts_nothing_back_and_spoils_no_order(shop, variant):
+    """A cancel is read back from the channel first: a forged one (a leaked secret, an altered or
+    replayed body) arriving before its order would otherwise mark the lines cancelled, so that the
+    order took nothing off master. Its time is not recorded either: the real webhooks that follow
+    are not stale."""
+    placed = shop.place_order([(variant.sku, 2)])
+    assert post("orders/cancelled", forged_cancel(placed))["message"] == "queued"
+    assert on_hand(variant.sku) == variant.quantity
+    body = json.dumps(forged_cancel(placed))
+    assert handle(CHANNEL, ChannelType.SHOPIFY, "orders/cancelled", body) == {"cancel_not_confirmed": 1}
+
+    assert post("orders/create", {**placed, "updated_at": now()})["message"] == "queued"
+    assert on_hand(variant.sku) == variant.quantity - 2
+    cancelled = shop.cancel_order(placed["id"])  # the store's own cancel: put back, once
+    assert post("orders/cancelled", cancelled)["message"] == "queued"
+    assert on_hand(variant.sku) == variant.quantity
+    assert handle(CHANNEL, ChannelType.SHOPIFY, "orders/cancelled", json.dumps(cancelled)) == {"put_back": 0}
+    assert on_hand(variant.sku) == variant.quantity
+
+
+def test_a_signed_cancel_of_an_order_the_store_does_not_know_puts_nothing_back(shop, variant):
+    body = order(variant.sku, 2, cancelled=True)
+    assert post("orders/cancelled", body)["message"] == "queued"
+    assert handle(CHANNEL, ChannelType.SHOPIFY, "orders/cancelled", json.dumps(body)) == {
+        "cancel_not_confirmed": 1
+    }
+    assert post("orders/create", {**body, "cancelled_at": None})["message"] == "queued"
+    assert on_hand(variant.sku) == variant.quantity - 2  # the order still takes its lines
+
+
+@pytest.fixture
+def store_down(shop, monkeypatch):
+    """The sandbox answering every API call with a 5xx, and the client's backoff made short."""
+    monkeypatch.setattr(retry, "BACKOFF_BASE_SECONDS", 0.001)
+    monkeypatch.setattr(retry, "BACKOFF_MAX_SECONDS", 0.001)
+    shop.faults.configure(FaultRates(server_error=1.0))
+    yield
+    shop.faults.configure(FaultRates())
+
+
+def test_a_cancel_the_store_cannot_confirm_now_is_left_to_the_queue_and_applied_later(
+    shop, variant, store_down
+):
+    placed = shop.place_order([(variant.sku, 3)])
+    assert post("orders/create", {**placed, "updated_at": now()})["message"] == "queued"
+    cancelled = shop.cancel_order(placed["id"])
+    message = WebhookMessage(
+        channel=CHANNEL,
+        type=ChannelType.SHOPIFY,
+        topic="orders/cancelled",
+        delivery=uuid.uuid4().hex,
+        body=json.dumps(cancelled),
+    )
+    record = sqs_record(message, f"{CHANNEL}#order:{placed['id']}")
+    with pytest.raises(ChannelError) as raised:
+        handle(CHANNEL, ChannelType.SHOPIFY, "orders/cancelled", message.body)
+    assert raised.value.retryable
+
+    # another group's record in the batch: a batch whose every record failed is raised whole
+    other = WebhookMessage(
+        channel=CHANNEL,
+        type=ChannelType.SHOPIFY,
+        topic="inventory_levels/update",
+        delivery=uuid.uuid4().hex,
+        body=json.dumps({"inventory_item_id": 55_000_002, "available": 1, "updated_at": now()}),
+    )
+    batch = {"Records": [record, sqs_record(other, f"{CHANNEL}#item:55000002")]}
+    answer = worker_function.lambda_handler(batch, worker_context())
+    assert [failure["itemIdentifier"] for failure in answer["batchItemFailures"]] == [record["messageId"]]
+    assert on_hand(variant.sku) == variant.quantity - 3
+
+    shop.faults.configure(FaultRates())  # the store is back: the queue's next delivery applies it
+    assert worker_function.lambda_handler({"Records": [record]}, worker_context()) == {
+        "batchItemFailures": []
+    }
+    assert on_hand(variant.sku) == variant.quantity
+
+
 def test_a_delivery_older_than_the_window_is_dropped(shop, variant):
     body = order(variant.sku, 2)
     body["updated_at"] = now(hours=-49)
@@ -302,6 +388,12 @@ def sqs_record(message: WebhookMessage, group: str) -> dict[str, Any]:
     }
 
 
+def worker_context() -> LocalContext:
+    return LocalContext(
+        "webhook-worker", "arn:aws:lambda:us-east-1:123456789012:function:webhook-worker", 512, 60
+    )
+
+
 def test_a_poison_inventory_webhook_holds_back_only_its_own_group(shop, variant):
     def level(item: int, available: object) -> WebhookMessage:
         body = {"inventory_item_id": item, "available": available, "updated_at": now()}
@@ -317,10 +409,7 @@ def test_a_poison_inventory_webhook_holds_back_only_its_own_group(shop, variant)
     poison = sqs_record(level(55_000_001, "not a number"), f"{CHANNEL}#item:55000001")
     after_poison = sqs_record(level(55_000_001, 3), f"{CHANNEL}#item:55000001")
     other = sqs_record(level(mine, variant.quantity + 4), f"{CHANNEL}#item:{mine}")
-    context = LocalContext(
-        "webhook-worker", "arn:aws:lambda:us-east-1:123456789012:function:webhook-worker", 512, 60
-    )
-    answer = worker_function.lambda_handler({"Records": [poison, after_poison, other]}, context)
+    answer = worker_function.lambda_handler({"Records": [poison, after_poison, other]}, worker_context())
     failed = {failure["itemIdentifier"] for failure in answer["batchItemFailures"]}
     assert failed == {poison["messageId"], after_poison["messageId"]}
     assert link_of(variant.sku).last_observed_quantity == variant.quantity + 4

@@ -197,6 +197,21 @@ def linked_variant(stack, channel: str):
     return shop, variant
 
 
+def linked_simple_product(stack, channel: str):
+    """A WooCommerce sandbox simple product not used before, in master and linked as
+    linked_variant does."""
+    store = stack.sandboxes["woocommerce"].store
+    variant = next(
+        v for v in store.variants() if v.variation_id is None and v.quantity >= 5 and v.sku not in USED
+    )
+    USED.add(variant.sku)
+    item = str(variant.product_id)
+    in_master_and_linked(
+        variant.sku, variant.quantity, channel, variant_id=item, product_id=item, inventory_item_id=item
+    )
+    return store, variant
+
+
 def channel_edit_pushes(sku: str, channel: str) -> list[str]:
     entries, _ = history.for_listing(sku, channel=channel)
     return [e.to_value for e in entries if e.field == "quantity" and e.job_id == PushOrigin.CHANNEL_EDIT]
@@ -258,15 +273,8 @@ def test_a_push_that_overwrote_a_channels_own_restock_is_sent_again_after_the_ca
     the link by what the channel had supposedly put back, so auto sync took WooCommerce for
     holding master already and left it 3 short for good. (The stream read the links after the
     cancel moved them about one run in three; here it always does.)"""
-    store = stack.sandboxes["woocommerce"].store
-    variant = next(
-        v for v in store.variants() if v.variation_id is None and v.quantity >= 5 and v.sku not in USED
-    )
-    USED.add(variant.sku)
-    sku, item = variant.sku, str(variant.product_id)
-    in_master_and_linked(
-        sku, variant.quantity, woo_channel, variant_id=item, product_id=item, inventory_item_id=item
-    )
+    store, variant = linked_simple_product(stack, woo_channel)
+    sku = variant.sku
     queues = [settings().auto_push_queue_url, settings().push_back_queue_url]
     reads, order_read, shifted = [], threading.Event(), threading.Event()
     shift, read = links.shift_pushed_quantity, autosync._read_links
@@ -299,3 +307,27 @@ def test_a_push_that_overwrote_a_channels_own_restock_is_sent_again_after_the_ca
 
     assert on_hand(sku) == variant.quantity
     eventually(lambda: store.quantity(sku) == variant.quantity)
+
+
+def test_a_woocommerce_cancel_is_read_back_before_anything_is_put_back(stack, woo_channel):
+    """order.updated with status cancelled puts the lines back only once WooCommerce's own
+    GET /orders/{id} says cancelled: a forged one, or one for an order the store does not know,
+    changes nothing."""
+    store, variant = linked_simple_product(stack, woo_channel)
+    sku = variant.sku
+    placed = store.place_order([(sku, 3)])
+    assert handle(woo_channel, ChannelType.WOOCOMMERCE, "order.created", json.dumps(placed))["taken"] == 3
+
+    def cancel_of(order: dict) -> str:
+        return json.dumps({**order, "status": "cancelled"})
+
+    not_confirmed = {"cancel_not_confirmed": 1}
+    assert handle(woo_channel, ChannelType.WOOCOMMERCE, "order.updated", cancel_of(placed)) == not_confirmed
+    unknown = cancel_of({**placed, "id": 999_999})
+    assert handle(woo_channel, ChannelType.WOOCOMMERCE, "order.updated", unknown) == not_confirmed
+    assert on_hand(sku) == variant.quantity - 3
+
+    cancelled = json.dumps(store.cancel_order(placed["id"]))
+    assert handle(woo_channel, ChannelType.WOOCOMMERCE, "order.updated", cancelled) == {"put_back": 3}
+    assert handle(woo_channel, ChannelType.WOOCOMMERCE, "order.updated", cancelled) == {"put_back": 0}
+    assert on_hand(sku) == variant.quantity

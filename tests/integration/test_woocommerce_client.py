@@ -17,6 +17,7 @@ import pytest
 from shared.channels.base import (
     ChannelAuthError,
     ChannelError,
+    ChannelOrder,
     ChannelVariant,
     PricePush,
     PushOutcome,
@@ -27,6 +28,7 @@ from shared.channels.base import (
 )
 from shared.channels.woocommerce import WooCommerceClient
 from shared.channels.woocommerce import client as woo_client
+from shared.channels.woocommerce.answers import order_state
 from tests.fakes import FakeClock
 from tidemark.sandbox.faults import FaultRates
 from tidemark.sandbox.server import RunningServer, serve_in_thread
@@ -808,6 +810,61 @@ def test_close_leaves_an_injected_http_client_open(server: RunningServer) -> Non
     assert own._http.is_closed
 
 
+# -- orders -----------------------------------------------------------------------------------
+
+
+def test_read_order_says_whether_woocommerce_holds_the_order_cancelled(
+    client: WooCommerceClient, store: WooStore, recorder: Recorder
+) -> None:
+    order = store.place_order([("SKU-00001", 1)])
+    placed = client.read_order(str(order["id"]))
+    store.cancel_order(order["id"])
+
+    assert placed == ChannelOrder(order_id=str(order["id"]), cancelled=False)
+    assert client.read_order(str(order["id"])) == ChannelOrder(order_id=str(order["id"]), cancelled=True)
+    assert recorder.paths("GET") == [f"/wp-json/wc/v3/orders/{order['id']}"] * 2
+    assert dict(parse_qsl(recorder.requests[0].url.query.decode()))["_fields"] == "id,status"
+
+
+def test_read_order_is_none_for_an_order_woocommerce_does_not_know(
+    client: WooCommerceClient, recorder: Recorder
+) -> None:
+    assert client.read_order("999999") is None
+    assert recorder.statuses == [404]
+    assert client.read_order("not-an-order") is None and len(recorder.requests) == 1  # never sent
+
+
+def test_only_a_cancelled_order_reads_as_cancelled() -> None:
+    statuses = ("cancelled", "refunded", "pending", "processing", "completed")
+    assert [order_state("1", {"status": status}).cancelled for status in statuses] == [True] + [False] * 4
+
+
+def test_read_order_past_a_missing_route_is_the_stores_fault_not_a_missing_order(clock: FakeClock) -> None:
+    no_route = {"code": "rest_no_route", "message": "No route was found", "data": {"status": 404}}
+    with httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(404, json=no_route))) as http:
+        woo = WooCommerceClient(
+            "https://shop.example.com", KEY, SECRET, http=http, sleep=clock.sleep, clock=clock
+        )
+        with pytest.raises(ChannelError) as raised:
+            woo.read_order("12")
+
+    assert raised.value.retryable is False and "permalinks" in raised.value.message
+
+
+def test_read_order_rides_out_server_errors(
+    client: WooCommerceClient, store: WooStore, recorder: Recorder
+) -> None:
+    order = store.place_order([("SKU-00001", 1)])
+    store.cancel_order(order["id"])
+    store.faults.configure(FaultRates(server_error=0.3))
+
+    reads = [client.read_order(str(order["id"])) for _ in range(10)]
+
+    assert {read.cancelled if read else None for read in reads} == {True}
+    errors = [status for status in recorder.statuses if status >= 500]
+    assert len(errors) == store.faults.counts()["server_error"] > 0
+
+
 # -- faults the sandbox injects ------------------------------------------------------------------
 
 
@@ -919,6 +976,10 @@ def test_the_official_woocommerce_package_works_against_the_sandbox(
     assert variation.variation_id in [v["id"] for v in variations.json()]
     assert batch.json()["update"][0]["stock_quantity"] == 4 and store.quantity("SKU-00001") == 4
     assert put.json()["stock_quantity"] == 9 and store.quantity(variation.sku) == 9
+    order = store.place_order([("SKU-00001", 1)])
+    read, unknown = api.get(f"orders/{order['id']}"), api.get("orders/999999")
+    assert read.status_code == 200 and read.json()["status"] == "processing", read.text
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "woocommerce_rest_shop_order_invalid_id")
 
 
 def test_the_official_woocommerce_package_deletes_against_the_sandbox(

@@ -20,6 +20,7 @@ from shared.channels.base import (
     CatalogPage,
     ChannelAuthError,
     ChannelError,
+    ChannelOrder,
     ChannelVariant,
     PricePush,
     PushOutcome,
@@ -55,6 +56,8 @@ from shared.channels.shopify.documents import (
     PRODUCT_SKUS_COST,
     PRODUCT_SKUS_QUERY,
     READ_COST_PER_VARIANT,
+    READ_ORDER_COST,
+    READ_ORDER_QUERY,
     READ_VARIANTS_CHUNK,
     READ_VARIANTS_QUERY,
     SET_PRICES_MUTATION,
@@ -211,6 +214,18 @@ class ShopifyClient:
             for index in indexes:
                 results[index] = status_result(pushes[index], status, errors, shown)
         return [results[index] for index in range(len(pushes))]
+
+    def read_order(self, order_id: str) -> ChannelOrder | None:
+        """The order (its number, as webhooks give it, or its GID) and whether Shopify holds it
+        cancelled; None for an order Shopify does not know (or an id no order can have)."""
+        number = order_id.removeprefix("gid://shopify/Order/")
+        if not number.isdigit():
+            return None
+        data = self._call(READ_ORDER_QUERY, {"id": f"gid://shopify/Order/{number}"}, cost=READ_ORDER_COST)
+        order = data["order"]
+        if not order:
+            return None
+        return ChannelOrder(order_id=number, cancelled=order.get("cancelledAt") is not None)
 
     def locations(self) -> dict[str, str]:
         """The store's locations, every page of them: id -> name."""

@@ -102,6 +102,15 @@ query TidemarkProductSkus($ids: [ID!]!) {
 PRODUCT_SKUS_COST = 252  # the product and a page of 250 variants: Shopify's requested cost
 PRODUCT_SKUS_CHUNK = MAX_QUERY_COST // 2 // PRODUCT_SKUS_COST
 
+# An order cancelled on Shopify holds its cancel's time. Needs the read_orders scope (the orders
+# webhooks need it too); an order older than 60 days reads as null without read_all_orders.
+READ_ORDER_QUERY = """
+query TidemarkReadOrder($id: ID!) {
+  order(id: $id) { id cancelledAt }
+}
+"""
+READ_ORDER_COST = 1  # the order object; its scalars are free
+
 VARIANT_COUNT_QUERY = """
 query TidemarkVariantCount($limit: Int) {
   productVariantsCount(limit: $limit) { count precision }

@@ -16,6 +16,7 @@ import httpx
 from shared.channels.base import (
     ChannelAuthError,
     ChannelError,
+    ChannelOrder,
     ChannelVariant,
     PushOutcome,
     PushResult,
@@ -28,6 +29,8 @@ KEY_FIX = "check the key and secret, and that the key has read/write permission"
 RELINK = "link the listing again, or unlink it"
 # WooCommerce keeps a status per product and per variation, with the same values
 STATUSES = {VariantStatus.ACTIVE: "publish", VariantStatus.HIDDEN: "private"}
+
+ORDER_INVALID_ID = "woocommerce_rest_shop_order_invalid_id"  # GET /orders/{id} of no order: 404
 
 ITEM_ID = re.compile(r"^(?P<product>\d+)(?:/(?P<variation>\d+))?$")
 _ID = re.compile(r"[0-9]+")
@@ -256,6 +259,17 @@ def error_of(response: httpx.Response) -> tuple[str, str]:
     if isinstance(body, dict) and "message" in body:
         return str(body.get("code") or "no code"), str(body["message"])[:300]
     return "no code", response.text[:200] or response.reason_phrase
+
+
+def order_state(order_id: str, body: Any) -> ChannelOrder:
+    """An order as GET /orders/{id} answers it. Cancelled is the status a cancel's webhook carries
+    (order.updated, shared/domain/channel_events.py) and the one WooCommerce puts the stock back in
+    (wc_maybe_increase_stock_levels); a refunded order restocks only the units its refund says to."""
+    if not isinstance(body, dict):
+        raise ChannelError(
+            f"WooCommerce answered order {order_id} with something other than an order", retryable=True
+        )
+    return ChannelOrder(order_id=order_id, cancelled=body.get("status") == "cancelled")
 
 
 def refusal(

@@ -31,6 +31,7 @@ import httpx
 from shared.channels.base import (
     CatalogPage,
     ChannelError,
+    ChannelOrder,
     ChannelVariant,
     PricePush,
     PushOutcome,
@@ -44,6 +45,7 @@ from shared.channels.woocommerce.answers import (
     BATCH_DEFAULT,
     ITEM_ID,
     NOT_STOCKED_TYPES,
+    ORDER_INVALID_ID,
     RELINK,
     STATUSES,
     Cursor,
@@ -51,9 +53,11 @@ from shared.channels.woocommerce.answers import (
     check_size,
     chunks,
     current_variant,
+    error_of,
     failed,
     json_of,
     locate,
+    order_state,
     outcome_of,
     product_variant,
     refusal,
@@ -269,6 +273,19 @@ class WooCommerceClient:
     def product_skus(self, product_ids: Sequence[str]) -> dict[str, list[str]]:
         """Each WooCommerce variation has a status of its own: nothing hides a sibling."""
         return {}
+
+    def read_order(self, order_id: str) -> ChannelOrder | None:
+        """GET /orders/{id}: whether WooCommerce holds the order cancelled; None for an order it does
+        not know (or an id no order can have). Another 404 (no such route) is the store's fault."""
+        if not order_id.isdigit():
+            return None
+        path = f"/orders/{order_id}"
+        response = self._call("GET", path, params={"_fields": "id,status"}, missing_ok=True)
+        if response.status_code == 404:
+            if error_of(response)[0] == ORDER_INVALID_ID:
+                return None
+            raise refusal(self._store_url, "GET", f"{API_PATH}{path}", response, None)
+        return order_state(order_id, json_of(response))
 
     def _publish(self, product_ids: Sequence[int]) -> dict[int, str]:
         """Publish these products; the ones WooCommerce refused, with why and the fix."""

@@ -93,6 +93,11 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def graphql_time(rest: str) -> str:
+    """A REST time (`2026-01-05T09:00:00+00:00`) as Admin GraphQL writes a DateTime."""
+    return datetime.fromisoformat(rest).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def rest_time() -> str:
     """Now, as Shopify's REST resources and webhook payloads write times."""
     return datetime.now(UTC).isoformat(timespec="seconds")

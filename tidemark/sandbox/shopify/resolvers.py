@@ -54,6 +54,7 @@ class ShopifyStore(StoreMutations):
             "nodes": self._resolve_nodes,
             "productVariant": self._resolve_typed_node("ProductVariant"),
             "inventoryItem": self._resolve_typed_node("InventoryItem"),
+            "order": self._resolve_typed_node("Order"),
             "productVariants": self._resolve_product_variants,
             "productVariantsCount": self._resolve_product_variants_count,
             "locations": self._resolve_locations,

@@ -36,6 +36,7 @@ type QueryRoot {
   nodes(ids: [ID!]!): [Node]!
   productVariant(id: ID!): ProductVariant
   inventoryItem(id: ID!): InventoryItem
+  order(id: ID!): Order
   productVariants(
     first: Int, after: String, last: Int, before: String, query: String
   ): ProductVariantConnection!
@@ -97,6 +98,24 @@ type ProductVariant implements Node {
   inventoryQuantity: Int
   inventoryItem: InventoryItem!
   product: Product!
+}
+
+enum OrderCancelReason {
+  CUSTOMER
+  DECLINED
+  FRAUD
+  INVENTORY
+  OTHER
+  STAFF
+}
+
+type Order implements Node {
+  id: ID!
+  name: String!
+  createdAt: DateTime!
+  updatedAt: DateTime!
+  cancelledAt: DateTime
+  cancelReason: OrderCancelReason
 }
 
 type InventoryItem implements Node {

@@ -19,9 +19,11 @@ from tidemark.sandbox.shopify.records import (
     BulkOperation,
     Info,
     Location,
+    Order,
     Product,
     Variant,
     gid,
+    graphql_time,
     level_gid,
     now_iso,
     parse_gid,
@@ -44,6 +46,8 @@ class StoreViews(MerchantStore):
             return self._product_view(self._products[number])
         if type_name == "Location" and number in self._locations:
             return self._location_view(self._locations[number])
+        if type_name == "Order" and number in self._orders:
+            return self._order_view(self._orders[number])
         if type_name == "BulkOperation" and number in self._bulk_operations:
             return self._bulk_view(self._bulk_operations[number])
         return None
@@ -83,6 +87,20 @@ class StoreViews(MerchantStore):
                 before=arguments.get("before"),
                 everything=info.context is BULK_CONTEXT,
             ),
+        }
+
+    def _order_view(self, order: Order) -> dict[str, Any]:
+        """An order as Admin GraphQL shows it: its REST payload's times in GraphQL's form."""
+        payload = order.payload
+        reason = payload["cancel_reason"]
+        return {
+            "__typename": "Order",
+            "id": payload["admin_graphql_api_id"],
+            "name": payload["name"],
+            "createdAt": graphql_time(payload["created_at"]),
+            "updatedAt": graphql_time(payload["updated_at"]),
+            "cancelledAt": graphql_time(payload["cancelled_at"]) if payload["cancelled_at"] else None,
+            "cancelReason": reason.upper() if reason else None,
         }
 
     def _location_view(self, location: Location) -> dict[str, Any]:

@@ -76,6 +76,7 @@ class _RestApi:
             self._endpoint(_READ, variation, self.get_variation, _CANNOT_VIEW),
             self._endpoint(_EDIT, variation, self.update_variation, _CANNOT_EDIT),
             self._endpoint(_DELETE, variation, self.delete_variation, _CANNOT_DELETE),
+            self._endpoint(_READ, r"wc/v3/orders/(?P<id>\d+)", self.get_order, _CANNOT_VIEW),
         ]
 
     @staticmethod
@@ -165,6 +166,9 @@ class _RestApi:
             int(match["id"]), int(match["variation"]), request.query_params, root
         )
         return _single(deleted, request)
+
+    async def get_order(self, request: Request, match: Mapping[str, str], root: str) -> Response:
+        return _single(self.store.get_order(int(match["id"])), request)
 
     async def batch_variations(self, request: Request, match: Mapping[str, str], root: str) -> Response:
         return JSONResponse(self.store.batch(int(match["id"]), await _body_of(request), root) or [])

@@ -134,6 +134,14 @@ class WooStore(MerchantStore):
                 raise invalid_id("product_variation", 404)
             return self._remove(post, self._variation_view(post, root), force=force, kind="product_variation")
 
+    def get_order(self, order_id: int) -> dict[str, Any]:
+        """GET /orders/{id}; 404 woocommerce_rest_shop_order_invalid_id for no such order."""
+        with self._lock:
+            order = self._orders.get(order_id)
+            if order is None:
+                raise invalid_id("shop_order", 404)
+            return self._order_view(order)
+
     def batch(self, product_id: int | None, body: Mapping[str, Any], root: str = "") -> dict[str, Any]:
         """POST /products/batch (product_id None) or /products/{id}/variations/batch."""
         with self._lock:
