@@ -12,7 +12,15 @@ from shared import console_api
 from shared.console_api import ChannelPath, JobIdPath, SkuPath
 from shared.domain.guard import Guard
 from shared.services import allocation, guard, jobs
-from shared.services.allocation import BadRules, RuleChange, RulesEdit, UnknownChannel, UnknownListing
+from shared.services.allocation import (
+    BadRules,
+    OverrideChange,
+    OverrideEdit,
+    RuleChange,
+    RulesEdit,
+    UnknownChannel,
+    UnknownListing,
+)
 from shared.services.guard import BreakerState, GuardEdit, UnknownGuardChannel
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -64,9 +72,12 @@ def show_override(sku: SkuPath, name: ChannelPath) -> dict[str, Any]:
 @router.patch(
     "/v1/listings/<sku>/channels/<name>/rules",
     summary="Override a channel's allocation rules for one listing (null clears one; clear: true "
-    "drops the override); dry_run: what it would move, nothing saved",
+    "drops the override; without: the channel's rules it does without); dry_run: what it would move, "
+    "nothing saved",
 )
-def edit_override(sku: SkuPath, name: ChannelPath, edit: RulesEdit, dry_run: DryRun = False) -> RuleChange:
+def edit_override(
+    sku: SkuPath, name: ChannelPath, edit: OverrideEdit, dry_run: DryRun = False
+) -> OverrideChange:
     return allocation.set_override(sku, name, edit, dry_run=dry_run)
 
 

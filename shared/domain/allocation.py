@@ -7,18 +7,20 @@ rounding (to .99, .95, a whole amount), then a minimum and a maximum. The result
 below the minimum price.
 
 A listing may override any rule on one channel: the override's rules that are set replace the
-channel's, one by one. `of` is the one place the rules are applied: a push and explain both call it,
-so explain's steps end at exactly what is pushed.
+channel's, one by one, and the channel's rules it names in `without` are not applied to it (a step of
+explain says so). `of` is the one place the rules are applied: a push and explain both call it, so
+explain's steps end at exactly what is pushed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.domain.fields import FieldRule
 from shared.domain.listing import Listing
@@ -37,13 +39,24 @@ class Rounding(StrEnum):
     WHOLE = "whole"
 
 
-QUANTITY_RULES = ("reserve", "percent", "max_quantity", "zero_at", "fixed")
-PRICE_RULES = ("markup_percent", "markup_amount", "rounding", "min_price", "max_price")
-RULES = QUANTITY_RULES + PRICE_RULES
+RuleName = Literal[
+    "reserve",
+    "percent",
+    "max_quantity",
+    "zero_at",
+    "fixed",
+    "markup_percent",
+    "markup_amount",
+    "rounding",
+    "min_price",
+    "max_price",
+]
+RULES: tuple[RuleName, ...] = get_args(RuleName)
+MARKUPS: tuple[RuleName, ...] = ("markup_percent", "markup_amount")
 
 
 class Rules(BaseModel):
-    """A channel's rules, or one listing's override of them on one channel; None: not set."""
+    """A channel's rules, or those one listing's override sets (`Override`); None: not set."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -91,23 +104,88 @@ def check(rules: Rules) -> None:
         )
 
 
-def merged(channel: Rules, override: Rules) -> Rules:
-    """The channel's rules with the listing's override on top (a markup replaces either markup)."""
+def one_rule(name: RuleName) -> tuple[RuleName, ...]:
+    """The fields of one rule: a markup is a percent or an amount, one rule either way."""
+    return MARKUPS if name in MARKUPS else (name,)
+
+
+def fields_of(names: Iterable[RuleName]) -> frozenset[RuleName]:
+    """The fields of these rules (either markup's name: both)."""
+    return frozenset(field for name in names for field in one_rule(name))
+
+
+class Override(Rules):
+    """One listing's override of a channel's rules: those set replace the channel's, and the channel's
+    rules named in `without` are not applied to the listing (either markup's name: the channel's
+    markup, whichever it is)."""
+
+    without: tuple[RuleName, ...] = Field(
+        default=(), description="the channel's rules this listing does without (none of them set here too)"
+    )
+
+    @field_validator("without")
+    @classmethod
+    def _once_in_order(cls, names: tuple[RuleName, ...]) -> tuple[RuleName, ...]:
+        return tuple(name for name in RULES if name in names)
+
+    @model_validator(mode="after")
+    def _set_or_without(self) -> Override:
+        for name in self.without:
+            for field in one_rule(name):
+                if getattr(self, field) is not None:
+                    both = (
+                        f"{name} is both set here and in without"
+                        if field == name
+                        else f"{field} is set here and {name} is in without"
+                    )
+                    raise FieldRule(
+                        "without",
+                        f"{both}, but a rule set here already replaces the channel's: unset {field} "
+                        f"to do without the channel's, or take {name} out of without",
+                    )
+        return self
+
+    def does_without(self) -> frozenset[RuleName]:
+        """The channel's rules this override drops (either markup's name drops both)."""
+        return fields_of(self.without)
+
+    def __bool__(self) -> bool:
+        return bool(self.given()) or bool(self.without)
+
+
+def merged(channel: Rules, override: Override) -> Rules:
+    """The channel's rules less those the override does without, with the override's on top (a
+    markup replaces either markup)."""
     if not override:
         return channel
-    given = channel.given()
+    gone = override.does_without()
     if override.markup_percent is not None or override.markup_amount is not None:
-        given.pop("markup_percent", None)
-        given.pop("markup_amount", None)
+        gone |= set(MARKUPS)
+    given = {name: value for name, value in channel.given().items() if name not in gone}
     # not validated again: a channel's minimum over an override's maximum is refused when saved, and
     # where it is not (the channel's rule changed after), the minimum price wins, as it always does
     return Rules.model_construct(**{**given, **override.given()})
+
+
+def dropped(channel: Rules, override: Override) -> dict[str, str]:
+    """The channel's rules the override does without, each with a note that says so (for explain)."""
+    return {
+        name: f"the channel's {name.replace('_', ' ')} {_shown(value)}, not applied: this listing's "
+        "override does without it"
+        for name, value in channel.given().items()
+        if name in override.does_without()
+    }
+
+
+def _shown(value: Any) -> str:
+    return f"{value:f}" if isinstance(value, Decimal) else str(value)
 
 
 class Source(StrEnum):
     MASTER = "master"
     CHANNEL = "channel"
     OVERRIDE = "listing override"
+    CLEARED = "cleared by listing override"  # a channel's rule the override does without
 
 
 @dataclass(frozen=True)
@@ -137,37 +215,54 @@ class Allocation:
         return "; ".join(
             f"{s.rule} ({s.source.value})"
             for s in self.steps
-            if s.source is not Source.MASTER and s.before != s.after
+            if s.source is Source.CLEARED or (s.source is not Source.MASTER and s.before != s.after)
         )
 
 
-def of(channel: Rules, override: Rules, listing: Listing, balance: int | None = None) -> Allocation:
+def of(channel: Rules, override: Override, listing: Listing, balance: int | None = None) -> Allocation:
     """The quantity and price the channel gets of `listing`, with every step from on hand and from
     master's price. `balance`: what the master locations feeding the channel location can sell, or
     what a bundle's components make (shared/services/locations.py), when it is not the syncable
     balance: the rules apply to it."""
-    rules = merged(channel, override)
-
-    def source(name: str) -> Source:
-        if name.startswith("markup_") and (
-            override.markup_percent is not None or override.markup_amount is not None
-        ):
-            return Source.OVERRIDE
-        return Source.OVERRIDE if getattr(override, name) is not None else Source.CHANNEL
-
     steps: list[Step] = []
-    quantity = _quantity(rules, listing, source, steps, balance)
-    price = _price(rules, listing.price, source, steps)
+    rules, without = merged(channel, override), dropped(channel, override)
+    quantity = _quantity(_Applied(rules, override, without, steps, "quantity"), listing, balance)
+    price = _price(_Applied(rules, override, without, steps, "price"), listing.price)
     return Allocation(sku=listing.sku, quantity=quantity, price=price, steps=tuple(steps))
 
 
-def _quantity(
-    rules: Rules, listing: Listing, source: Any, steps: list[Step], given: int | None = None
-) -> int:
-    def step(rule: str, before: int, after: int, note: str, by: Source | None = None) -> int:
-        steps.append(Step("quantity", rule, by or source(rule), str(before), str(after), note))
+@dataclass(frozen=True)
+class _Applied:
+    """The rules applied to one value (quantity or price), each step written as it is taken."""
+
+    rules: Rules  # the channel's and the override's, merged
+    override: Override
+    without: dict[str, str]  # the channel's rules the override does without: the note of each
+    steps: list[Step]
+    field: str
+
+    def source(self, name: str) -> Source:
+        override = self.override
+        if name in MARKUPS and (override.markup_percent is not None or override.markup_amount is not None):
+            return Source.OVERRIDE
+        return Source.OVERRIDE if getattr(override, name) is not None else Source.CHANNEL
+
+    def step(self, rule: str, before: Any, after: Any, note: str, by: Source | None = None) -> Any:
+        self.steps.append(
+            Step(self.field, rule, by or self.source(rule), _shown(before), _shown(after), note)
+        )
         return after
 
+    def rule(self, name: RuleName, value: Any) -> Any:
+        """The rule's setting (None: not set); a channel's rule done without is a step that keeps
+        `value`, so explain says so."""
+        if name in self.without:
+            self.step(name, value, value, self.without[name], Source.CLEARED)
+        return getattr(self.rules, name)
+
+
+def _quantity(applied: _Applied, listing: Listing, given: int | None = None) -> int:
+    step = applied.step
     master = Source.MASTER
     q = step("on_hand", listing.on_hand, listing.on_hand, "master's on hand", master)
     q = step("committed", q, q - listing.committed, f"less {listing.committed} committed", master)
@@ -178,43 +273,39 @@ def _quantity(
     if given is not None and given != balance:
         note = "what this channel location's master locations can sell, or the bundle's components make"
         balance = step("locations", balance, given, note, master)
-    if rules.fixed is not None:
-        return step("fixed", balance, rules.fixed, f"a fixed {rules.fixed} instead of the balance")
+    if (fixed := applied.rule("fixed", balance)) is not None:
+        return int(step("fixed", balance, fixed, f"a fixed {fixed} instead of the balance"))
     q = balance
-    if rules.reserve is not None:
-        q = step("reserve", q, max(0, q - rules.reserve), f"keep {rules.reserve} back, never below 0")
-    if rules.percent is not None:
-        share = int((Decimal(q) * rules.percent / 100).to_integral_value(rounding=ROUND_FLOOR))
-        q = step("percent", q, share, f"{rules.percent:f} % of it, rounded down")
-    if rules.max_quantity is not None:
-        q = step("max_quantity", q, min(q, rules.max_quantity), f"at most {rules.max_quantity}")
-    if rules.zero_at is not None:
-        q = step("zero_at", q, 0 if q <= rules.zero_at else q, f"at or below {rules.zero_at}, send 0")
-    return q
+    if (reserve := applied.rule("reserve", q)) is not None:
+        q = step("reserve", q, max(0, q - reserve), f"keep {reserve} back, never below 0")
+    if (percent := applied.rule("percent", q)) is not None:
+        share = int((Decimal(q) * percent / 100).to_integral_value(rounding=ROUND_FLOOR))
+        q = step("percent", q, share, f"{percent:f} % of it, rounded down")
+    if (ceiling := applied.rule("max_quantity", q)) is not None:
+        q = step("max_quantity", q, min(q, ceiling), f"at most {ceiling}")
+    if (floor := applied.rule("zero_at", q)) is not None:
+        q = step("zero_at", q, 0 if q <= floor else q, f"at or below {floor}, send 0")
+    return int(q)
 
 
-def _price(rules: Rules, price: Decimal | None, source: Any, steps: list[Step]) -> Decimal | None:
+def _price(applied: _Applied, price: Decimal | None) -> Decimal | None:
     if price is None:
         return None
-
-    def step(rule: str, before: Decimal, after: Decimal, note: str, by: Source | None = None) -> Decimal:
-        steps.append(Step("price", rule, by or source(rule), f"{before:f}", f"{after:f}", note))
-        return after
-
-    p = step("price", price, price, "master's price", Source.MASTER)
-    if rules.markup_percent is not None:
-        marked = (p * (100 + rules.markup_percent) / 100).quantize(CENT, ROUND_HALF_UP)
-        p = step("markup_percent", p, marked, f"{rules.markup_percent:+f} %, to the cent")
-    if rules.markup_amount is not None:
-        p = step("markup_amount", p, p + rules.markup_amount, f"{rules.markup_amount:+f}")
+    step = applied.step
+    p: Decimal = step("price", price, price, "master's price", Source.MASTER)
+    if (percent := applied.rule("markup_percent", p)) is not None:
+        marked = (p * (100 + percent) / 100).quantize(CENT, ROUND_HALF_UP)
+        p = step("markup_percent", p, marked, f"{percent:+f} %, to the cent")
+    if (amount := applied.rule("markup_amount", p)) is not None:
+        p = step("markup_amount", p, p + amount, f"{amount:+f}")
     if p < 0:
         p = step("not_negative", p, Decimal("0.00"), "never below 0", Source.MASTER)
-    if rules.rounding is not None:
-        p = step("rounding", p, rounded(p, rules.rounding), f"to {rules.rounding.value}")
-    if rules.max_price is not None and p > rules.max_price:
-        p = step("max_price", p, rules.max_price, f"at most {rules.max_price:f}")
-    if rules.min_price is not None and p < rules.min_price:
-        p = step("min_price", p, rules.min_price, f"at least {rules.min_price:f}")
+    if (rounding := applied.rule("rounding", p)) is not None:
+        p = step("rounding", p, rounded(p, rounding), f"to {rounding.value}")
+    if (high := applied.rule("max_price", p)) is not None and p > high:
+        p = step("max_price", p, high, f"at most {high:f}")
+    if (low := applied.rule("min_price", p)) is not None and p < low:
+        p = step("min_price", p, low, f"at least {low:f}")
     return p
 
 

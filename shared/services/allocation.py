@@ -11,11 +11,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from shared.domain.allocation import Allocation, Moved, Rules, Step, moves, of
+from shared.domain.allocation import (
+    Allocation,
+    Moved,
+    Override,
+    RuleName,
+    Rules,
+    Step,
+    fields_of,
+    merged,
+    moves,
+    of,
+    one_rule,
+)
 from shared.domain.fields import FieldError, FieldRule
 from shared.domain.link import Link, LinkStatus
 from shared.domain.listing import Listing
@@ -23,6 +35,9 @@ from shared.domain.messages import PushOrigin
 from shared.services import autosync
 from shared.settings import settings
 from shared.storage import channel_rules, channels, links, listings
+
+C = TypeVar("C", bound="RuleChange")
+R = TypeVar("R", bound=Rules)
 
 MOVES_SHOWN = 500  # a rule change's answer names at most this many moved values (the count: all)
 
@@ -50,6 +65,13 @@ class RulesEdit(Rules):
     clear: bool = False
 
 
+class OverrideEdit(Override, RulesEdit):
+    """An override's edit: the rules to set (null unsets one; one not given is kept; clear: true starts
+    from none), and `without` (given: all the channel's rules the listing does without). What the edit
+    says wins over what was saved: a rule it sets leaves `without`, and the override's own value of a
+    rule it puts in `without` is unset."""
+
+
 class RuleChange(BaseModel):
     """What a rule change did, or would do (a dry run): the rules, and each linked listing it moves."""
 
@@ -63,12 +85,19 @@ class RuleChange(BaseModel):
     auto_pushed: int = 0
 
 
+class OverrideChange(RuleChange):
+    """What an override's change did, or would do: the override (the rules it sets and those of the
+    channel it does without), and each linked listing it moves."""
+
+    rules: Override
+
+
 def channel_rules_now(channel: str) -> Rules:
     _known(channel)
     return channel_rules.get(channel)
 
 
-def override_now(sku: str, channel: str) -> Rules:
+def override_now(sku: str, channel: str) -> Override:
     _known(channel)
     _listing(sku)
     return channel_rules.get_override(channel, sku)
@@ -91,33 +120,39 @@ def set_channel_rules(channel: str, edit: RulesEdit, *, dry_run: bool) -> RuleCh
             checked += 1
     if not dry_run:
         channel_rules.put(channel, after)
-    return _answer(channel, None, after, checked, moved, dry_run)
+    return _answer(RuleChange, channel, None, after, checked, moved, dry_run)
 
 
-def set_override(sku: str, channel: str, edit: RulesEdit, *, dry_run: bool) -> RuleChange:
+def set_override(sku: str, channel: str, edit: OverrideEdit, *, dry_run: bool) -> OverrideChange:
     """Set one listing's override of the channel's rules; with `dry_run`, only say what it moves."""
     _known(channel)
     listing = _listing(sku)
     rules = channel_rules.get(channel)
     before = channel_rules.get_override(channel, sku)
-    after = _edited(before, edit)
+    after = _edited_override(before, edit)
     _fits(rules, after, "min_price")
     link = links.get_many(channel, [sku]).get(sku)
     linked = link is not None and link.status is LinkStatus.LINKED
     moved = moves(of(rules, before, listing), of(rules, after, listing)) if linked else []
     if not dry_run:
         channel_rules.put_override(channel, sku, after)
-    return _answer(channel, sku, after, int(linked), moved, dry_run)
+    return _answer(OverrideChange, channel, sku, after, int(linked), moved, dry_run)
 
 
 def _answer(
-    channel: str, sku: str | None, rules: Rules, checked: int, moved: list[Moved], dry_run: bool
-) -> RuleChange:
+    change: type[C],
+    channel: str,
+    sku: str | None,
+    rules: Rules,
+    checked: int,
+    moved: list[Moved],
+    dry_run: bool,
+) -> C:
     skus = list(dict.fromkeys(m.sku for m in moved))
     pushed = 0
     if skus and not dry_run:
         pushed = _apply(channel, skus)
-    return RuleChange(
+    return change(
         channel=channel,
         sku=sku,
         dry_run=dry_run,
@@ -140,17 +175,39 @@ def _apply(channel: str, skus: list[str]) -> int:
 
 def _edited(rules: Rules, edit: RulesEdit) -> Rules:
     given = {} if edit.clear else rules.given()
-    given.update({name: getattr(edit, name) for name in edit.model_fields_set - {"clear"}})
+    return _validated(Rules, {**given, **_rules_named(edit)})
+
+
+def _edited_override(override: Override, edit: OverrideEdit) -> Override:
+    kept = Override() if edit.clear else override
+    named = _rules_named(edit)
+    without: tuple[RuleName, ...]
+    if "without" in edit.model_fields_set:
+        without = edit.without
+    else:
+        now_set = {name for name, value in named.items() if value is not None}
+        without = tuple(name for name in kept.without if now_set.isdisjoint(one_rule(name)))
+    gone = fields_of(without)
+    given = {name: value for name, value in kept.given().items() if name not in gone}
+    return _validated(Override, {**given, **named, "without": without})
+
+
+def _rules_named(edit: RulesEdit) -> dict[str, Any]:
+    """The rules the edit names (null: unset)."""
+    return {name: getattr(edit, name) for name in edit.model_fields_set - {"clear", "without"}}
+
+
+def _validated(model: type[R], given: dict[str, Any]) -> R:
     try:
-        return Rules.model_validate(given)
+        return model.model_validate(given)
     except ValidationError as error:
         raise _field_error(error) from None
 
 
-def _fits(channel: Rules, override: Rules, name: str) -> None:
+def _fits(channel: Rules, override: Override, name: str) -> None:
     """A listing's rules, its override on the channel's, are consistent."""
-    low = override.min_price if override.min_price is not None else channel.min_price
-    high = override.max_price if override.max_price is not None else channel.max_price
+    rules = merged(channel, override)
+    low, high = rules.min_price, rules.max_price
     if low is not None and high is not None and low > high:
         raise BadRules(
             name,
@@ -232,6 +289,6 @@ def _explained(
         if link is None or link.last_observed_price is None
         else f"{link.last_observed_price:f}",
         rules=current.rules.model_dump(mode="json", exclude_none=True),
-        override=current.override(sku).model_dump(mode="json", exclude_none=True),
+        override=current.override(sku).model_dump(mode="json", exclude_defaults=True),
         steps=list(allocation.steps),
     )

@@ -2,7 +2,8 @@
 
 Access patterns (template.yaml, Table):
 - a channel's rules:                        PK=RULES#<channel>, SK=CHANNEL
-- one listing's override on a channel:      PK=RULES#<channel>, SK=SKU#<sku>
+- one listing's override on a channel:      PK=RULES#<channel>, SK=SKU#<sku> (the rules it sets, and
+  `without`: the channel's it does without)
 - the overrides of a push batch's SKUs:     the same keys, BatchGetItem of only the SKUs the channel's
   item lists as overridden (`override_skus`, a string set kept with each override saved or dropped),
   so a push batch costs one GetItem, and a BatchGetItem only where one of its SKUs has an override
@@ -22,7 +23,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from shared.domain.allocation import Rules
+from shared.domain.allocation import Override, Rules
 from shared.domain.guard import Guard
 from shared.settings import settings
 from shared.storage.aws import batch_get, table
@@ -44,16 +45,23 @@ class ChannelRules:
     """A channel's rules and the overrides of the SKUs asked for (empty where none is set)."""
 
     rules: Rules
-    overrides: dict[str, Rules] = field(default_factory=dict)
+    overrides: dict[str, Override] = field(default_factory=dict)
 
-    def override(self, sku: str) -> Rules:
-        return self.overrides.get(sku, Rules())
+    def override(self, sku: str) -> Override:
+        return self.overrides.get(sku, Override())
+
+
+def _stored(item: dict[str, Any] | None) -> dict[str, Any]:
+    """An item's rules, without the item's other attributes."""
+    return {k: v for k, v in (item or {}).items() if k not in ("override_skus", "channel", "sku")}
 
 
 def _rules(item: dict[str, Any] | None) -> Rules:
-    if not item:
-        return Rules()
-    return from_item(Rules, {k: v for k, v in item.items() if k not in ("override_skus", "channel", "sku")})
+    return from_item(Rules, _stored(item))
+
+
+def _override(item: dict[str, Any] | None) -> Override:
+    return from_item(Override, _stored(item))
 
 
 def get(channel: str) -> Rules:
@@ -70,7 +78,7 @@ def for_skus(channel: str, skus: Iterable[str]) -> ChannelRules:
     if not wanted:
         return ChannelRules(rules)
     found = batch_get([_override_key(channel, sku) for sku in wanted])
-    return ChannelRules(rules, {str(i["SK"]).removeprefix("SKU#"): _rules(i) for i in found})
+    return ChannelRules(rules, {str(i["SK"]).removeprefix("SKU#"): _override(i) for i in found})
 
 
 def put(channel: str, rules: Rules) -> None:
@@ -95,11 +103,12 @@ def _set_and_remove(names: list[str], values: dict[str, Any]) -> str:
     )
 
 
-def get_override(channel: str, sku: str) -> Rules:
-    return _rules(table().get_item(Key=_override_key(channel, sku), ConsistentRead=True).get("Item"))
+def get_override(channel: str, sku: str) -> Override:
+    item = table().get_item(Key=_override_key(channel, sku), ConsistentRead=True).get("Item")
+    return _override(item)
 
 
-def put_override(channel: str, sku: str, rules: Rules) -> None:
+def put_override(channel: str, sku: str, rules: Override) -> None:
     """Save one listing's override (none set: delete it), and list (or unlist) its SKU on the
     channel's item. Listed first and unlisted last: a push reading between the two writes reads the
     override item, or finds none, never misses one that is saved."""
@@ -109,7 +118,7 @@ def put_override(channel: str, sku: str, rules: Rules) -> None:
         table().update_item(UpdateExpression="DELETE override_skus :sku", **listed)
         return
     table().update_item(UpdateExpression="ADD override_skus :sku", **listed)
-    item = {**rules.model_dump(mode="json", exclude_none=True), **_override_key(channel, sku)}
+    item = {**rules.model_dump(mode="json", exclude_defaults=True), **_override_key(channel, sku)}
     table().put_item(Item={**item, "channel": channel, "sku": sku})
 
 

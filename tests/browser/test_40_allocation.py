@@ -1,5 +1,6 @@
 """Allocation in the console: the rules form on a channel's page (a dry run first, a refusal shown at
-its field), a listing's override and "why these numbers" on its page, the guard set on the channel's
+its field), a listing's override and "why these numbers" on its page (an override that does without
+a rule of the channel's too, its refusal shown beside the boxes), the guard set on the channel's
 page, and a sync the guard stopped shown on the Overview and Jobs and confirmed from its job's page;
 judged through the API and the sandboxes' own APIs. The channels' rules and guards are cleared after."""
 
@@ -8,7 +9,14 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.pages import Sandbox, check_screen, ended, eventually, open_screen
+from tests.browser.pages import (
+    Sandbox,
+    accessibility_violations,
+    check_screen,
+    ended,
+    eventually,
+    open_screen,
+)
 from tests.browser.scenario import ensure_ready, run
 
 SKUS = [f"SKU-{i:05d}" for i in range(1, 41)]
@@ -22,7 +30,8 @@ def ready(console, api):
         api.rules(name, {"clear": True})
         api.resume(name)
         api.guard(name, {"on": False})
-    api.rules("shop", {"clear": True}, sku="SKU-00005")
+    for sku in ("SKU-00005", "SKU-00006"):
+        api.rules("shop", {"clear": True}, sku=sku)
 
 
 def rules_form(page: Page):
@@ -70,6 +79,41 @@ def test_an_override_and_why_these_numbers_on_a_listings_page(operator, console,
     assert shop["quantity"] == 2
     expect(operator.get_by_role("heading", name=re.compile("On shop: quantity 2"))).to_be_visible()
     check_screen(operator, "listing-explain")
+
+
+def test_an_override_does_without_the_channels_fixed_quantity_and_a_refusal_shows_beside_it(
+    operator, console, api
+):
+    sku = "SKU-00006"
+    api.rules("shop", {"clear": True, "fixed": 8})
+    open_screen(operator, console, f"listings/{sku}", re.compile(sku))
+    operator.get_by_text(f"Override shop's rules for {sku}").click()
+    override = operator.get_by_role("form", name="Override on shop")
+    without = override.get_by_role("group", name=f"Do without shop's rules for {sku}")
+    without.get_by_label("Do without shop's fixed quantity (8)").check()
+    override.get_by_label("Fixed quantity (instead)").fill("3")
+    override.get_by_role("button", name="Save override").click()
+    expect(without.locator(".field-error")).to_contain_text("fixed is both set here and in without")
+    expect(without.get_by_label("Do without shop's fixed quantity (8)")).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    assert not accessibility_violations(operator)
+    assert api.rules("shop", sku=sku)["rules"]["without"] == []  # nothing saved
+
+    override.get_by_label("Fixed quantity (instead)").fill("")
+    override.get_by_role("button", name="Save override").click()
+    expect(override.get_by_role("status")).to_contain_text("Saved: moved 1 of 1")
+    assert api.rules("shop", sku=sku)["rules"]["without"] == ["fixed"]
+
+    operator.reload()
+    steps = operator.get_by_role("table", name="Why these numbers on shop")
+    expect(steps.get_by_role("row", name=re.compile("fixed"))).to_contain_text("cleared by listing override")
+    shop = next(c for c in api.explain(sku)["channels"] if c["channel"] == "shop")
+    balance = api.listing(sku)["syncable_balance"]
+    assert balance != 8 and shop["quantity"] == balance  # the channel's fixed 8 is not applied
+    expect(
+        operator.get_by_role("heading", name=re.compile(f"On shop: quantity {shop['quantity']},"))
+    ).to_be_visible()
 
 
 def test_a_sync_the_guard_stopped_shows_on_the_overview_and_jobs_and_is_confirmed(operator, console, api):

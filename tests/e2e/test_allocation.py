@@ -2,7 +2,8 @@
 ceiling on one channel and none on the other, a listing's override, a price markup with rounding, a
 rule change pushed at once where auto sync is on and by the next smart sync where it is off, a dry
 run that pushes nothing, explain across two channels, history naming the rule; bad rules refused
-naming the field, nothing saved. The tests run in order, each on the rules the one before left."""
+naming the field, nothing saved; an override that does without the channel's rules. The tests run in
+order, each on the rules the one before left."""
 
 import time
 from collections.abc import Callable
@@ -195,3 +196,62 @@ def test_an_unknown_channel_or_sku_is_a_404_naming_it(stores, api, call, field):
         call(api)
     assert refused.value.status == 404
     assert [e["field"] for e in refused.value.errors] == [field]
+
+
+def test_an_override_does_without_the_channels_fixed_quantity_and_rounding(stores, api):
+    """It sets woo's rules itself, so it holds run alone too."""
+    _, woo = stores
+    sku = "SKU-00007"  # on hand 17, auto sync on
+    api.rules("woo", {"clear": True, "fixed": 25, "markup_percent": 10, "rounding": "0.99"})
+    eventually(lambda: woo.quantity(sku) == 25 and prices(woo)[sku] == Decimal("11.99"))
+    api.rules("woo", {"fixed": 4}, sku=sku)  # a fixed quantity of its own: doing without fixed unsets it
+    eventually(lambda: woo.quantity(sku) == 4)
+
+    edit = {"without": ["rounding", "fixed"]}
+    dry = api.rules("woo", edit, sku=sku, dry_run=True)
+    assert dry["dry_run"] is True and dry["rules"]["without"] == ["fixed", "rounding"]
+    assert {(m["field"], m["from_value"], m["to_value"]) for m in dry["moves"]} == {
+        ("quantity", "4", "17"),
+        ("price", "11.99", "11.44"),
+    }
+    assert api.rules("woo", sku=sku)["rules"] == {**dry["rules"], "fixed": 4, "without": []}  # unsaved
+
+    answer = api.rules("woo", edit, sku=sku)
+    assert answer["rules"]["fixed"] is None and answer["rules"]["without"] == ["fixed", "rounding"]
+    assert (answer["moved_listings"], answer["auto_pushed"]) == (1, 1)
+    eventually(lambda: woo.quantity(sku) == 17 and prices(woo)[sku] == Decimal("11.44"))
+    assert woo.quantity("SKU-00008") == 25  # the channel's fixed quantity holds for the others
+
+    (explained,) = api.explain(sku, channel="woo")["channels"]
+    steps = [(s["rule"], s["source"], s["before"], s["after"]) for s in explained["steps"]]
+    assert ("fixed", "cleared by listing override", "17", "17") in steps
+    assert ("rounding", "cleared by listing override", "11.44", "11.44") in steps
+    assert (explained["quantity"], Decimal(explained["price"])) == (woo.quantity(sku), prices(woo)[sku])
+    assert explained["override"] == {"without": ["fixed", "rounding"]}
+    latest = next(e for e in api.history(sku, channel="woo")["entries"] if e["field"] == "quantity")
+    assert latest["to_value"] == "17" and "fixed (cleared by listing override)" in latest["rule"]
+
+    again = api.rules("woo", {"fixed": 6}, sku=sku)  # a rule set again leaves `without`
+    assert again["rules"]["fixed"] == 6 and again["rules"]["without"] == ["rounding"]
+    eventually(lambda: woo.quantity(sku) == 6)
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "fix"),
+    [
+        ({"fixed": 3, "without": ["fixed"]}, "without", "unset fixed to do without the channel's"),
+        ({"markup_amount": 1, "without": ["markup_percent"]}, "without", "take markup_percent out of"),
+        ({"without": ["shares"]}, "without.0", "'max_quantity'"),
+        ({"without": "fixed"}, "without", "tuple"),
+    ],
+)
+def test_an_override_that_sets_and_does_without_a_rule_or_names_none_is_refused_and_saves_nothing(
+    stores, api, edit, field, fix
+):
+    before = api.rules("woo", sku="SKU-00007")["rules"]
+    with pytest.raises(ApiError) as refused:
+        api.rules("woo", edit, sku="SKU-00007")
+    assert refused.value.status == 400
+    assert [e["field"] for e in refused.value.errors] == [field], refused.value.errors
+    assert fix in refused.value.errors[0]["message"]
+    assert api.rules("woo", sku="SKU-00007")["rules"] == before

@@ -1,5 +1,6 @@
-"""Allocation through the CLI: `tidemark channels rules`, `tidemark listings rules`, `tidemark
-listings explain`, each with --json; --dry-run saves nothing; a refusal names the field."""
+"""Allocation through the CLI: `tidemark channels rules`, `tidemark listings rules` (--without the
+channel's rules too), `tidemark listings explain`, each with --json; --dry-run saves nothing; a
+refusal names the field."""
 
 import json
 
@@ -79,6 +80,31 @@ def test_a_listing_override_and_explain(linked):
     )
 
 
+def test_a_listing_does_without_the_channels_rules(linked):
+    as_json(linked, "channels", "rules", "shop", "--clear", "--fixed", "7", "--round", "0.99")
+    override = ("listings", "rules", "SKU-00004", "--channel", "shop")  # on hand 14, price 20.00
+    dry = tidemark(linked, *override, "--without", "fixed", "--without", "round", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "would move 1 of 1 linked listings" in dry.output and "dry run: nothing saved" in dry.output
+    assert dry.output.count("without the channel's") == 2
+    assert as_json(linked, *override)["rules"]["without"] == []
+
+    answer = as_json(linked, *override, "--without", "fixed", "--without", "round")
+    assert answer["rules"]["without"] == ["fixed", "rounding"] and answer["dry_run"] is False
+    assert {(m["field"], m["from_value"], m["to_value"]) for m in answer["moves"]} == {
+        ("quantity", "7", "14"),
+        ("price", "20.99", "20.00"),
+    }
+    shown = tidemark(linked, *override)
+    assert shown.exit_code == 0 and shown.output.count("without the channel's") == 2
+    explained = tidemark(linked, "listings", "explain", "SKU-00004", "--channel", "shop")
+    assert "cleared by listing override" in explained.output
+    assert "pushed: quantity 14, price 20.00" in explained.output
+
+    back = as_json(linked, *override, "--without", "none")
+    assert back["rules"]["without"] == [] and back["moves"][0]["to_value"] == "7"
+
+
 @pytest.mark.parametrize(
     ("args", "named"),
     [
@@ -87,6 +113,11 @@ def test_a_listing_override_and_explain(linked):
         (("channels", "rules", "shop", "--min-price", "9", "--max-price", "3"), "min_price"),
         (("channels", "rules", "nowhere", "--reserve", "1"), "name"),
         (("listings", "rules", "NOPE", "--channel", "shop", "--reserve", "1"), "sku"),
+        (
+            ("listings", "rules", "SKU-00004", "--channel", "shop", "--fixed", "3", "--without", "fixed"),
+            "without",
+        ),
+        (("listings", "rules", "SKU-00004", "--channel", "shop", "--without", "shares"), "without.0"),
     ],
 )
 def test_a_refusal_names_the_field(linked, args, named):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.allocation import Rules, of
+from shared.domain.allocation import Override, Rules, of
 from shared.domain.channel import Channel, ChannelType
 from shared.domain.link import Link, LinkStatus
 from shared.domain.listing import Listing
@@ -26,7 +26,7 @@ L1, L2 = "gid://shopify/Location/1", "gid://shopify/Location/2"
 def allocated(master, quantities, rules=None):
     """Each listing's allocation under the channel's rules (none: what its location gets, as is)."""
     return {
-        sku: of(rules or Rules(), Rules(), listing, quantities.get(sku)) for sku, listing in master.items()
+        sku: of(rules or Rules(), Override(), listing, quantities.get(sku)) for sku, listing in master.items()
     }
 
 
@@ -136,4 +136,4 @@ def test_the_channels_rules_apply_to_what_its_location_gets_and_explain_says_so(
     }  # 7 - 2, at most 4; 3 - 2
     steps = [(step.rule, step.after) for step in shaped["A"].steps if step.field == "quantity"]
     assert steps[-3:] == [("locations", "7"), ("reserve", "5"), ("max_quantity", "4")]
-    assert of(rules, Rules(), master["A"]).quantity == 4  # no map: the syncable balance 12, as before
+    assert of(rules, Override(), master["A"]).quantity == 4  # no map: the syncable balance 12, as before

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.domain.allocation import Rules
+from shared.domain.allocation import Override, Rules
 from shared.domain.channel import Channel, ChannelType
 from shared.domain.job import Job, JobKind, JobStatus, SyncMode
 from shared.domain.link import Link, LinkStatus
@@ -88,7 +88,7 @@ def test_a_dry_run_batch_plans_the_channels_allocation_of_master_read_at_send_ti
     storage: InMemoryJobs, rules: InMemoryChannelRules
 ) -> None:
     rules.rules["shop"] = Rules(reserve=2, max_quantity=100)
-    rules.overrides[("shop", "A")] = Rules(max_quantity=5)
+    rules.overrides[("shop", "A")] = Override(max_quantity=5)
 
     pushing.push_batch(PushMessage(job_id="J1", channel="shop", batch_id="0-0", skus=["A"]))
 

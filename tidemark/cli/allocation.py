@@ -1,9 +1,10 @@
 """Allocation: a channel's quantity and price rules, a listing's override of them, and explain.
 
-`tidemark channels rules NAME [options]` and `tidemark listings rules SKU --channel NAME [options]`
-(no option: show the rules); `tidemark listings explain SKU [--channel NAME]`; the guard:
-`tidemark channels guard NAME [--on | --off] [--max-zeroed 50%] [--max-changed 80%]` and `tidemark
-jobs confirm ID`. Registered in tidemark/cli/__init__.py on the channels, listings and jobs groups."""
+`tidemark channels rules NAME [options]` and `tidemark listings rules SKU --channel NAME [options]
+[--without RULE ...]` (no option: show the rules); `tidemark listings explain SKU [--channel NAME]`;
+the guard: `tidemark channels guard NAME [--on | --off] [--max-zeroed 50%] [--max-changed 80%]` and
+`tidemark jobs confirm ID`. Registered in tidemark/cli/__init__.py on the channels, listings and jobs
+groups."""
 
 from __future__ import annotations
 
@@ -37,6 +38,19 @@ Round = Annotated[str | None, typer.Option("--round", help="0.99, 0.95 or whole;
 MinPrice = Annotated[str | None, typer.Option(help="never below this price; 'none' clears it")]
 MaxPrice = Annotated[str | None, typer.Option(help="never above this price; 'none' clears it")]
 Clear = Annotated[bool, typer.Option("--clear", help="start from no rules (with the options given)")]
+Without = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--without",
+        metavar="RULE",
+        help="do without the channel's RULE for this listing (reserve, percent, max, zero-at, fixed, "
+        "markup, round, min-price, max-price); repeat it for more: these replace the ones saved; "
+        "'none' keeps none",
+    ),
+]
+# --without takes a rule by its option's name too (max for max_quantity, as `--max` sets it)
+_RULE_OF_OPTION = {"max": "max_quantity", "markup": "markup_percent", "round": "rounding"}
+_MARKUPS = {"markup_percent", "markup_amount"}
 DryRun = Annotated[
     bool, typer.Option("--dry-run", help="show what each linked listing would get; save nothing")
 ]
@@ -77,13 +91,17 @@ def listing_rules(
     rounding: Round = None,
     min_price: MinPrice = None,
     max_price: MaxPrice = None,
+    without: Without = None,
     clear: Clear = False,
     dry_run: DryRun = False,
     api: ApiOption = DEFAULT_API,
     as_json: JsonOption = False,
 ) -> None:
-    """One listing's override of a channel's rules: show it (no option), or set it (--clear drops it)."""
+    """One listing's override of a channel's rules: show it (no option), or set it (--clear drops it;
+    --without: the channel's rules it does without)."""
     edit = _edit(locals())
+    if without:
+        edit["without"] = _without(without)
     _rules(api, channel, sku, edit, dry_run, as_json)
 
 
@@ -135,6 +153,14 @@ def _edit(given: dict[str, Any]) -> dict[str, Any]:
     return edit
 
 
+def _without(names: list[str]) -> list[str]:
+    """The API's rule names for --without's (an option's name, or the rule's own; 'none': none)."""
+    if [name.strip().lower() for name in names] == ["none"]:
+        return []
+    rules = [name.strip().lower().replace("-", "_") for name in names]
+    return [_RULE_OF_OPTION.get(rule, rule) for rule in rules]
+
+
 def _markup(text: str) -> dict[str, Any]:
     if text.lower() == "none":
         return {"markup_percent": None, "markup_amount": None}
@@ -184,8 +210,14 @@ def _rules_table(rules: dict[str, Any], whose: str) -> Table:
     table = Table(title=f"allocation rules: {whose}", title_justify="left")
     table.add_column("rule")
     table.add_column("value")
+    without = set(rules.get("without") or ())
+    if without & _MARKUPS:  # a markup done without is either markup
+        without |= _MARKUPS
     for name, value in rules.items():
-        table.add_row(name, "-" if value is None else str(value))
+        if name in without:
+            table.add_row(name, "without the channel's")
+        elif name != "without":
+            table.add_row(name, "-" if value is None else str(value))
     return table
 
 

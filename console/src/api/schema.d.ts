@@ -36,7 +36,7 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Override a channel's allocation rules for one listing (null clears one; clear: true drops the override); dry_run: what it would move, nothing saved */
+        /** Override a channel's allocation rules for one listing (null clears one; clear: true drops the override; without: the channel's rules it does without); dry_run: what it would move, nothing saved */
         patch: operations["edit_override_v1_listings__sku__channels__name__rules_patch"];
         trace?: never;
     };
@@ -1209,6 +1209,147 @@ export interface components {
             /** Created At */
             created_at?: string | null;
         };
+        /**
+         * Override
+         * @description One listing's override of a channel's rules: those set replace the channel's, and the channel's
+         *     rules named in `without` are not applied to the listing (either markup's name: the channel's
+         *     markup, whichever it is).
+         */
+        Override: {
+            /**
+             * Reserve
+             * @description units kept back from the channel
+             */
+            reserve?: number | null;
+            /**
+             * Percent
+             * @description share of what is left, in percent (0 to 100), rounded down
+             */
+            percent?: string | null;
+            /**
+             * Max Quantity
+             * @description at most this many
+             */
+            max_quantity?: number | null;
+            /**
+             * Zero At
+             * @description at or below this many, send 0
+             */
+            zero_at?: number | null;
+            /**
+             * Fixed
+             * @description this quantity instead of the rules above
+             */
+            fixed?: number | null;
+            /**
+             * Markup Percent
+             * @description percent added to the price (negative: a markdown)
+             */
+            markup_percent?: string | null;
+            /**
+             * Markup Amount
+             * @description amount added to the price (negative: a markdown)
+             */
+            markup_amount?: string | null;
+            rounding?: components["schemas"]["Rounding"] | null;
+            /** Min Price */
+            min_price?: string | null;
+            /** Max Price */
+            max_price?: string | null;
+            /**
+             * Without
+             * @description the channel's rules this listing does without (none of them set here too)
+             * @default []
+             */
+            without?: ("reserve" | "percent" | "max_quantity" | "zero_at" | "fixed" | "markup_percent" | "markup_amount" | "rounding" | "min_price" | "max_price")[];
+        };
+        /**
+         * OverrideChange
+         * @description What an override's change did, or would do: the override (the rules it sets and those of the
+         *     channel it does without), and each linked listing it moves.
+         */
+        OverrideChange: {
+            /** Channel */
+            channel: string;
+            /** Sku */
+            sku?: string | null;
+            /** Dry Run */
+            dry_run: boolean;
+            rules: components["schemas"]["Override"];
+            /** Checked */
+            checked: number;
+            /** Moved Listings */
+            moved_listings: number;
+            /** Moves */
+            moves: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Auto Pushed
+             * @default 0
+             */
+            auto_pushed?: number;
+        };
+        /**
+         * OverrideEdit
+         * @description An override's edit: the rules to set (null unsets one; one not given is kept; clear: true starts
+         *     from none), and `without` (given: all the channel's rules the listing does without). What the edit
+         *     says wins over what was saved: a rule it sets leaves `without`, and the override's own value of a
+         *     rule it puts in `without` is unset.
+         */
+        OverrideEdit: {
+            /**
+             * Reserve
+             * @description units kept back from the channel
+             */
+            reserve?: number | null;
+            /**
+             * Percent
+             * @description share of what is left, in percent (0 to 100), rounded down
+             */
+            percent?: number | string | null;
+            /**
+             * Max Quantity
+             * @description at most this many
+             */
+            max_quantity?: number | null;
+            /**
+             * Zero At
+             * @description at or below this many, send 0
+             */
+            zero_at?: number | null;
+            /**
+             * Fixed
+             * @description this quantity instead of the rules above
+             */
+            fixed?: number | null;
+            /**
+             * Markup Percent
+             * @description percent added to the price (negative: a markdown)
+             */
+            markup_percent?: number | string | null;
+            /**
+             * Markup Amount
+             * @description amount added to the price (negative: a markdown)
+             */
+            markup_amount?: number | string | null;
+            rounding?: components["schemas"]["Rounding"] | null;
+            /** Min Price */
+            min_price?: number | string | null;
+            /** Max Price */
+            max_price?: number | string | null;
+            /**
+             * Clear
+             * @default false
+             */
+            clear?: boolean;
+            /**
+             * Without
+             * @description the channel's rules this listing does without (none of them set here too)
+             * @default []
+             */
+            without?: ("reserve" | "percent" | "max_quantity" | "zero_at" | "fixed" | "markup_percent" | "markup_amount" | "rounding" | "min_price" | "max_price")[];
+        };
         /** Overview */
         Overview: {
             /**
@@ -1300,7 +1441,7 @@ export interface components {
         };
         /**
          * Rules
-         * @description A channel's rules, or one listing's override of them on one channel; None: not set.
+         * @description A channel's rules, or those one listing's override sets (`Override`); None: not set.
          */
         Rules: {
             /**
@@ -1596,7 +1737,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["RulesEdit"];
+                "application/json": components["schemas"]["OverrideEdit"];
             };
         };
         responses: {
@@ -1606,7 +1747,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RuleChange"];
+                    "application/json": components["schemas"]["OverrideChange"];
                 };
             };
             /** @description Refused (nothing changed): `errors` names each field at fault and the fix */

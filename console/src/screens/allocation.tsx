@@ -1,13 +1,15 @@
 // Allocation in the console: a channel's rules (its page), a listing's override of them and "why this
 // number" (the listing's page), the channel's guard, and the syncs the guard stopped (Overview, Jobs).
-import { useState } from "preact/hooks";
-import { api, ok, type Schemas } from "../api/client";
+import { useId, useState } from "preact/hooks";
+import { api, ok, type ApiError, type Schemas } from "../api/client";
 import type { Job } from "../api/types";
 import { time } from "../format";
 import { href } from "../router";
-import { Action, Field, Problem, Section, useLoad, useSubmit, Loading } from "../ui";
+import { Action, Field, FieldProblems, Problem, Section, useLoad, useSubmit, Loading } from "../ui";
 
 type Rules = Schemas["Rules"];
+type Override = Schemas["Override"];
+type RuleName = NonNullable<Override["without"]>[number];
 type RuleChange = Schemas["RuleChange"];
 type Guard = Schemas["Guard"];
 type BreakerState = Schemas["BreakerState"];
@@ -46,6 +48,20 @@ const PRICE_FIELDS = [
   ["max_price", "Maximum price"],
 ] as const;
 type Text = Record<string, string>;
+// The rules a listing's override may do without, by the form's name (markup: either markup), in the
+// order they apply
+const CHANNEL_RULES = [
+  ["fixed", "fixed quantity"],
+  ["reserve", "reserve"],
+  ["percent", "share"],
+  ["max_quantity", "ceiling (at most)"],
+  ["zero_at", "floor to 0"],
+  ["markup", "markup"],
+  ["rounding", "rounding"],
+  ["max_price", "maximum price"],
+  ["min_price", "minimum price"],
+] as const;
+const MARKUPS: RuleName[] = ["markup_percent", "markup_amount"];
 
 function text(rules: Rules): Text {
   const shown: Text = {};
@@ -104,17 +120,57 @@ function Moves({ change }: { change: RuleChange }) {
   );
 }
 
+/** The channel's rules a listing's override does without: a box for each rule the channel sets (and
+ * each the override names, so that it can be taken back), the API's refusals of `without` beside them. */
+function WithoutChannelRules({ channel, sku, without, error, onChange }: { channel: string; sku: string; without: RuleName[]; error: ApiError | null; onChange: (without: RuleName[], ticked?: string) => void }) {
+  const shown = useLoad(() => ok<{ rules: Rules }>(api.GET("/v1/channels/{name}/rules", { params: { path: { name: channel } } })), [channel]);
+  const id = useId();
+  if (!shown.data) return <>{shown.error ? <Problem error={shown.error} /> : <Loading />}</>;
+  const set = text(shown.data.rules);
+  const named = (rule: string): RuleName[] => (rule === "markup" ? MARKUPS : [rule as RuleName]);
+  const ticked = (rule: string) => named(rule).some((name) => without.includes(name));
+  const rules = CHANNEL_RULES.filter(([rule]) => set[rule] || ticked(rule));
+  if (rules.length === 0) return null;
+  const toggle = (rule: string, on: boolean) => {
+    const others = without.filter((name) => !named(rule).includes(name));
+    const name = rule === "markup" ? (shown.data?.rules.markup_amount != null ? "markup_amount" : "markup_percent") : (rule as RuleName);
+    onChange(on ? [...others, name] : others, on ? rule : undefined);
+  };
+  const invalid = (error?.about("without") ?? []).length > 0;
+  return (
+    <fieldset>
+      <legend>
+        Do without {channel}'s rules for {sku}
+      </legend>
+      {rules.map(([rule, label]) => (
+        <div class="field check" key={rule}>
+          <input id={`${id}-${rule}`} type="checkbox" checked={ticked(rule)} aria-invalid={invalid || undefined} onChange={(e) => toggle(rule, e.currentTarget.checked)} />
+          <label for={`${id}-${rule}`}>
+            Do without {channel}'s {label} ({set[rule] || `${channel} sets none`})
+          </label>
+        </div>
+      ))}
+      <FieldProblems error={error} name="without" />
+    </fieldset>
+  );
+}
+
 /** The rules form: a channel's rules, or (with `sku`) one listing's override of them on `channel`. */
 export function RulesForm({ channel, sku }: { channel: string; sku?: string }) {
   const path = sku ? ("/v1/listings/{sku}/channels/{name}/rules" as const) : ("/v1/channels/{name}/rules" as const);
   const params = { path: { name: channel, ...(sku ? { sku } : {}) } } as { path: { name: string; sku: string } };
-  const shown = useLoad(() => ok<{ rules: Rules }>(api.GET(path, { params })), [channel, sku]);
+  const shown = useLoad(() => ok<{ rules: Override }>(api.GET(path, { params })), [channel, sku]);
   const [values, setValues] = useState<Text | null>(null);
+  const [without, setWithout] = useState<RuleName[] | null>(null);
   const [change, setChange] = useState<RuleChange | null>(null);
   const current = values ?? (shown.data ? text(shown.data.rules) : null);
+  const doneWithout = without ?? shown.data?.rules.without ?? [];
   const [dryRun, setDryRun] = useState(false);
   const { busy, error, onSubmit } = useSubmit(
-    () => ok<RuleChange>(api.PATCH(path, { params: { ...params, query: { dry_run: dryRun } }, body: edit(current ?? {}) as never })),
+    () => {
+      const body = sku ? { ...edit(current ?? {}), without: doneWithout } : edit(current ?? {});
+      return ok<RuleChange>(api.PATCH(path, { params: { ...params, query: { dry_run: dryRun } }, body: body as never }));
+    },
     (answer) => {
       setChange(answer);
       if (!answer.dry_run) void shown.reload();
@@ -125,7 +181,7 @@ export function RulesForm({ channel, sku }: { channel: string; sku?: string }) {
   const who = sku ? `${sku} on ${channel}` : channel;
   return (
     <form aria-label={sku ? `Override on ${channel}` : "Allocation rules"} onSubmit={(e) => (setChange(null), onSubmit(e))} noValidate>
-      <p>{sku ? `Rules set here replace ${channel}'s for ${sku} alone; those left empty keep the channel's.` : "Applied in this order to each listing's syncable balance; a fixed quantity replaces them all. Empty: no rule."}</p>
+      <p>{sku ? `Rules set here replace ${channel}'s for ${sku} alone; those left empty keep the channel's, unless ${sku} does without them (below).` : "Applied in this order to each listing's syncable balance; a fixed quantity replaces them all. Empty: no rule."}</p>
       <div class="row">
         {QUANTITY_FIELDS.map(([name, label]) => (
           <Field key={name} label={label} name={name} error={error}>
@@ -153,6 +209,18 @@ export function RulesForm({ channel, sku }: { channel: string; sku?: string }) {
           </Field>
         ))}
       </div>
+      {sku && (
+        <WithoutChannelRules
+          channel={channel}
+          sku={sku}
+          without={doneWithout}
+          error={error}
+          onChange={(next, ticked) => {
+            setWithout(next);
+            if (ticked) setValues({ ...current, [ticked]: "" }); // doing without a rule: none of its own either
+          }}
+        />
+      )}
       <Problem error={error} />
       <div class="actions">
         <button type="submit" class="primary" aria-busy={busy && !dryRun} onClick={() => setDryRun(false)}>
