@@ -8,6 +8,7 @@ from shared.domain.messages import WebhookMessage
 from shared.handlers import fifo_queue_handler, observability
 from shared.metrics import emit
 from shared.services.channel_events import handle
+from shared.services.webhooks import body_of
 
 logger, tracer = observability(patch_http=False)  # not httpx: unused here, and patching would import it
 
@@ -16,7 +17,7 @@ logger, tracer = observability(patch_http=False)  # not httpx: unused here, and 
 def record_handler(record: SQSRecord) -> None:
     message = WebhookMessage.model_validate_json(record.body)
     logger.set_correlation_id(message.delivery)
-    counts = handle(message.channel, message.type, message.topic, message.body)
+    counts = handle(message.channel, message.type, message.topic, body_of(message))
     logger.info("webhook applied", extra={"channel": message.channel, "topic": message.topic, **counts})
     emit(message.channel, {f"webhook_{name}": value for name, value in counts.items()})
 

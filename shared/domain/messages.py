@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.domain.channel import ChannelType
 
@@ -53,7 +53,8 @@ class AutoPushMessage(BaseModel):
 class WebhookMessage(BaseModel):
     """A verified channel webhook on the webhook queue (group: the channel and the resource it is
     about, an order, a product or an inventory item), its body trimmed to the fields the worker
-    reads (shared.domain.webhooks.trimmed)."""
+    reads (shared.domain.webhooks.trimmed). A body too large for a message even trimmed is kept in
+    S3 (shared.storage.webhook_bodies): the message carries its key, and its body is empty."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -63,3 +64,10 @@ class WebhookMessage(BaseModel):
     delivery: str  # the key duplicates and replays share (a hash of the topic and the signed body)
     event: str = ""  # the channel's own id of it, unsigned (Shopify's event id, WooCommerce's delivery id)
     body: str
+    body_key: str | None = None  # where the body is kept when it is not in the message
+
+    @model_validator(mode="after")
+    def _one_body(self) -> WebhookMessage:
+        if self.body_key is not None and self.body:
+            raise ValueError("a message with a body_key carries no body")
+        return self

@@ -2,7 +2,8 @@
 
 The door answers within Shopify's 5 s (its AWS calls have short timeouts and few attempts). A body
 is checked against what is not signed (its topic, its store) and its age; a delivery is queued
-first and recorded after, so a timeout between the two lets the channel's retry in.
+first and recorded after, so a timeout between the two lets the channel's retry in. A body too large
+for a queue message even trimmed is written to S3 before anything is queued, and its key is queued.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ SIGNATURE_HEADER = {
 # A body is read and verified up to this size (Lambda takes 6 MB): a product with Shopify's 2,048
 # variants is legal and far past what a queue message holds, so it is trimmed, not refused.
 MAX_BODY_BYTES = 5 * 1024 * 1024
-# What fits one SQS message with room for its envelope, once trimmed to the fields the worker reads.
+# What fits one SQS message with room for its envelope, once trimmed to the fields the worker reads;
+# a trimmed body past it is kept in S3 and its key queued (2,048 variants of 255-character SKUs).
 MAX_QUEUED_BYTES = 200 * 1024
 TOPIC_HEADER = {ChannelType.SHOPIFY: "x-shopify-topic", ChannelType.WOOCOMMERCE: "x-wc-webhook-topic"}
 EVENT_HEADER = {
@@ -60,7 +62,8 @@ def receive(
 ) -> Received:
     """401 for anything not signed by the channel's secret, 413 past MAX_BODY_BYTES, 400 for a
     body that is not JSON, does not fit its topic, or names another store; 200 once the webhook is
-    queued, or known already (a duplicate changes nothing), or too old, or of a topic not acted on."""
+    queued, or known already (a duplicate changes nothing), or too old, or of a topic not acted on.
+    A failed AWS call raises (a 5xx): the channel retries what it was not told was taken."""
     headers = {k.lower(): v for k, v in headers.items()}
     if len(body) > MAX_BODY_BYTES:
         return Received(413, f"the body is over {MAX_BODY_BYTES:,} bytes")
@@ -103,11 +106,29 @@ def receive(
     )
     queued = message.model_dump_json()
     if len(queued.encode()) > MAX_QUEUED_BYTES:
-        return Received(413, f"the body is over {MAX_QUEUED_BYTES:,} bytes even trimmed to what is read")
+        queued = _kept_aside(message).model_dump_json()
     group = f"{channel.name}#{resource_of(channel_type, topic, parsed)}"[:128]
     fifo.send(settings().webhook_queue_url, fifo.Outgoing(queued, group, delivery), quick=True)
     deliveries.record(channel.name, delivery)
     return Received(200, "queued")
+
+
+def _kept_aside(message: WebhookMessage) -> WebhookMessage:
+    """The message with its body kept in S3 and only its key queued (written before it is queued:
+    a failed write fails the delivery, and the channel's retry writes the same object)."""
+    from shared.storage import webhook_bodies  # only this path needs S3's client
+
+    key = webhook_bodies.put(message.channel, message.delivery, message.body)
+    return message.model_copy(update={"body": "", "body_key": key})
+
+
+def body_of(message: WebhookMessage) -> str:
+    """The webhook's body, read back from S3 when the door kept it there (the worker's)."""
+    if message.body_key is None:
+        return message.body
+    from shared.storage import webhook_bodies
+
+    return webhook_bodies.get(message.body_key)
 
 
 def challenge(

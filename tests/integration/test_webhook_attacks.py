@@ -4,14 +4,17 @@ id and shop headers are the sender's to choose."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import botocore.client
+import httpx
 import pytest
+from botocore.exceptions import ClientError
 
 from functions.webhook_worker import handler as worker_function
 from functions.webhooks import handler as webhooks_function
@@ -21,9 +24,11 @@ from shared.domain.channel import Channel, ChannelType
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
 from shared.domain.messages import WebhookMessage
+from shared.domain.webhooks import delivery_key, trimmed
 from shared.services.channel_events import handle
+from shared.services.webhooks import MAX_QUEUED_BYTES
 from shared.settings import settings
-from shared.storage import channels, links, listings, secrets
+from shared.storage import channels, links, listings, secrets, webhook_bodies
 from shared.storage.aws import client
 from tests.e2e.test_auto_sync import signed
 from tidemark.local.lambdas import LocalContext
@@ -100,6 +105,15 @@ def order(sku: str, quantity: int, *, cancelled: bool = False) -> dict[str, Any]
     }
 
 
+def shopify_headers(topic: str, raw: bytes, secret: str = SECRET, **headers: str) -> dict[str, str]:
+    return {
+        "x-shopify-topic": topic,
+        "x-shopify-event-id": f"evt-{uuid.uuid4().hex}",
+        "x-shopify-hmac-sha256": signed(secret, raw),
+        **headers,
+    }
+
+
 def post(
     topic: str, body: bytes | dict[str, Any], channel: str = CHANNEL, secret: str = SECRET, **headers: str
 ) -> dict[str, Any]:
@@ -110,12 +124,7 @@ def post(
         "routeKey": "POST /v1/webhooks/shopify/{channel}",
         "rawPath": f"/v1/webhooks/shopify/{channel}",
         "rawQueryString": "",
-        "headers": {
-            "x-shopify-topic": topic,
-            "x-shopify-event-id": f"evt-{uuid.uuid4().hex}",
-            "x-shopify-hmac-sha256": signed(secret, raw),
-            **headers,
-        },
+        "headers": shopify_headers(topic, raw, secret, **headers),
         "requestContext": {"http": {"method": "POST", "path": f"/v1/webhooks/shopify/{channel}"}},
         "pathParameters": {"channel": channel},
         "body": raw.decode(),
@@ -313,16 +322,13 @@ class LambdaTimedOut(BaseException):
     """What Lambda's timeout does to a handler: it stops, no `except Exception` runs."""
 
 
-@pytest.fixture
-def queueing_times_out_once() -> Iterator[None]:
+@contextlib.contextmanager
+def intercepted(before_call: Callable[[str, dict[str, Any]], None]) -> Iterator[None]:
+    """Every AWS call made meanwhile (any thread) goes through `before_call` first, which may raise."""
     original = botocore.client.BaseClient._make_api_call
-    calls = {"sent": 0}
 
     def make_api_call(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        if operation == "SendMessage" and params.get("QueueUrl") == settings().webhook_queue_url:
-            calls["sent"] += 1
-            if calls["sent"] == 1:
-                raise LambdaTimedOut
+        before_call(operation, params)
         return original(self, operation, params)
 
     botocore.client.BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
@@ -330,6 +336,24 @@ def queueing_times_out_once() -> Iterator[None]:
         yield
     finally:
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def is_queued(operation: str, params: dict[str, Any]) -> bool:
+    return operation == "SendMessage" and params.get("QueueUrl") == settings().webhook_queue_url
+
+
+@pytest.fixture
+def queueing_times_out_once() -> Iterator[None]:
+    calls = {"sent": 0}
+
+    def time_out_once(operation: str, params: dict[str, Any]) -> None:
+        if is_queued(operation, params):
+            calls["sent"] += 1
+            if calls["sent"] == 1:
+                raise LambdaTimedOut
+
+    with intercepted(time_out_once):
+        yield
 
 
 def test_a_timeout_between_recording_and_queueing_lets_the_retry_in(shop, variant, queueing_times_out_once):
@@ -341,37 +365,91 @@ def test_a_timeout_between_recording_and_queueing_lets_the_retry_in(shop, varian
     assert on_hand(variant.sku) == variant.quantity - 2
 
 
-def test_a_signed_300_kib_products_update_is_taken_and_applied(shop, variant):
-    item = number(variant.inventory_item_id)
-    others = [
-        {
-            "id": n,
-            "inventory_item_id": 10**9 + n,
-            "sku": f"BIG-{n:05d}",
-            "inventory_quantity": 1,
-            "title": "x" * 60,
-        }
-        for n in range(2_000)
-    ]
+def product_update(variant: Any, others: list[dict[str, Any]], **fields: Any) -> bytes:
+    """A products/update of the variant's product: the variant's quantity 9 up, then `others`."""
     mine = {
         "id": 1,
-        "inventory_item_id": item,
+        "inventory_item_id": number(variant.inventory_item_id),
         "sku": variant.sku,
         "inventory_quantity": variant.quantity + 9,
     }
-    body = json.dumps(
+    product = {"id": number(variant.product_id), "updated_at": now(), **fields, "variants": [mine, *others]}
+    return json.dumps(product).encode()
+
+
+def other_variants(count: int, sku_length: int, **fields: Any) -> list[dict[str, Any]]:
+    return [
         {
-            "id": number(variant.product_id),
-            "updated_at": now(),
-            "body_html": "<p>" + "a long description " * 2_000 + "</p>",
-            "variants": [mine, *others],
+            "id": n,
+            "inventory_item_id": 10**9 + n,
+            "sku": f"BIG-{n:05d}-".ljust(sku_length, "x"),
+            "inventory_quantity": 1,
+            **fields,
         }
-    ).encode()
+        for n in range(count)
+    ]
+
+
+def seen_nine_up(variant: Any) -> bool:
+    link = link_of(variant.sku)
+    return (link.sync_state, link.last_observed_quantity) == (SyncState.OUT_OF_SYNC, variant.quantity + 9)
+
+
+def test_a_signed_300_kib_products_update_is_taken_and_applied(shop, variant):
+    body = product_update(
+        variant,
+        other_variants(2_000, 10, title="x" * 60),
+        body_html="<p>" + "a long description " * 2_000 + "</p>",
+    )
     assert len(body) > 300 * 1024
     answer = post("products/update", body)
     assert (answer["status"], answer["message"]) == (200, "queued")
-    link = link_of(variant.sku)
-    assert (link.sync_state, link.last_observed_quantity) == (SyncState.OUT_OF_SYNC, variant.quantity + 9)
+    assert seen_nine_up(variant)
+
+
+def test_a_products_update_past_the_queue_even_trimmed_is_kept_in_s3_and_applied(shop, variant):
+    """Shopify's most variants, 2,048, with 200-character SKUs: what the worker reads is over what a
+    queue message holds, so the body goes to S3 and the message carries its key."""
+    body = product_update(variant, other_variants(2_047, 200))
+    kept = json.dumps(
+        trimmed(ChannelType.SHOPIFY, "products/update", json.loads(body)), separators=(",", ":")
+    )
+    assert len(kept.encode()) > MAX_QUEUED_BYTES
+    sent: list[str] = []
+    with intercepted(
+        lambda op, params: sent.append(params["MessageBody"]) if is_queued(op, params) else None
+    ):
+        answer = post("products/update", body)
+    assert (answer["status"], answer["message"]) == (200, "queued")
+    key = webhook_bodies.key_for(CHANNEL, delivery_key("products/update", body))
+    assert webhook_bodies.get(key) == kept
+    (queued,) = [WebhookMessage.model_validate_json(message) for message in sent]
+    assert (queued.body, queued.body_key) == ("", key)
+    assert len(sent[0].encode()) < 1024
+    assert seen_nine_up(variant)
+    again = post("products/update", body, **{"x-shopify-event-id": "a-new-event-id"})
+    assert (again["status"], again["message"]) == (200, "duplicate")
+
+
+def test_a_body_s3_does_not_take_is_answered_5xx_queued_never_and_taken_on_the_retry(stack, shop, variant):
+    body = product_update(variant, other_variants(2_047, 200))
+    headers = shopify_headers("products/update", body)
+    url = f"{stack.api_url}/v1/webhooks/shopify/{CHANNEL}"
+    sent: list[dict[str, Any]] = []
+
+    def s3_fails(operation: str, params: dict[str, Any]) -> None:
+        if is_queued(operation, params):
+            sent.append(params)
+        if operation == "PutObject":
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "S3 is down"}}, operation)
+
+    with intercepted(s3_fails):
+        failed = httpx.post(url, content=body, headers=headers, timeout=60)
+    assert failed.status_code >= 500 and sent == []
+    retry = httpx.post(url, content=body, headers=headers, timeout=60)  # Shopify's retry: the same event
+    assert (retry.status_code, retry.json()["message"]) == (200, "queued")
+    assert wait_until_drained(client("sqs"), [settings().webhook_queue_url], timeout_s=60)
+    assert seen_nine_up(variant)
 
 
 def sqs_record(message: WebhookMessage, group: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from shared.domain.channel import ChannelType
+from shared.domain.messages import WebhookMessage
 from shared.domain.webhooks import (
     ROTATION,
     WINDOW,
@@ -121,6 +122,15 @@ def test_a_body_is_trimmed_to_what_the_worker_reads():
     kept = trimmed(SHOPIFY, "orders/create", body)
     assert kept == {**ORDER, "line_items": [{"id": 1, "sku": "A", "quantity": 2}]}
     assert "shopper" not in json.dumps(kept)
+
+
+def test_a_queued_webhook_carries_its_body_or_where_it_is_kept_never_both():
+    fields = {"channel": "shop", "type": SHOPIFY, "topic": "products/update", "delivery": "d"}
+    kept_aside = WebhookMessage(**fields, body="", body_key="webhooks/shop/d.json")
+    assert WebhookMessage.model_validate_json(kept_aside.model_dump_json()) == kept_aside
+    assert WebhookMessage(**fields, body="{}").body_key is None
+    with pytest.raises(ValueError, match="no body"):
+        WebhookMessage(**fields, body="{}", body_key="webhooks/shop/d.json")
 
 
 def test_the_store_headers_must_name_the_channels_store():

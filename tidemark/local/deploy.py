@@ -405,7 +405,12 @@ class _Deployer:
 
     def _bucket_policy(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
         p = self.resolve(resource["Properties"])
-        self.aws("s3").put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps(p["PolicyDocument"]))
+        # moto applies a Deny whatever its condition (it has no aws:SecureTransport to test): a
+        # TLS-only statement would refuse every object call, and local mode's calls stay in-process.
+        kept = [s for s in p["PolicyDocument"]["Statement"] if "aws:SecureTransport" not in str(s)]
+        if kept:
+            policy = {**p["PolicyDocument"], "Statement": kept}
+            self.aws("s3").put_bucket_policy(Bucket=p["Bucket"], Policy=json.dumps(policy))
         return Deployed(resource["Type"], p["Bucket"])
 
     def _cloudfront(self, logical_id: str, resource: dict[str, Any]) -> Deployed:
