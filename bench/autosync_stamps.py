@@ -62,7 +62,8 @@ class Stamps:
 
         def counted(client: Any, operation: str, params: Any) -> Any:
             key = params.get("Key") or params.get("Item")
-            pk = str(next(iter(key["PK"].values()))) if key and "PK" in key else ""
+            pk: Any = key.get("PK", "") if isinstance(key, dict) else ""
+            pk = str(next(iter(pk.values()))) if isinstance(pk, dict) else str(pk)  # typed: the client's
             kind = pk.split("#", 1)[0] if pk else str(params.get("TableName"))  # another table's key
             with lock:
                 calls[f"{client.meta.service_model.service_name}.{operation}"] += 1

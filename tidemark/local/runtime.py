@@ -107,7 +107,7 @@ class LocalRuntime:
     def start(self) -> LocalRuntime:
         from moto import mock_aws
 
-        from tidemark.local import answers, atomic, lambdas, queries
+        from tidemark.local import answers, atomic, lambdas, queries, queue_attributes
 
         self._saved_environment = dict(os.environ)
         os.environ.update(LOCAL_ENVIRONMENT)
@@ -117,6 +117,7 @@ class LocalRuntime:
             lambdas.install_seam()
             queries.install()
             answers.install()
+            queue_attributes.install()
             atomic.make_atomic()
             self.deployment = deploy(self.template)
             os.environ.update(handler_environment(self.deployment))
@@ -247,7 +248,7 @@ class LocalRuntime:
 
     def stop(self) -> None:
         """Stop every part, each even if one before it failed to stop; then raise the first failure."""
-        from tidemark.local import answers, atomic, lambdas, queries
+        from tidemark.local import answers, atomic, lambdas, queries, queue_attributes
 
         failures: list[Exception] = []
 
@@ -266,7 +267,7 @@ class LocalRuntime:
         for part in (part for part in parts if part is not None):
             attempt(part.stop)
         self._api_server, self._pollers, self._schedules, self._executions = None, [], None, None
-        for undo in (lambdas.remove_seam, atomic.undo, queries.undo, answers.undo):
+        for undo in (lambdas.remove_seam, atomic.undo, queries.undo, answers.undo, queue_attributes.undo):
             attempt(undo)
         if self._mock is not None:
             attempt(self._mock.stop)
