@@ -67,7 +67,7 @@ def test_an_override_and_why_these_numbers_on_a_listings_page(operator, console,
     expect(steps.get_by_role("row", name=re.compile("reserve"))).to_contain_text("channel")
     operator.get_by_text("Override shop's rules for SKU-00005").click()
     override = operator.get_by_role("form", name="Override on shop")
-    override.get_by_label("At most").fill("2")
+    override.get_by_role("textbox", name="At most").fill("2")
     override.get_by_role("button", name="Save override").click()
     expect(override.get_by_role("status")).to_contain_text("Saved: moved 1 of 1")
     assert api.rules("shop", sku=sku)["rules"]["max_quantity"] == 2

@@ -77,4 +77,6 @@ def test_a_feed_zeroing_60_percent_trips_the_breaker_and_resume_loses_nothing(st
     )
     eventually(lambda: {sku: shop.quantity(sku) for sku in SKUS} == want)
     entries = api.history("SKU-00020", channel="shop")["entries"]
-    assert entries[0]["job_id"] == "resumed" and entries[0]["to_value"] == "7"
+    # the held push went out on the resume (once, in CI, a job's entry was newer than it: closing note)
+    resumed = [e for e in entries if e["job_id"] == "resumed"]
+    assert resumed and resumed[0]["to_value"] == "7", entries[:3]
