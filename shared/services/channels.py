@@ -109,16 +109,7 @@ class ChannelRequest(BaseModel):
         return self
 
     def credentials(self) -> dict[str, str]:
-        given = {
-            "token": self.token,
-            "key": self.key,
-            "secret": self.secret,
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-            "refresh_token": self.refresh_token,
-            "webhook_secret": self.webhook_secret,
-        }
-        found = {name: value.get_secret_value() for name, value in given.items() if value is not None}
+        found = _secrets_given(self)
         plain = {"seller_id": self.seller_id, "marketplace_id": self.marketplace_id, "lwa_url": self.lwa_url}
         return {**found, **{name: value for name, value in plain.items() if value}}
 
@@ -145,16 +136,16 @@ class ChannelEdit(BaseModel):
     allow_insecure_url: bool = Field(default=False, description=ALLOW_INSECURE_URL)
 
     def credentials(self) -> dict[str, str]:
-        given = {
-            "token": self.token,
-            "key": self.key,
-            "secret": self.secret,
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-            "refresh_token": self.refresh_token,
-            "webhook_secret": self.webhook_secret,
-        }
-        return {name: value.get_secret_value() for name, value in given.items() if value is not None}
+        return _secrets_given(self)
+
+
+SECRET_FIELDS = ("token", "key", "secret", "client_id", "client_secret", "refresh_token", "webhook_secret")
+
+
+def _secrets_given(model: BaseModel) -> dict[str, str]:
+    """The secrets a channel's form or edit gives, in plain text (they go to the secret store only)."""
+    given = {name: getattr(model, name) for name in SECRET_FIELDS}
+    return {name: value.get_secret_value() for name, value in given.items() if value is not None}
 
 
 def check_priorities(channel_type: ChannelType, priorities: Sequence[LinkPriority]) -> None:

@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 
+from tests.moto_functions import table_with_stream
 from tidemark.local import lambdas
 from tidemark.local.deploy import FunctionSpec, _placeholder_zip
 
@@ -110,19 +111,7 @@ def test_reads_answered_as_json_at_once_equal_what_moto_serializes():
 
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-        dynamodb.create_table(
-            TableName="t",
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
+        table_with_stream(dynamodb)
         streams = boto3.client(  # moto serves streams at "/", which botocore leaves out
             "dynamodbstreams",
             region_name="us-east-1",

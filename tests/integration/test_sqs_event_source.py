@@ -10,13 +10,13 @@ import pytest
 from moto import mock_aws
 
 from tests.fakes import FailingOnce
+from tests.moto_functions import REGION, consumer_function
 from tidemark.local import faults as runtime_faults
 from tidemark.local import lambdas
-from tidemark.local.deploy import SqsEventSource, _placeholder_zip
+from tidemark.local.deploy import SqsEventSource
 from tidemark.local.pollers import QueuePoller
 
 pytestmark = pytest.mark.integration
-REGION = "us-east-1"
 
 
 @pytest.fixture
@@ -36,17 +36,7 @@ def consumer():
 
     with mock_aws():
         lambdas.install_seam()
-        role = boto3.client("iam", region_name=REGION).create_role(
-            RoleName="r", AssumeRolePolicyDocument="{}"
-        )
-        boto3.client("lambda", region_name=REGION).create_function(
-            FunctionName="consumer",
-            Runtime="python3.11",
-            Role=role["Role"]["Arn"],
-            Handler="h.h",
-            Code={"ZipFile": _placeholder_zip()},
-        )
-        lambdas._registry["consumer"] = handler
+        consumer_function("consumer", handler)
         sqs = boto3.client("sqs", region_name=REGION)
         dlq = sqs.create_queue(QueueName="dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][

@@ -12,12 +12,12 @@ import pytest
 from moto import mock_aws
 
 from tests.fakes import FailingOnce
+from tests.moto_functions import REGION, consumer_function, table_with_stream
 from tidemark.local import atomic, lambdas
-from tidemark.local.deploy import StreamEventSource, _placeholder_zip
+from tidemark.local.deploy import StreamEventSource
 from tidemark.local.streams import StreamPoller
 
 pytestmark = pytest.mark.integration
-REGION = "us-east-1"
 LISTINGS_ONLY = {"dynamodb": {"Keys": {"SK": {"S": ["LISTING"]}}}}
 
 
@@ -44,31 +44,9 @@ def stream():
     with mock_aws():
         lambdas.install_seam()
         atomic.make_atomic()
-        role = boto3.client("iam", region_name=REGION).create_role(
-            RoleName="r", AssumeRolePolicyDocument="{}"
-        )
-        boto3.client("lambda", region_name=REGION).create_function(
-            FunctionName="consumer",
-            Runtime="python3.11",
-            Role=role["Role"]["Arn"],
-            Handler="h.h",
-            Code={"ZipFile": _placeholder_zip()},
-        )
-        lambdas._registry["consumer"] = handler
+        consumer_function("consumer", handler)
         dynamodb = boto3.client("dynamodb", region_name=REGION)
-        table = dynamodb.create_table(
-            TableName="t",
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )["TableDescription"]
+        table = table_with_stream(dynamodb)
         sqs = boto3.client("sqs", region_name=REGION)
         failures = sqs.create_queue(QueueName="stream-failures")["QueueUrl"]
         source = StreamEventSource(
