@@ -36,10 +36,7 @@ class AmazonNotification:
 
 def parse_notification(body: Any) -> AmazonNotification:
     """The notification in an SQS message body (Amazon's envelope, or EventBridge's around it)."""
-    if isinstance(body, dict) and isinstance(body.get("detail"), dict) and "detail-type" in body:
-        body = body["detail"]  # forwarded from the partner event bus by the template's rule
-    if not isinstance(body, dict):
-        raise NotAnAmazonNotification("the message is not a JSON object")
+    body = _envelope(body)
     metadata = body.get("NotificationMetadata")
     payload = body.get("Payload")
     kind = body.get("NotificationType")
@@ -47,34 +44,61 @@ def parse_notification(body: Any) -> AmazonNotification:
         raise NotAnAmazonNotification("the message has no NotificationMetadata.NotificationId or Payload")
     notification_id = str(metadata["NotificationId"])
     if kind == "ORDER_CHANGE":
-        change = payload.get("OrderChangeNotification")
-        if not isinstance(change, dict):
-            raise NotAnAmazonNotification("ORDER_CHANGE without OrderChangeNotification")
-        given = change.get("Summary")
-        summary: dict[str, Any] = given if isinstance(given, dict) else {}
-        return AmazonNotification(
-            notification_id,
-            str(kind),
-            str(change.get("SellerId", "")),
-            summary.get("MarketplaceId"),
-            _order(str(change.get("AmazonOrderId", "")), summary),
-        )
+        return _order_change(notification_id, payload)
     if kind == "LISTINGS_ITEM_MFN_QUANTITY_CHANGE":
-        sku, quantity = str(payload.get("Sku") or ""), payload.get("Quantity")
-        seen = (
-            VariantSeen(channel_number(sku), sku, int(quantity))
-            if sku and isinstance(quantity, int)
-            else None
-        )
-        return AmazonNotification(notification_id, kind, str(payload.get("SellerId", "")), None, seen)
+        return _quantity_change(notification_id, payload)
     seller = str(payload.get("SellerId", ""))
     return AmazonNotification(notification_id, str(kind or ""), seller, payload.get("MarketplaceId"), None)
+
+
+def _envelope(body: Any) -> dict[str, Any]:
+    """Amazon's envelope, taken out of EventBridge's where the template's rule forwarded it from the
+    partner event bus."""
+    if isinstance(body, dict) and isinstance(body.get("detail"), dict) and "detail-type" in body:
+        body = body["detail"]
+    if not isinstance(body, dict):
+        raise NotAnAmazonNotification("the message is not a JSON object")
+    return body
+
+
+def _order_change(notification_id: str, payload: dict[str, Any]) -> AmazonNotification:
+    change = payload.get("OrderChangeNotification")
+    if not isinstance(change, dict):
+        raise NotAnAmazonNotification("ORDER_CHANGE without OrderChangeNotification")
+    given = change.get("Summary")
+    summary: dict[str, Any] = given if isinstance(given, dict) else {}
+    return AmazonNotification(
+        notification_id,
+        "ORDER_CHANGE",
+        str(change.get("SellerId", "")),
+        summary.get("MarketplaceId"),
+        _order(str(change.get("AmazonOrderId", "")), summary),
+    )
+
+
+def _quantity_change(notification_id: str, payload: dict[str, Any]) -> AmazonNotification:
+    sku, quantity = str(payload.get("Sku") or ""), payload.get("Quantity")
+    seen = VariantSeen(channel_number(sku), sku, int(quantity)) if sku and isinstance(quantity, int) else None
+    return AmazonNotification(
+        notification_id, "LISTINGS_ITEM_MFN_QUANTITY_CHANGE", str(payload.get("SellerId", "")), None, seen
+    )
 
 
 def _order(order_id: str, summary: dict[str, Any]) -> ChannelEvent | None:
     if summary.get("FulfillmentType") != "MFN" or not order_id:
         return None
-    lines = tuple(
+    lines = _order_lines(summary)
+    status = summary.get("OrderStatus")
+    if status in PLACED:
+        return OrderPlaced(order_id, lines)
+    if status == CANCELLED:
+        return OrderCancelled(order_id, lines)
+    return None
+
+
+def _order_lines(summary: dict[str, Any]) -> tuple[OrderLine, ...]:
+    """The order's items that name their SKU and item id, with a quantity above 0."""
+    return tuple(
         OrderLine(
             line_id=str(item["OrderItemId"]), sku=str(item["SellerSKU"]), quantity=int(item["Quantity"])
         )
@@ -84,9 +108,3 @@ def _order(order_id: str, summary: dict[str, Any]) -> ChannelEvent | None:
         and item.get("OrderItemId")
         and int(item.get("Quantity") or 0) > 0
     )
-    status = summary.get("OrderStatus")
-    if status in PLACED:
-        return OrderPlaced(order_id, lines)
-    if status == CANCELLED:
-        return OrderCancelled(order_id, lines)
-    return None

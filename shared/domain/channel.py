@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -151,6 +153,38 @@ _AMAZON_HOST = re.compile(r"^sellingpartnerapi-(na|eu|fe)\.amazon\.com$")
 EBAY_HOSTS = frozenset({"api.ebay.com", "api.sandbox.ebay.com"})
 
 
+@dataclass(frozen=True)
+class _ApiHost:
+    """Where a channel type's API answers, which its store URL must name, and the fix when it does not."""
+
+    names: Callable[[str], object]  # truthy for a host of the API
+    fix: str
+    any_port: bool = False
+
+    def admits(self, parts: SplitResult) -> bool:
+        return bool(self.names(parts.hostname or "")) and (self.any_port or parts.port in {None, 443})
+
+
+_API_HOSTS = {
+    ChannelType.SHOPIFY: _ApiHost(
+        _SHOPIFY_HOST.match,
+        "a Shopify store's API is at https://<shop>.myshopify.com (its admin's address, "
+        "not a custom domain): use that one (allow_insecure_url for a test store of your own)",
+    ),
+    ChannelType.AMAZON: _ApiHost(
+        _AMAZON_HOST.match,
+        "Amazon's Selling Partner API is at https://sellingpartnerapi-na.amazon.com (or -eu, -fe, the "
+        "seller's region): use that one (allow_insecure_url for a sandbox of your own)",
+    ),
+    ChannelType.EBAY: _ApiHost(
+        EBAY_HOSTS.__contains__,
+        "eBay's APIs are at https://api.ebay.com (https://api.sandbox.ebay.com for eBay's own sandbox): "
+        "use one of those (allow_insecure_url for a sandbox of your own)",
+        any_port=True,
+    ),
+}
+
+
 def store_url_problem(channel_type: ChannelType, url: str, *, allow_insecure_url: bool) -> str | None:
     """What is wrong with a store URL for its channel type (with the fix), or None. Shopify takes
     only https://<shop>.myshopify.com and WooCommerce only https, unless the operator allows any
@@ -167,26 +201,8 @@ def store_url_problem(channel_type: ChannelType, url: str, *, allow_insecure_url
             "the store's API is reached over https only: use its https:// address "
             "(allow_insecure_url for a store of your own on http)"
         )
-    if channel_type is ChannelType.SHOPIFY and (
-        not _SHOPIFY_HOST.match(parts.hostname or "") or parts.port not in {None, 443}
-    ):
-        return (
-            "a Shopify store's API is at https://<shop>.myshopify.com (its admin's address, "
-            "not a custom domain): use that one (allow_insecure_url for a test store of your own)"
-        )
-    if channel_type is ChannelType.AMAZON and (
-        not _AMAZON_HOST.match(parts.hostname or "") or parts.port not in {None, 443}
-    ):
-        return (
-            "Amazon's Selling Partner API is at https://sellingpartnerapi-na.amazon.com (or -eu, -fe, the "
-            "seller's region): use that one (allow_insecure_url for a sandbox of your own)"
-        )
-    if channel_type is ChannelType.EBAY and (parts.hostname or "") not in EBAY_HOSTS:
-        return (
-            "eBay's APIs are at https://api.ebay.com (https://api.sandbox.ebay.com for eBay's own sandbox): "
-            "use one of those (allow_insecure_url for a sandbox of your own)"
-        )
-    return None
+    api = _API_HOSTS.get(channel_type)
+    return api.fix if api is not None and not api.admits(parts) else None
 
 
 def store_host(url: str) -> str:

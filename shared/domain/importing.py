@@ -166,16 +166,13 @@ def parse_rows(text: str, model: type[R], fixes: Mapping[str, str]) -> list[tupl
         if None in raw:
             errors.append(RowError(line, "-", f"more cells than the {len(header)} columns of the header"))
             continue
-        cells: dict[str, Any] = {k: v for k, v in raw.items() if v is not None and v.strip() != ""}
         try:
-            row = model.model_validate(cells)
+            row = model.model_validate(_filled(raw))
         except ValidationError as invalid:
             errors.extend(_row_errors(line, invalid, fixes))
             continue
-        where = getattr(row, "location", None) if model.ONE_ROW_A_LOCATION else None
-        key = f"{row.sku}\x00{where}" if where is not None else row.sku
+        key, at = _row_key(row)
         if key in first_line:
-            at = f" at location {where}" if where is not None else ""
             errors.append(
                 RowError(line, "sku", f"SKU '{row.sku}'{at} is also on line {first_line[key]}: keep one row")
             )
@@ -187,6 +184,20 @@ def parse_rows(text: str, model: type[R], fixes: Mapping[str, str]) -> list[tupl
     if not rows:
         raise ImportRejected([RowError(2, "-", "the file has no rows: add one row per listing")])
     return rows
+
+
+def _filled(raw: dict[str, Any]) -> dict[str, Any]:
+    """A row's cells that hold a value (an empty or blank cell is a field left out)."""
+    return {k: v for k, v in raw.items() if v is not None and v.strip() != ""}
+
+
+def _row_key(row: SkuRow) -> tuple[str, str]:
+    """What no two rows of a file may share: the SKU, and the location where each row names one;
+    with the words that place it after the SKU in an error."""
+    where = getattr(row, "location", None) if row.ONE_ROW_A_LOCATION else None
+    if where is None:
+        return row.sku, ""
+    return f"{row.sku}\x00{where}", f" at location {where}"
 
 
 def _rows(reader: csv.DictReader[str]) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -58,16 +58,22 @@ class ListingQuery(BaseModel):
 
     def matches(self, listing: Listing, state: LinkState | None = None) -> bool:
         """Whether the listing (with its state on `channel`, when that is filtered) is in the filter."""
-        balance = listing.syncable_balance
         return (
             listing.sku.startswith(self.sku_prefix)
             and self.title.casefold() in listing.title.casefold()
-            and (self.status is None or listing.status is self.status)
+            and self._fields_match(listing)
+            and (self.link_state is None or state is self.link_state)
+        )
+
+    def _fields_match(self, listing: Listing) -> bool:
+        """Whether the listing's status, origin, balance and auto-sync are as filtered."""
+        balance = listing.syncable_balance
+        return (
+            (self.status is None or listing.status is self.status)
             and (self.created_by is None or listing.created_by is self.created_by)
             and (self.quantity_min is None or balance >= self.quantity_min)
             and (self.quantity_max is None or balance <= self.quantity_max)
             and (self.auto_sync is None or listing.auto_sync is self.auto_sync)
-            and (self.link_state is None or state is self.link_state)
         )
 
 

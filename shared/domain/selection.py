@@ -42,15 +42,7 @@ class ListingFilter:
         selection = cls(expressions=tuple(e.strip() for e in expressions))
         seen: set[str] = set()
         for expression in expressions:
-            key, equals, value = (part.strip() for part in expression.partition("="))
-            if not equals or not key:
-                raise FilterError(expression, f"not key=value: use {FORMS}")
-            if key not in _PARSERS:
-                raise FilterError(expression, f"unknown filter '{key}': use {FORMS}")
-            if key in seen:
-                raise FilterError(expression, f"{key} is given twice: give each filter once")
-            if not value:
-                raise FilterError(expression, f"{key} has no value: use {FORMS}")
+            key, value = _key_and_value(expression, seen)
             seen.add(key)
             selection = _PARSERS[key](selection, expression, value)
         return selection
@@ -64,6 +56,20 @@ class ListingFilter:
             and (self.quantity_min is None or listing.on_hand >= self.quantity_min)
             and (self.quantity_max is None or listing.on_hand <= self.quantity_max)
         )
+
+
+def _key_and_value(expression: str, seen: set[str]) -> tuple[str, str]:
+    """A filter's key and value, checked: a known key, not among those `seen`, with a value."""
+    key, equals, value = (part.strip() for part in expression.partition("="))
+    if not equals or not key:
+        raise FilterError(expression, f"not key=value: use {FORMS}")
+    if key not in _PARSERS:
+        raise FilterError(expression, f"unknown filter '{key}': use {FORMS}")
+    if key in seen:
+        raise FilterError(expression, f"{key} is given twice: give each filter once")
+    if not value:
+        raise FilterError(expression, f"{key} has no value: use {FORMS}")
+    return key, value
 
 
 def _status(selection: ListingFilter, expression: str, value: str) -> ListingFilter:

@@ -75,46 +75,63 @@ def plan_pushes(
     `hides_by_quantity` (no listing status: Amazon), a hidden listing is sent quantity 0 and no status."""
     plan = SyncPlan()
     quantities = quantities or {}
+    allocations = allocations or {}
     for sku in skus:
         listing = listings.get(sku)
         link = links.get(sku)
         if sku in quantities and quantities[sku] is None and link is not None:
-            plan.skipped[sku] = (
-                f"SKU '{sku}': channel '{channel}' location {link.location_id or 'default'} is mapped to "
-                f"no master location: left alone (tidemark channels locations {channel} --map ...)"
-            )
+            plan.skipped[sku] = _unmapped(sku, channel, link)
         elif listing is None:
             plan.skipped[sku] = f"SKU '{sku}' is no longer in master: nothing to push"
         elif link is None or link.status is not LinkStatus.LINKED:
-            reason = f" ({link.unlinked_reason})" if link and link.unlinked_reason else ""
-            plan.skipped[sku] = f"SKU '{sku}' is not linked to channel '{channel}'{reason}: run a re-link"
+            plan.skipped[sku] = _not_linked(sku, channel, link)
         else:
-            quantity, price = target(
-                listing, (allocations or {}).get(sku), hides_by_quantity=hides_by_quantity
-            )
-            plan.quantities.append(
-                QuantityPush(
-                    sku=sku,
-                    inventory_item_id=link.inventory_item_id,
-                    location_id=link.location_id,
-                    quantity=quantity,
-                    expected=link.last_observed_quantity,
-                )
-            )
-            if price is not None and price != link.last_observed_price:
-                plan.prices.append(
-                    PricePush(sku=sku, variant_id=link.variant_id, product_id=link.product_id, price=price)
-                )
-            if listing.channel_status is not link.channel_status and not hides_by_quantity:
-                plan.statuses.append(
-                    StatusPush(
-                        sku=sku,
-                        variant_id=link.variant_id,
-                        product_id=link.product_id,
-                        status=listing.channel_status,
-                    )
-                )
+            _plan_linked(plan, sku, listing, link, allocations.get(sku), hides_by_quantity=hides_by_quantity)
     return plan
+
+
+def _unmapped(sku: str, channel: str, link: Link) -> str:
+    return (
+        f"SKU '{sku}': channel '{channel}' location {link.location_id or 'default'} is mapped to "
+        f"no master location: left alone (tidemark channels locations {channel} --map ...)"
+    )
+
+
+def _not_linked(sku: str, channel: str, link: Link | None) -> str:
+    reason = f" ({link.unlinked_reason})" if link and link.unlinked_reason else ""
+    return f"SKU '{sku}' is not linked to channel '{channel}'{reason}: run a re-link"
+
+
+def _plan_linked(
+    plan: SyncPlan,
+    sku: str,
+    listing: Listing,
+    link: Link,
+    allocated: Allocation | None,
+    *,
+    hides_by_quantity: bool,
+) -> None:
+    """A linked listing's pushes: its quantity, and its price and status where the channel's differ."""
+    quantity, price = target(listing, allocated, hides_by_quantity=hides_by_quantity)
+    plan.quantities.append(
+        QuantityPush(
+            sku=sku,
+            inventory_item_id=link.inventory_item_id,
+            location_id=link.location_id,
+            quantity=quantity,
+            expected=link.last_observed_quantity,
+        )
+    )
+    if price is not None and price != link.last_observed_price:
+        plan.prices.append(
+            PricePush(sku=sku, variant_id=link.variant_id, product_id=link.product_id, price=price)
+        )
+    if listing.channel_status is not link.channel_status and not hides_by_quantity:
+        plan.statuses.append(
+            StatusPush(
+                sku=sku, variant_id=link.variant_id, product_id=link.product_id, status=listing.channel_status
+            )
+        )
 
 
 def target(

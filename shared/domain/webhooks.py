@@ -106,14 +106,25 @@ def misfit(channel_type: ChannelType, topic: str, body: Any) -> str | None:
     if not isinstance(body, dict):
         return "the body is not a JSON object"
     if topic in _DELETES:
-        if set(body) != {"id"}:
-            carried = ", ".join(sorted(body)[:5])
-            return f"a {topic} body carries the id alone, this one {carried}: it is not a {topic} webhook"
+        return _delete_misfit(topic, body)
+    return _missing_fields(channel_type, topic, body) or _other_kind(topic, body)
+
+
+def _delete_misfit(topic: str, body: dict[str, Any]) -> str | None:
+    if set(body) == {"id"}:
         return None
+    carried = ", ".join(sorted(body)[:5])
+    return f"a {topic} body carries the id alone, this one {carried}: it is not a {topic} webhook"
+
+
+def _missing_fields(channel_type: ChannelType, topic: str, body: dict[str, Any]) -> str | None:
     needed = [f for f in _NEEDED[topic] if f not in body or (body[f] is None and f != "available")]
     needed += [] if body.get(_TIME[channel_type]) else [_TIME[channel_type]]
-    if needed:
-        return f"the {topic} body must carry {', '.join(needed)}: it is not a {topic} webhook"
+    return f"the {topic} body must carry {', '.join(needed)}: it is not a {topic} webhook" if needed else None
+
+
+def _other_kind(topic: str, body: dict[str, Any]) -> str | None:
+    """Why a body with every field its topic needs is still of another kind (None: it is of its topic's)."""
     for field in ("line_items", "variants"):
         if field in _NEEDED[topic] and not isinstance(body[field], list):
             return f"{field} is not a list: it is not a {topic} webhook"
