@@ -2,11 +2,14 @@
 must be those of a table walked whole, whatever writes came before: puts, updates that move an item
 into, out of or across an index, deletes, batches, and transactions committed or cancelled."""
 
+import functools
+
 import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
+from moto.dynamodb.models.table import Table
 
 from tidemark.local import atomic, queries
 
@@ -154,6 +157,16 @@ def check_every_query(dynamodb, model: dict) -> None:
             ExpressionAttributeValues={":g": {"S": group}, ":from": {"S": "a"}},
         )
         assert pairs(found) == expected
+        counted = dynamodb.query(
+            TableName="t",
+            IndexName="BY_GROUP",
+            KeyConditionExpression="G = :g",
+            ExpressionAttributeValues={":g": {"S": group}},
+            Select="COUNT",
+        )
+        assert (counted["Count"], counted["ScannedCount"], "Items" in counted) == (len(expected),) * 2 + (
+            False,
+        )
         for condition, values, holds in (
             ("GS = :v", {":v": "b"}, lambda gs: gs == "b"),
             ("GS > :v", {":v": "b"}, lambda gs: gs > "b"),
@@ -178,6 +191,14 @@ def check_every_query(dynamodb, model: dict) -> None:
             ExpressionAttributeValues={":o": {"S": owner}},
         )
         assert sorted(pairs(found)) == expected
+        counted = dynamodb.query(
+            TableName="t",
+            IndexName="BY_OWNER",
+            KeyConditionExpression="O = :o",
+            ExpressionAttributeValues={":o": {"S": owner}},
+            Select="COUNT",
+        )
+        assert counted["Count"] == len(expected)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -198,4 +219,50 @@ def test_a_query_answers_what_a_walk_of_the_whole_table_answers(before, after):
             check_every_query(dynamodb, model)
         finally:
             atomic.undo()
+            queries.undo()
+
+
+def count_pages(dynamodb, group: str) -> list[int]:
+    counts, start = [], {}
+    while True:
+        answer = dynamodb.query(
+            TableName="t",
+            IndexName="BY_GROUP",
+            KeyConditionExpression="G = :g",
+            ExpressionAttributeValues={":g": {"S": group}},
+            Select="COUNT",
+            **start,
+        )
+        counts.append(answer["Count"])
+        if "LastEvaluatedKey" not in answer:
+            return counts
+        start = {"ExclusiveStartKey": answer["LastEvaluatedKey"]}
+
+
+def test_a_plain_count_is_the_maps_and_one_past_a_page_is_motos_pages(monkeypatch):
+    """A COUNT of a partition that fits a page is answered without moto's walk; one past moto's 1 MB
+    page is moto's, page by page, and both count what is there."""
+    walks = []
+    moto_query = Table.query
+
+    @functools.wraps(moto_query)
+    def walk(*args, **kwargs):
+        walks.append(1)
+        return moto_query(*args, **kwargs)
+
+    monkeypatch.setattr(Table, "query", walk)
+    with mock_aws():
+        queries.install()
+        try:
+            dynamodb = boto3.client("dynamodb", region_name=REGION)
+            make_table(dynamodb)
+            for n in range(1_200):  # 1,000-byte sort keys: G1's keys pass 1 MB, G2's 10 do not
+                group = "G1" if n >= 10 else "G2"
+                item = {"PK": f"P{n}", "SK": "s" * 1_000, "G": group, "GS": "a"}
+                dynamodb.put_item(TableName="t", Item=typed(item))
+            dynamodb.put_item(TableName="t", Item=typed({"PK": "X", "SK": "x", "G": "G2"}))  # no GS
+            assert count_pages(dynamodb, "G2") == [10] and walks == []
+            pages = count_pages(dynamodb, "G1")
+            assert len(pages) > 1 and sum(pages) == 1_190 and len(walks) == len(pages)
+        finally:
             queries.undo()

@@ -267,7 +267,7 @@ class LocalRuntime:
         for part in (part for part in parts if part is not None):
             attempt(part.stop)
         self._api_server, self._pollers, self._schedules, self._executions = None, [], None, None
-        for undo in (lambdas.remove_seam, atomic.undo, queries.undo, answers.undo, queue_attributes.undo):
+        for undo in (lambdas.remove_seam, atomic.undo, queue_attributes.undo, answers.undo, queries.undo):
             attempt(undo)
         if self._mock is not None:
             attempt(self._mock.stop)
