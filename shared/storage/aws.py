@@ -132,16 +132,30 @@ def merged_sort_keys(
     read: dict[str, list[str]] = {p: [] for p in partitions}
     more = dict.fromkeys(partitions, True)
     while True:
-        for partition in (p for p in partitions if more[p]):
-            start = read[partition][-1] if read[partition] else after
-            keys, more[partition] = _sort_keys(index, partition, start, prefix, share)
-            read[partition] += keys
-        limits = [keys[-1] if keys else (after or "") for p, keys in read.items() if more[p]]
-        cut = min(limits, default=None)
+        _read_further(index, read, more, after, prefix, share)
+        cut = _all_read_up_to(read, more, after)
         found = sorted(k for keys in read.values() for k in keys if cut is None or k <= cut)
         if len(found) >= limit or cut is None:
             return found[:limit], len(found) > limit or cut is not None
         share *= 2
+
+
+def _read_further(
+    index: str, read: dict[str, list[str]], more: dict[str, bool], after: str | None, prefix: str, share: int
+) -> None:
+    """Up to `share` more keys of each partition that has more, after those `read` of it."""
+    for partition, keys in read.items():
+        if more[partition]:
+            keys_read, more[partition] = _sort_keys(
+                index, partition, keys[-1] if keys else after, prefix, share
+            )
+            keys.extend(keys_read)
+
+
+def _all_read_up_to(read: dict[str, list[str]], more: dict[str, bool], after: str | None) -> str | None:
+    """The lowest last key read of a partition that has more: every key up to it has been read,
+    whichever partition holds it. None: every partition has been read to its end."""
+    return min((keys[-1] if keys else (after or "") for p, keys in read.items() if more[p]), default=None)
 
 
 def _sort_keys(

@@ -282,16 +282,21 @@ def for_channel(
     found: list[Job] = []
     while len(found) < limit:
         answer = table().query(**request)
-        keys = [{"PK": item["PK"], "SK": item["SK"]} for item in answer["Items"]]
-        by_id = {job.id: job for job in (from_item(Job, item) for item in batch_get(keys))}
-        for item in answer["Items"]:
-            job = by_id.get(item["PK"].removeprefix("JOB#"))
-            if job and (status is None or job.status is status) and (kind is None or job.kind == kind):
+        for job in _jobs_named(answer["Items"]):
+            if (status is None or job.status is status) and (kind is None or job.kind == kind):
                 found.append(job)
         if "LastEvaluatedKey" not in answer:
             break
         request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
     return found[:limit]
+
+
+def _jobs_named(items: list[dict[str, Any]]) -> list[Job]:
+    """The jobs a page of the index names, read by key, in the page's order (one gone meanwhile left out)."""
+    keys = [{"PK": item["PK"], "SK": item["SK"]} for item in items]
+    by_id = {job.id: job for job in (from_item(Job, item) for item in batch_get(keys))}
+    jobs = (by_id.get(item["PK"].removeprefix("JOB#")) for item in items)
+    return [job for job in jobs if job]
 
 
 # The channel's queue and the one job running on it.

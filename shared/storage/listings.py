@@ -16,7 +16,7 @@ change index with it; the auto-sync flag changes nothing pushed and moves neithe
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -94,17 +94,32 @@ def update_columns(updates: Iterable[tuple[Listing, Iterable[str]]]) -> None:
             (listing, pool.submit(_update_columns, dynamodb, name, listing, cols))
             for listing, cols in updates
         ]
-    failed = next((write.exception() for _, write in writes if write.exception() is not None), None)
-    gone = [put for _, write in writes if write.exception() is None and (put := write.result()) is not None]
+    in_place, gone, failed = _outcomes(writes)
     if failed is not None:
-        written = [
-            listing.sku for listing, write in writes if write.exception() is None and write.result() is None
-        ]
-        raise PartlyWritten(written, failed)
+        raise PartlyWritten(in_place, failed)
     put_many(gone)
 
 
 UPDATE_THREADS = 16
+
+
+def _outcomes(
+    writes: list[tuple[Listing, Future[Listing | None]]],
+) -> tuple[list[str], list[Listing], BaseException | None]:
+    """What the column writes did: the SKUs written in place, the listings gone meanwhile (to be put
+    whole), and the first write that failed."""
+    in_place: list[str] = []
+    gone: list[Listing] = []
+    failed: BaseException | None = None
+    for listing, write in writes:
+        error = write.exception()
+        if error is not None:
+            failed = failed or error
+        elif (put := write.result()) is not None:
+            gone.append(put)
+        else:
+            in_place.append(listing.sku)
+    return in_place, gone, failed
 
 
 def _update_columns(
@@ -135,12 +150,7 @@ def adjust(adjustment: Adjustment, reason: AdjustReason, at: datetime) -> tuple[
         if current is None:
             raise ListingNotFound(adjustment.sku)
         return current, False
-    value = next(v for v in (adjustment.delta, adjustment.on_hand, adjustment.committed) if v is not None)
-    if adjustment.delta is not None:
-        update, condition = "on_hand = on_hand + :value", "attribute_exists(PK)"
-    else:
-        field = "on_hand" if adjustment.on_hand is not None else "committed"
-        update, condition = f"{field} = :value", f"attribute_exists(PK) AND {field} <> :value"
+    value, update, condition = _update_of(adjustment)
     change = _change_keys(adjustment.sku, at)
     try:
         answer = table().update_item(
@@ -167,6 +177,16 @@ def adjust(adjustment: Adjustment, reason: AdjustReason, at: datetime) -> tuple[
             raise ListingNotFound(adjustment.sku) from None
         return from_item(Listing, _DESERIALIZE.deserialize({"M": old})), False
     return from_item(Listing, answer["Attributes"]), True
+
+
+def _update_of(adjustment: Adjustment) -> tuple[int, str, str]:
+    """The adjustment's value, its SET clause and its condition (a value set to what it already is
+    fails the condition: nothing is written)."""
+    value = next(v for v in (adjustment.delta, adjustment.on_hand, adjustment.committed) if v is not None)
+    if adjustment.delta is not None:
+        return value, "on_hand = on_hand + :value", "attribute_exists(PK)"
+    field = "on_hand" if adjustment.on_hand is not None else "committed"
+    return value, f"{field} = :value", f"attribute_exists(PK) AND {field} <> :value"
 
 
 _DESERIALIZE = TypeDeserializer()

@@ -64,16 +64,21 @@ def _apply(
                 return _write_located(key, line, wanted, state, located)
             except _Raced:
                 continue
-        if wanted is LineState.PLACED:
-            taken, delta = line.quantity, -line.quantity
-        else:  # cancelled: put back what the order took (nothing when the cancel came first)
-            taken, delta = 0, int(item["taken"]) if item else 0
+        taken, delta = _taken_and_change(line, wanted, item)
         try:
             _write(key, line, wanted, state, taken, delta)
         except _Raced:
             continue
         return abs(delta)
     raise RuntimeError(f"order {order_id} line {line.line_id} on {channel} kept changing: deliver it again")
+
+
+def _taken_and_change(line: OrderLine, wanted: LineState, item: dict[str, Any] | None) -> tuple[int, int]:
+    """What a line recorded at no location takes, and the change to its listing's on hand."""
+    if wanted is LineState.PLACED:
+        return line.quantity, -line.quantity
+    # cancelled: put back what the order took (nothing when the cancel came first)
+    return 0, int(item["taken"]) if item else 0
 
 
 class _Raced(Exception):
