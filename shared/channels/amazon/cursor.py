@@ -53,8 +53,8 @@ class Cursor:
         }
         return base64.urlsafe_b64encode(json.dumps(raw, separators=(",", ":")).encode()).decode()
 
-    def after_page(self, answer: dict[str, Any], items: list[dict[str, Any]]) -> str | None:
-        """The cursor of the next page, or None when the catalog was read to its end."""
+    def _latest(self, items: list[dict[str, Any]]) -> tuple[str | None, set[str]]:
+        """The latest creation time read (this page's items included), and the SKUs read created then."""
         last, at_last = self.last, set(self.at_last)
         for item in items:
             created = _created(item)
@@ -63,9 +63,13 @@ class Cursor:
             if created != last:
                 last, at_last = created, set()
             at_last.add(str(item["sku"]))
+        return last, at_last
+
+    def after_page(self, answer: dict[str, Any], items: list[dict[str, Any]]) -> str | None:
+        """The cursor of the next page, or None when the catalog was read to its end."""
+        last, at_last = self._latest(items)
         read = self.read + len(items)
-        pagination = answer.get("pagination") if isinstance(answer.get("pagination"), dict) else {}
-        token = pagination.get("nextToken") if pagination else None
+        token = _next_token(answer)
         if token:
             return Cursor(token, self.after, self.seen, read, last, frozenset(at_last)).encode()
         total = answer.get("numberOfResults")
@@ -80,6 +84,11 @@ class Cursor:
             )
         seen = frozenset(at_last) | (self.seen if last == self.after else frozenset())
         return Cursor(None, last, seen, 0, last, seen).encode()
+
+
+def _next_token(answer: dict[str, Any]) -> Any:
+    pagination = answer.get("pagination")
+    return pagination.get("nextToken") if isinstance(pagination, dict) else None
 
 
 def _created(item: dict[str, Any]) -> str | None:

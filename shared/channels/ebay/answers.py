@@ -105,19 +105,24 @@ def price_of(offer: dict[str, Any]) -> Decimal | None:
 def variant_of(offer: dict[str, Any], item: dict[str, Any] | None) -> ChannelVariant:
     """An offer on the channel's marketplace as a variant: the offer is what is pushed (its id is
     the variant's and the inventory item id's), the SKU is the eBay product."""
-    product = (item or {}).get("product") or {}
-    barcodes = [*(product.get("upc") or []), *(product.get("ean") or [])]
     return ChannelVariant(
         variant_id=str(offer["offerId"]),
         product_id=str(offer.get("sku") or ""),
         sku=str(offer.get("sku") or ""),
-        barcode=str(barcodes[0]) if barcodes else "",
+        barcode=_barcode(item),
         inventory_item_id=str(offer["offerId"]),
         location_id=str(offer.get("marketplaceId") or ""),
         quantity=int(offer.get("availableQuantity") or 0),
         price=price_of(offer),
         status=VariantStatus.ACTIVE if offer.get("status") == "PUBLISHED" else VariantStatus.HIDDEN,
     )
+
+
+def _barcode(item: dict[str, Any] | None) -> str:
+    """The inventory item's first UPC or EAN ("" without one)."""
+    product = (item or {}).get("product") or {}
+    barcodes = [*(product.get("upc") or []), *(product.get("ean") or [])]
+    return str(barcodes[0]) if barcodes else ""
 
 
 def entry_result(sku: str, offer_id: str, entry: dict[str, Any] | None, what: str) -> PushResult:

@@ -87,37 +87,47 @@ class Tokens:
         return token
 
 
+# The token endpoint's errors that a credential explains: the field at fault, and the fix (given
+# the error and eBay's description of it).
+_REFUSED = {
+    "invalid_client": (
+        "client_id",
+        "eBay refused the app's client id and secret ({error}: {said}): give the App ID and Cert ID "
+        "of the keyset for this environment (production or sandbox) with --client-id and --client-secret",
+    ),
+    "invalid_grant": (
+        "refresh_token",
+        "eBay refused the refresh token ({error}: {said}): the seller's consent ended or it belongs to "
+        "another app; get a new one (the seller signs in and consents again) and pass --refresh-token",
+    ),
+    "invalid_scope": (
+        "refresh_token",
+        "eBay did not grant the sell.inventory and sell.fulfillment scopes to this refresh token "
+        "({said}): ask the seller to consent with the scopes "
+        "https://api.ebay.com/oauth/api_scope/sell.inventory and "
+        "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
+    ),
+}
+
+
 def _read(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
+    body = _json_object(response)
     if response.status_code == 200 and body.get("access_token"):
         return body
     error = str(body.get("error") or f"HTTP {response.status_code}")
     said = str(body.get("error_description") or "")
-    if error == "invalid_client":
-        raise EbayAuthError(
-            "client_id",
-            f"eBay refused the app's client id and secret ({error}: {said}): give the App ID and Cert ID "
-            "of the keyset for this environment (production or sandbox) with --client-id and --client-secret",
-        )
-    if error == "invalid_grant":
-        raise EbayAuthError(
-            "refresh_token",
-            f"eBay refused the refresh token ({error}: {said}): the seller's consent ended or it belongs to "
-            "another app; get a new one (the seller signs in and consents again) and pass --refresh-token",
-        )
-    if error == "invalid_scope":
-        raise EbayAuthError(
-            "refresh_token",
-            f"eBay did not grant the sell.inventory and sell.fulfillment scopes to this refresh token "
-            f"({said}): ask the seller to consent with the scopes "
-            "https://api.ebay.com/oauth/api_scope/sell.inventory and "
-            "https://api.ebay.com/oauth/api_scope/sell.fulfillment",
-        )
+    if error in _REFUSED:
+        field, fix = _REFUSED[error]
+        raise EbayAuthError(field, fix.format(error=error, said=said))
     raise ChannelError(
         f"eBay's token endpoint answered {error}: {said or 'no reason given'}", retryable=False
     )
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON object; {} for an answer that is not one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}

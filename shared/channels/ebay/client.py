@@ -138,7 +138,7 @@ class EbayClient:
     def read_catalog_page(self, cursor: str | None) -> CatalogPage:
         offset = int(cursor or 0)
         page = self._json("GET", "/inventory_item", params={"limit": PAGE_SIZE, "offset": offset})
-        items = [i for i in page.get("inventoryItems") or [] if isinstance(i, dict) and i.get("sku")]
+        items = _items_with_sku(page)
         variants: list[ChannelVariant] = []
         for item in items:
             variants += [variant_of(offer, item) for offer in self._offers_of(str(item["sku"]))]
@@ -384,6 +384,10 @@ class EbayClient:
                 raise
             logger.warning("could not read eBay's call limits: %s", error.message)
             return None
+
+
+def _items_with_sku(page: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in page.get("inventoryItems") or [] if isinstance(i, dict) and i.get("sku")]
 
 
 def _body(response: httpx.Response) -> dict[str, Any]:

@@ -16,9 +16,10 @@ limit), the retry layer backs off.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from shared.channels.base import ChannelError
 
@@ -59,18 +60,23 @@ class DailyQuota:
         if self._remaining == 0:
             self._read()  # others' calls may have been counted, or the quota reset
         while self._remaining == 0 and self.limits is not None:
-            wait = self.limits.reset_at - self._clock()
-            if wait > self._max_wait:
-                raise self._spent()
-            if wait > 0:
-                logger.info("eBay's daily call quota is spent; waiting %.1f s for its reset", wait)
-                self._sleep(wait)
-                self.waited += wait
-            self._read()
-            if self._remaining == 0 and self.limits is not None and self.limits.reset_at <= self._clock():
-                raise self._spent()  # past the reset and still spent: eBay has not reset it yet
+            self._wait_for_reset(self.limits)
         if self._remaining is not None:
             self._remaining -= 1
+
+    def _wait_for_reset(self, limits: Limits) -> None:
+        """Wait for the spent quota's reset, then read the limits again; ChannelError when the reset
+        is further off than `max_wait`, or past and the quota still spent."""
+        wait = limits.reset_at - self._clock()
+        if wait > self._max_wait:
+            raise self._spent()
+        if wait > 0:
+            logger.info("eBay's daily call quota is spent; waiting %.1f s for its reset", wait)
+            self._sleep(wait)
+            self.waited += wait
+        self._read()
+        if self._remaining == 0 and self.limits is not None and self.limits.reset_at <= self._clock():
+            raise self._spent()  # past the reset and still spent: eBay has not reset it yet
 
     def throttled(self) -> float | None:
         self._read()
@@ -102,14 +108,19 @@ def parse_limits(body: object) -> Limits | None:
     """The Inventory API's daily rate from getRateLimits' answer, or None when it has none."""
     if not isinstance(body, dict):
         return None
+    for rate in _inventory_rates(body):
+        try:
+            reset = datetime.fromisoformat(str(rate["reset"]).replace("Z", "+00:00"))
+            return Limits(int(rate["limit"]), int(rate["remaining"]), reset.timestamp())
+        except (KeyError, TypeError, ValueError):
+            continue
+    return None
+
+
+def _inventory_rates(body: dict[str, Any]) -> Iterator[Any]:
+    """The rates getRateLimits' answer gives for the Inventory API's resources, as it gives them."""
     for api in body.get("rateLimits") or []:
         if not isinstance(api, dict) or api.get("apiName") != "inventory":
             continue
         for resource in api.get("resources") or []:
-            for rate in resource.get("rates") or [] if isinstance(resource, dict) else []:
-                try:
-                    reset = datetime.fromisoformat(str(rate["reset"]).replace("Z", "+00:00"))
-                    return Limits(int(rate["limit"]), int(rate["remaining"]), reset.timestamp())
-                except (KeyError, TypeError, ValueError):
-                    continue
-    return None
+            yield from resource.get("rates") or [] if isinstance(resource, dict) else []
