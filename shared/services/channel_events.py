@@ -119,24 +119,32 @@ def _apply(channel: str, event: object) -> Counter[str]:
         case OrderCancelled():
             return _order(channel, event.order_id, event.lines, orders.cancel, "put_back", +1)
         case VariantSeen():
-            link = links.for_inventory_item(channel, event.item)
-            if link and event.location and channel_number(link.location_id) != event.location:
-                return Counter(other_location=1)  # another location of the item: pushed per location
-            return _seen(channel, [(link, event)] if link else [])
+            return _variant_seen(channel, event)
         case ProductSeen():
-            by_item = {variant.item: variant for variant in event.variants}
-            held = links.for_product(channel, event.product)
-            return _seen(
-                channel, [(link, by_item.get(channel_number(link.inventory_item_id))) for link in held]
-            )
+            return _product_seen(channel, event)
         case Deleted():
-            item = links.for_inventory_item(channel, event.number)
-            gone = {
-                link.sku: link
-                for link in [*links.for_product(channel, event.number), *([item] if item else [])]
-            }
-            return _seen(channel, [(link, None) for link in _confirmed_gone(channel, list(gone.values()))])
+            return _deleted(channel, event)
     return Counter(ignored=1)
+
+
+def _variant_seen(channel: str, event: VariantSeen) -> Counter[str]:
+    link = links.for_inventory_item(channel, event.item)
+    if link and event.location and channel_number(link.location_id) != event.location:
+        return Counter(other_location=1)  # another location of the item: pushed per location
+    return _seen(channel, [(link, event)] if link else [])
+
+
+def _product_seen(channel: str, event: ProductSeen) -> Counter[str]:
+    by_item = {variant.item: variant for variant in event.variants}
+    held = links.for_product(channel, event.product)
+    return _seen(channel, [(link, by_item.get(channel_number(link.inventory_item_id))) for link in held])
+
+
+def _deleted(channel: str, event: Deleted) -> Counter[str]:
+    """The links of the product or the item deleted, unlinked once the channel confirms them gone."""
+    item = links.for_inventory_item(channel, event.number)
+    gone = {link.sku: link for link in [*links.for_product(channel, event.number), *([item] if item else [])]}
+    return _seen(channel, [(link, None) for link in _confirmed_gone(channel, list(gone.values()))])
 
 
 def _order(

@@ -48,11 +48,7 @@ def challenge(channel: Channel | None, code: str, endpoint: str) -> tuple[int, d
 
 def receive(channel: Channel, headers: Mapping[str, str], body: bytes) -> tuple[int, str]:
     """(status, message), as shared/services/webhooks.receive answers."""
-    signature = parse_signature(headers.get(SIGNATURE_HEADER))
-    if signature is None:
-        return 401, REFUSED
-    key = _public_key(channel, signature.kid)
-    if not key or not is_valid(key, body, signature):
+    if not _is_signed(channel, headers, body):
         return 401, REFUSED
     try:
         parsed = json.loads(body)
@@ -83,6 +79,15 @@ def receive(channel: Channel, headers: Mapping[str, str], body: bytes) -> tuple[
     )
     deliveries.record(channel.name, delivery)
     return 200, "queued"
+
+
+def _is_signed(channel: Channel, headers: Mapping[str, str], body: bytes) -> bool:
+    """Whether the body carries a valid signature by eBay's key for the signature's kid."""
+    signature = parse_signature(headers.get(SIGNATURE_HEADER))
+    if signature is None:
+        return False
+    key = _public_key(channel, signature.kid)
+    return bool(key) and is_valid(key, body, signature)
 
 
 def _flattened(parsed: Any) -> tuple[str, dict[str, Any]]:

@@ -12,8 +12,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from shared.domain.channel import ChannelType
+from shared.domain.channel import Channel, ChannelType
 from shared.domain.messages import WebhookMessage
 from shared.domain.webhooks import (
     accepted_secrets,
@@ -74,8 +75,7 @@ def receive(
         from shared.services import ebay_webhooks
 
         return Received(*ebay_webhooks.receive(channel, headers, body))
-    is_ping = channel_type is ChannelType.WOOCOMMERCE and body.startswith(b"webhook_id=")
-    if is_ping and SIGNATURE_HEADER[channel_type] not in headers:
+    if _is_unsigned_ping(channel_type, headers, body):
         return Received(200, "ping")
     now = datetime.now(UTC)
     accepted = accepted_secrets(secrets.read_webhook(channel.name), now)
@@ -85,29 +85,43 @@ def receive(
         parsed = json.loads(body)
     except ValueError:
         return Received(400, "the body is not JSON")
-    topic = headers.get(TOPIC_HEADER[channel_type], "")
-    if not acted_on(channel_type, topic):
+    return _take_signed(channel, headers, body, parsed, now)
+
+
+def _is_unsigned_ping(channel_type: ChannelType, headers: Mapping[str, str], body: bytes) -> bool:
+    """WooCommerce's ping of a webhook just created: a form body (`webhook_id=...`), sent unsigned."""
+    is_ping = channel_type is ChannelType.WOOCOMMERCE and body.startswith(b"webhook_id=")
+    return is_ping and SIGNATURE_HEADER[channel_type] not in headers
+
+
+def _take_signed(
+    channel: Channel, headers: dict[str, str], body: bytes, parsed: Any, now: datetime
+) -> Received:
+    """A signed body checked for what its signature does not cover (its topic, its store, its age),
+    then queued once."""
+    topic = headers.get(TOPIC_HEADER[channel.type], "")
+    if not acted_on(channel.type, topic):
         return Received(200, "ignored")
-    problem = misfit(channel_type, topic, parsed) or from_store(channel_type, channel.store_url, headers)
+    problem = misfit(channel.type, topic, parsed) or from_store(channel.type, channel.store_url, headers)
     if problem:
         return Received(400, problem)
-    if too_old(signed_time(channel_type, parsed), now):
+    if too_old(signed_time(channel.type, parsed), now):
         return Received(200, "too old")
     delivery = delivery_key(topic, body)
     if deliveries.seen(channel.name, delivery):
         return Received(200, "duplicate")
     message = WebhookMessage(
         channel=channel.name,
-        type=channel_type,
+        type=channel.type,
         topic=topic,
         delivery=delivery,
-        event=headers.get(EVENT_HEADER[channel_type], "")[:128],
-        body=json.dumps(trimmed(channel_type, topic, parsed), separators=(",", ":")),
+        event=headers.get(EVENT_HEADER[channel.type], "")[:128],
+        body=json.dumps(trimmed(channel.type, topic, parsed), separators=(",", ":")),
     )
     queued = message.model_dump_json()
     if len(queued.encode()) > MAX_QUEUED_BYTES:
         queued = _kept_aside(message).model_dump_json()
-    group = f"{channel.name}#{resource_of(channel_type, topic, parsed)}"[:128]
+    group = f"{channel.name}#{resource_of(channel.type, topic, parsed)}"[:128]
     fifo.send(settings().webhook_queue_url, fifo.Outgoing(queued, group, delivery), quick=True)
     deliveries.record(channel.name, delivery)
     return Received(200, "queued")
