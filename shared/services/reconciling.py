@@ -5,11 +5,12 @@ then pushes)."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shared.channels.base import VariantRef
 from shared.domain.allocation import of
-from shared.domain.channel import HIDES_BY_QUANTITY
+from shared.domain.channel import HIDES_BY_QUANTITY, Channel
 from shared.domain.job import JobFailure
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.reconciling import reconciled
@@ -26,7 +27,42 @@ def reconcile_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
         return ShardMatched(job_id, shard, None)
     job, channel = found
     page, more_after = links.shard_page(channel.name, shard, after, LINKS_PER_STEP)
-    linked = [link for link in page if link.status is LinkStatus.LINKED]
+    checked = _check_links(channel, [link for link in page if link.status is LinkStatus.LINKED])
+    links.write_changes(checked.changed)
+    jobs.record_batch(
+        job.id, f"reconcile:{shard}:{after or ''}", checked.counts, checked.at, failures=checked.failures
+    )
+    return ShardMatched(job_id, shard, more_after)
+
+
+@dataclass
+class _Checked:
+    """What reconciling a page of links found (at `at`, once the channel was read): its counts,
+    the links it changes, and what the merchant must act on."""
+
+    at: datetime
+    counts: Counter[str]
+    changed: list[tuple[Link | None, Link]] = field(default_factory=list)
+    failures: list[JobFailure] = field(default_factory=list)
+
+    def variant_gone(self, link: Link, channel: str) -> None:
+        reason = f"variant {link.variant_id} is gone from '{channel}'"
+        unlinked = link.model_copy(
+            update={"status": LinkStatus.UNLINKED, "unlinked_reason": reason, "updated_at": self.at}
+        )
+        self.changed.append((link, unlinked))
+        self.counts["variant_gone"] += 1
+        self.failures.append(JobFailure(sku=link.sku, message=f"{reason}: re-link once the variant is back"))
+
+    def compared(self, link: Link, after_check: Link) -> None:
+        if after_check.sync_state is SyncState.OUT_OF_SYNC:
+            self.counts["out_of_sync"] += 1
+        if after_check != link:
+            self.changed.append((link, after_check))
+
+
+def _check_links(channel: Channel, linked: list[Link]) -> _Checked:
+    """Each link's channel values, read now, against what master allocates it."""
     masters = listings.get_many(link.sku for link in linked)
     rules = channel_rules.for_skus(channel.name, masters)
     refs = [
@@ -43,35 +79,17 @@ def reconcile_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
     quantities = locations.push_quantities(
         channel.name, [link.sku for link in linked], masters, {link.sku: link for link in linked}
     )
+    hides_by_quantity = channel.type in HIDES_BY_QUANTITY
     now = datetime.now(UTC)
-    counts: Counter[str] = Counter(checked=len(linked))
-    failures = []
-    changed: list[tuple[Link | None, Link]] = []
+    found = _Checked(now, Counter(checked=len(linked)))
     for link, variant in zip(linked, held, strict=True):
         listing = masters.get(link.sku)
         if variant is None:
-            reason = f"variant {link.variant_id} is gone from '{channel.name}'"
-            changed.append(
-                (
-                    link,
-                    link.model_copy(
-                        update={"status": LinkStatus.UNLINKED, "unlinked_reason": reason, "updated_at": now}
-                    ),
-                )
+            found.variant_gone(link, channel.name)
+        elif listing is not None:  # None: the listing was removed from master meanwhile
+            allocated = of(rules.rules, rules.override(link.sku), listing, quantities.get(link.sku))
+            after_check = reconciled(
+                link, listing, variant, now, allocated, hides_by_quantity=hides_by_quantity
             )
-            counts["variant_gone"] += 1
-            failures.append(JobFailure(sku=link.sku, message=f"{reason}: re-link once the variant is back"))
-            continue
-        if listing is None:
-            continue  # the listing was removed from master meanwhile
-        allocated = of(rules.rules, rules.override(link.sku), listing, quantities.get(link.sku))
-        after_check = reconciled(
-            link, listing, variant, now, allocated, hides_by_quantity=channel.type in HIDES_BY_QUANTITY
-        )
-        if after_check.sync_state is SyncState.OUT_OF_SYNC:
-            counts["out_of_sync"] += 1
-        if after_check != link:
-            changed.append((link, after_check))
-    links.write_changes(changed)
-    jobs.record_batch(job.id, f"reconcile:{shard}:{after or ''}", counts, now, failures=failures)
-    return ShardMatched(job_id, shard, more_after)
+            found.compared(link, after_check)
+    return found
