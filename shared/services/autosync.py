@@ -58,21 +58,7 @@ def queue_pushes(
     it (WooCommerce, eBay and Amazon have no compare-and-set; Shopify's re-reads on conflict and
     sends master's value of then), and the link cannot tell that from the move itself."""
     wanted = list(dict.fromkeys(skus))
-    read = _linked(wanted, channel)
-    shards = settings().push_shards
-    messages = []
-    for name, found in read.items():
-        linked = [s for s, link in found.items() if link.status is LinkStatus.LINKED]
-        by_shard: dict[int, list[str]] = {}
-        for sku in sorted(linked):
-            by_shard.setdefault(shard_of(sku, shards), []).append(sku)
-        for shard, group in sorted(by_shard.items()):
-            for part in chunked(group, SKUS_PER_MESSAGE):
-                key = f"{source}:{name}:{part[0]}" if source else uuid.uuid4().hex
-                message_id = uuid.uuid5(uuid.NAMESPACE_URL, f"tidemark:{origin}:{key}").hex
-                messages.append(
-                    (shard, AutoPushMessage(id=message_id, channel=name, origin=origin, skus=part))
-                )
+    messages = _push_messages(_linked(wanted, channel), origin, source)
     coalesced: list[tuple[int, AutoPushMessage]] = []  # only auto sync's eBay pushes are coalesced
     if origin is PushOrigin.AUTO_SYNC:
         messages, coalesced = _coalesced(messages)
@@ -89,6 +75,34 @@ def queue_pushes(
         "auto-push",
     )
     return sum(len(message.skus) for _, message in messages) + sum(len(m.skus) for _, m in coalesced)
+
+
+def _push_messages(
+    read: dict[str, dict[str, Link]], origin: PushOrigin, source: str | None
+) -> list[tuple[int, AutoPushMessage]]:
+    """Each channel's linked SKUs, up to SKUS_PER_MESSAGE a message, with the SKU shard that is
+    the message's group."""
+    shards = settings().push_shards
+    messages = []
+    for name, found in read.items():
+        linked = [s for s, link in found.items() if link.status is LinkStatus.LINKED]
+        by_shard: dict[int, list[str]] = {}
+        for sku in sorted(linked):
+            by_shard.setdefault(shard_of(sku, shards), []).append(sku)
+        for shard, group in sorted(by_shard.items()):
+            for part in chunked(group, SKUS_PER_MESSAGE):
+                message_id = _message_id(origin, source, name, part[0])
+                messages.append(
+                    (shard, AutoPushMessage(id=message_id, channel=name, origin=origin, skus=part))
+                )
+    return messages
+
+
+def _message_id(origin: PushOrigin, source: str | None, channel: str, first_sku: str) -> str:
+    """Derived from the source when there is one (a redelivered change queues the same id again),
+    else fresh."""
+    key = f"{source}:{channel}:{first_sku}" if source else uuid.uuid4().hex
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"tidemark:{origin}:{key}").hex
 
 
 # eBay takes 250 revisions of a listing a calendar day: its auto-sync pushes are coalesced per

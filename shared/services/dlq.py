@@ -158,7 +158,7 @@ def redrive(request: RedriveRequest) -> RedriveSummary:
     summary = RedriveSummary(redriven=[], left=[], not_found=[])
     for q in [request.queue] if request.queue else list(DeadLetterQueue):
         _redrive_queue(q, wanted, summary)
-        if wanted is not None and wanted <= {r.id for r in [*summary.redriven, *summary.left]}:
+        if _all_seen(wanted, {r.id for r in [*summary.redriven, *summary.left]}):
             break
     found = {r.id for r in [*summary.redriven, *summary.left]}
     summary.not_found = [i for i in request.ids if i not in found]
@@ -180,17 +180,28 @@ def _redrive_queue(queue: DeadLetterQueue, wanted: set[str] | None, summary: Red
                 break
             for message in fresh:
                 seen.add(message.id)
-                if wanted is not None and message.id not in wanted:
+                if not _redriven(queue, url, message, wanted, summary):
                     held.append(message)
-                    continue
-                report, moved = _move(queue, url, message)
-                (summary.redriven if moved else summary.left).append(report)
-                if not moved:
-                    held.append(message)
-            if wanted is not None and wanted <= seen:
+            if _all_seen(wanted, seen):
                 break
     finally:
         queues.release(url, held)
+
+
+def _all_seen(wanted: set[str] | None, seen: set[str]) -> bool:
+    """Whether every message asked for by id was seen (None asks for every message: never)."""
+    return wanted is not None and wanted <= seen
+
+
+def _redriven(
+    queue: DeadLetterQueue, url: str, message: QueuedMessage, wanted: set[str] | None, summary: RedriveSummary
+) -> bool:
+    """Move the message when it is wanted, and report it; False: it stays held in the queue."""
+    if wanted is not None and message.id not in wanted:
+        return False
+    report, moved = _move(queue, url, message)
+    (summary.redriven if moved else summary.left).append(report)
+    return moved
 
 
 def _move(queue: DeadLetterQueue, url: str, message: QueuedMessage) -> tuple[Redriven, bool]:
