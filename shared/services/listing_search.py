@@ -23,6 +23,7 @@ from shared.domain.listing import CreatedBy, Listing, ListingStatus
 from shared.domain.listing_query import ListingQuery, decode_cursor, encode_cursor
 from shared.storage import channels as channel_store
 from shared.storage import link_states, links, listings
+from shared.storage.links import LinkView
 
 # At most this many listings are read to fill one page when a filter is applied to what is read.
 READ_BUDGET = 100
@@ -69,11 +70,8 @@ class ListingPage(BaseModel):
 def search(query: ListingQuery, limit: int, cursor: str | None) -> ListingPage:
     """One page of the listings in the filter, after the cursor's SKU."""
     after = decode_cursor(cursor)
-    names = sorted(channel.name for channel in channel_store.list_all())
-    if query.channel is not None and query.channel not in names:
-        raise UnknownChannelFilter(query.channel)
-    exact = query.link_state in _FROM_STATE_INDEX or query.link_state is None  # no link state to check
-    skus, more = _candidates(query, after, limit if exact and not query.filters_listing else READ_BUDGET)
+    names = _channel_names(query.channel)
+    skus, more = _candidates(query, after, _read_size(query, limit))
     found = listings.get_many(skus)
     states = links.views(names, [sku for sku in skus if sku in found])
     rows: list[ListingRow] = []
@@ -83,14 +81,36 @@ def search(query: ListingQuery, limit: int, cursor: str | None) -> ListingPage:
             more = True
             break
         last = sku
-        listing = found.get(sku)
-        if listing is None:
-            continue
-        cells = {name: _cell(*states.get((sku, name), (None, None))) for name in names}
-        state = cells[query.channel].state if query.channel is not None else None
-        if query.matches(listing, state):
-            rows.append(_row(listing, cells))
+        row = _row_in_filter(query, found.get(sku), names, states)
+        if row is not None:
+            rows.append(row)
     return ListingPage(listings=rows, channels=names, next_cursor=encode_cursor(last) if more else None)
+
+
+def _channel_names(filtered_on: str | None) -> list[str]:
+    """Every channel's name, in order; UnknownChannelFilter when the filter names another."""
+    names = sorted(channel.name for channel in channel_store.list_all())
+    if filtered_on is not None and filtered_on not in names:
+        raise UnknownChannelFilter(filtered_on)
+    return names
+
+
+def _read_size(query: ListingQuery, limit: int) -> int:
+    """A page's worth when the index read holds every filter; READ_BUDGET when what is read is
+    filtered further (a page may then hold fewer rows than `limit`)."""
+    exact = query.link_state in _FROM_STATE_INDEX or query.link_state is None  # no link state to check
+    return limit if exact and not query.filters_listing else READ_BUDGET
+
+
+def _row_in_filter(
+    query: ListingQuery, listing: Listing | None, names: list[str], states: dict[tuple[str, str], LinkView]
+) -> ListingRow | None:
+    """The listing's row when it is in the filter; None when it is not, or was removed meanwhile."""
+    if listing is None:
+        return None
+    cells = {name: _cell(*states.get((listing.sku, name), (None, None))) for name in names}
+    state = cells[query.channel].state if query.channel is not None else None
+    return _row(listing, cells) if query.matches(listing, state) else None
 
 
 def _candidates(query: ListingQuery, after: str | None, budget: int) -> tuple[list[str], bool]:
