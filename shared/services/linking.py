@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
-from shared.channels.base import CatalogPage, ChannelClient
+from shared.channels.base import CatalogPage, ChannelClient, ChannelVariant
 from shared.domain.channel import Channel
 from shared.domain.job import Job, JobFailure, JobKind, JobStatus
 from shared.domain.link import Link, LinkStatus
@@ -96,9 +96,8 @@ def match_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
     current = links.get_many(channel.name, skus)
     notes = link_states.notes(channel.name, skus)
     relinking = job.kind is JobKind.RELINK or job.relink
-    if relinking:  # re-link touches only the unlinked listings
-        linked = {sku for sku, link in current.items() if link.status is LinkStatus.LINKED}
-        masters = {sku: listing for sku, listing in masters.items() if sku not in linked}
+    if relinking:
+        masters = _not_linked(masters, current)
     read = _catalog_for(job.id, channel, masters.values(), current)
     now = datetime.now(UTC)
     decisions = {
@@ -112,6 +111,12 @@ def match_shard(job_id: str, shard: int, after: str | None) -> ShardMatched:
         counts[LinkOutcome.ALREADY_LINKED.value] += len(skus) - len(masters)
     jobs.record_batch(job.id, f"match:{shard}:{after or ''}", counts, now, failures=_reported(decisions))
     return ShardMatched(job_id, shard, more_after)
+
+
+def _not_linked(masters: dict[str, Listing], current: dict[str, Link]) -> dict[str, Listing]:
+    """The listings a re-link touches: those not linked."""
+    linked = {sku for sku, link in current.items() if link.status is LinkStatus.LINKED}
+    return {sku: listing for sku, listing in masters.items() if sku not in linked}
 
 
 _UNMATCHED = {
@@ -146,22 +151,33 @@ def _catalog_for(
     every value the listings that may need matching carry, and the sole holders themselves."""
     linked = [link for link in current.values() if link.status is LinkStatus.LINKED]
     by_id = catalog.variants(job_id, (link.variant_id for link in linked))
-    still_linked = {
+    still_linked = _still_linked(linked, by_id)
+    holders = catalog.holders(job_id, _values_to_match(channel, masters, still_linked))
+    sole = {ids[0] for ids in holders.values() if len(ids) == 1} - by_id.keys()
+    return Catalog(holders, {**by_id, **catalog.variants(job_id, sole)})
+
+
+def _still_linked(linked: list[Link], by_id: dict[str, ChannelVariant]) -> set[str]:
+    """The SKUs whose linked variant is still in the catalog read, with the value it was matched on."""
+    return {
         link.sku
         for link in linked
         if link.variant_id in by_id
         and channel_value(by_id[link.variant_id], link.matched_field) == link.matched_value
     }
-    wanted = [
+
+
+def _values_to_match(
+    channel: Channel, masters: Iterable[Listing], still_linked: set[str]
+) -> list[tuple[str, str]]:
+    """(channel field, value) of every priority, for each listing that may need matching."""
+    return [
         (priority.channel_field, value)
         for listing in masters
         if listing.sku not in still_linked
         for priority in channel.priorities
         if (value := listing_value(listing, priority))
     ]
-    holders = catalog.holders(job_id, wanted)
-    sole = {ids[0] for ids in holders.values() if len(ids) == 1} - by_id.keys()
-    return Catalog(holders, {**by_id, **catalog.variants(job_id, sole)})
 
 
 def _reported(decisions: dict[str, Decision]) -> list[JobFailure]:
