@@ -109,13 +109,7 @@ def _check_rows(rows: list[tuple[int, Adjustment]]) -> None:
     or a bundle (it has no stock of its own)."""
     known = listings.get_many(row.sku for _, row in rows)
     held = bundles.get_many(known)
-    named = {row.location for _, row in rows if row.location is not None}
-    missing = set()
-    for name in named:
-        try:
-            locations.known(name, "location")
-        except locations.LocationNotFound:
-            missing.add(name)
+    missing = _unknown_locations({row.location for _, row in rows if row.location is not None})
     errors = []
     for line, row in rows:
         if row.sku not in known:
@@ -138,3 +132,13 @@ def _check_rows(rows: list[tuple[int, Adjustment]]) -> None:
             )
     if errors:
         raise ImportRejected(errors)
+
+
+def _unknown_locations(named: set[str]) -> set[str]:
+    missing = set()
+    for name in named:
+        try:
+            locations.known(name, "location")
+        except locations.LocationNotFound:
+            missing.add(name)
+    return missing

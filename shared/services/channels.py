@@ -233,12 +233,8 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
     given = _with_notification_keys(channel.type, edit.credentials())
     if edit.store_url is not None:
         _check_new_url(channel, edit.store_url, given, allow_insecure_url=edit.allow_insecure_url)
-    changes: dict[str, object] = {}
     credentials = secrets.read_all(name, fresh=True)
-    if edit.store_url is not None or set(given) - {"webhook_secret"}:
-        store_url = (edit.store_url or channel.store_url).rstrip("/")
-        changes["store_name"] = _check_access(channel.type, store_url, {**credentials, **given})
-        changes["store_url"] = store_url
+    changes = _store_changes(channel, edit.store_url, credentials, given)
     if edit.priorities is not None:
         changes["priorities"] = tuple(edit.priorities)
     if edit.link_after_build is not None:
@@ -249,6 +245,17 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
     edited = channel.model_copy(update=changes)
     channels.put(edited)
     return edited
+
+
+def _store_changes(
+    channel: Channel, store_url: str | None, credentials: dict[str, str], given: dict[str, str]
+) -> dict[str, object]:
+    """The store's URL and its name, read with a test call, when the edit moves the store or gives
+    credentials its API is called with (a new webhook secret alone is not checked against it)."""
+    if store_url is None and not set(given) - {"webhook_secret"}:
+        return {}
+    url = (store_url or channel.store_url).rstrip("/")
+    return {"store_name": _check_access(channel.type, url, {**credentials, **given}), "store_url": url}
 
 
 def _with_notification_keys(channel_type: ChannelType, values: dict[str, str]) -> dict[str, str]:

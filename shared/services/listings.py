@@ -54,23 +54,35 @@ def import_listings(
     location_store.note_held(
         [(r.location, r.sku) for r in rows if r.location and r.location != DEFAULT_LOCATION]
     )
-    _write(
-        [listing for row, listing in after if row.sku not in current],
-        [
-            (listing, row.columns())
-            for row, listing in after
-            if row.sku in current and listing is not current[row.sku]
-        ],
-        len(rows),
-    )
+    new, updates = _new_and_updated(after, current)
+    _write(new, updates, len(rows))
     created = len(rows) - len(current)
-    link_jobs = []
-    if created:
-        for channel in channels.list_all():
-            if channel.link_after_build:
-                job = start_job(JobRequest(channel=channel.name, kind=JobKind.RELINK))
-                link_jobs.append(job.id)
-    return ImportSummary(created=created, updated=len(current), link_jobs=link_jobs)
+    return ImportSummary(
+        created=created, updated=len(current), link_jobs=_start_link_after_build() if created else []
+    )
+
+
+def _new_and_updated(
+    after: list[tuple[ListingRow, Listing]], current: dict[str, Listing]
+) -> tuple[list[Listing], list[tuple[Listing, set[str]]]]:
+    """The listings to create, and the ones to update with the columns their rows give (a row that
+    changes nothing writes nothing)."""
+    new = [listing for row, listing in after if row.sku not in current]
+    updates = [
+        (listing, row.columns())
+        for row, listing in after
+        if row.sku in current and listing is not current[row.sku]
+    ]
+    return new, updates
+
+
+def _start_link_after_build() -> list[str]:
+    """A re-link job on every channel with "link after build" on: their ids."""
+    return [
+        start_job(JobRequest(channel=channel.name, kind=JobKind.RELINK)).id
+        for channel in channels.list_all()
+        if channel.link_after_build
+    ]
 
 
 def _known_locations(lines: list[tuple[int, ListingRow]]) -> None:

@@ -345,19 +345,25 @@ def order_takes(channel: str, link: Link, line: OrderLine) -> dict[str, dict[str
     where = line.location_id or link.location_id or DEFAULT_LOCATION
     graph = bundles.reachable([line.sku])
     if line.sku in graph:
-        leaves = leaf_units(line.sku, graph)
-        sellable_at = {
-            sku: sellable_by_location(listing) for sku, listing in listings.get_many(leaves).items()
-        }
-        everywhere = sorted({name for by in sellable_at.values() for name in by} - {DEFAULT_LOCATION})
-        fed_by = location_map.get(where) or [DEFAULT_LOCATION, *everywhere]
-        return component_takes(leaves, sellable_at, fed_by, line.quantity)
+        return _bundle_takes(leaf_units(line.sku, graph), location_map.get(where), line.quantity)
     listing = listings.get(line.sku)
     if listing is None or (not location_map and not listing.stock):
         return None
     sellable = sellable_by_location(listing)
     fed_by = location_map.get(where) or list(sellable)
     return {line.sku: takes_for_order(sellable, fed_by, line.quantity)}
+
+
+def _bundle_takes(
+    leaves: Mapping[str, int], mapped: Sequence[str] | None, quantity: int
+) -> dict[str, dict[str, int]]:
+    """Each leaf component's units off the master locations that feed the channel location, in the
+    order mapped; with none mapped there, `default` first, then every other location a component is
+    sellable at."""
+    sellable_at = {sku: sellable_by_location(listing) for sku, listing in listings.get_many(leaves).items()}
+    everywhere = sorted({name for by in sellable_at.values() for name in by} - {DEFAULT_LOCATION})
+    fed_by = mapped or [DEFAULT_LOCATION, *everywhere]
+    return component_takes(leaves, sellable_at, fed_by, quantity)
 
 
 def other_location_pushes(
@@ -379,23 +385,30 @@ def other_location_pushes(
     pushes = []
     for sku in skus:
         listing, link = master.get(sku), current.get(sku)
-        if listing is None or link is None or link.status is not LinkStatus.LINKED:
+        if listing is not None and link is not None and link.status is LinkStatus.LINKED:
+            pushes += _pushes_elsewhere(sku, listing, link, reads)
+    return pushes
+
+
+def _pushes_elsewhere(sku: str, listing: Listing, link: Link, reads: PushReads) -> list[QuantityPush]:
+    """The listing's quantity at each mapped channel location other than its link's, where any
+    master location feeds it."""
+    pushes = []
+    for location_id, fed_by in sorted(reads.location_map.items()):
+        if location_id == link.location_id or not fed_by:
             continue
-        for location_id, fed_by in sorted(reads.location_map.items()):
-            if location_id == link.location_id or not fed_by:
-                continue
-            if sku in reads.leaves_of:
-                quantity = reads.bundle_quantity(sku, fed_by, listing.safety_buffer)
-            else:
-                quantity = channel_quantity(listing, reads.location_map, location_id)
-            if quantity is not None:
-                pushes.append(
-                    QuantityPush(
-                        sku=sku,
-                        inventory_item_id=link.inventory_item_id,
-                        location_id=location_id,
-                        quantity=quantity,
-                        expected=None,
-                    )
+        if sku in reads.leaves_of:
+            quantity = reads.bundle_quantity(sku, fed_by, listing.safety_buffer)
+        else:
+            quantity = channel_quantity(listing, reads.location_map, location_id)
+        if quantity is not None:
+            pushes.append(
+                QuantityPush(
+                    sku=sku,
+                    inventory_item_id=link.inventory_item_id,
+                    location_id=location_id,
+                    quantity=quantity,
+                    expected=None,
                 )
+            )
     return pushes
