@@ -107,6 +107,15 @@ class InMemoryListings:
     def get_many(self, skus: Any) -> dict[str, Any]:
         return {sku: self.listings[sku] for sku in skus if sku in self.listings}
 
+    def touch(self, skus: Any, at: Any) -> dict[str, Any]:
+        moved = {
+            sku: self.listings[sku].model_copy(update={"updated_at": at})
+            for sku in skus
+            if sku in self.listings
+        }
+        self.listings.update(moved)
+        return moved
+
 
 class InMemoryLinks:
     def __init__(self, *links: Any) -> None:
@@ -114,6 +123,12 @@ class InMemoryLinks:
 
     def get_many(self, channel: str, skus: Any) -> dict[str, Any]:
         return {sku: self.links[(channel, sku)] for sku in skus if (channel, sku) in self.links}
+
+    def shard_page(self, channel: str, shard: int, after: str | None, page_size: int) -> Any:
+        """Shard 0 holds every link here."""
+        held = sorted(sku for (name, sku) in self.links if name == channel and shard == 0)
+        skus = [sku for sku in held if sku > (after or "")][:page_size]
+        return [self.links[(channel, sku)] for sku in skus], (skus[-1] if len(skus) == page_size else None)
 
 
 class InMemoryLocationMaps:
@@ -156,5 +171,10 @@ class InMemoryChannelRules:
         from shared.domain.allocation import Rules
         from shared.storage.channel_rules import ChannelRules
 
+        if skus is None:  # every override of the channel
+            skus = [sku for (name, sku) in self.overrides if name == channel]
         found = {sku: self.overrides[(channel, sku)] for sku in skus if (channel, sku) in self.overrides}
         return ChannelRules(self.rules.get(channel, Rules()), found)
+
+    def put(self, channel: str, rules: Any) -> None:
+        self.rules[channel] = rules

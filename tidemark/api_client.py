@@ -172,6 +172,22 @@ class ConsoleApi:
             result = self._call("PATCH", path, json=edit, params={"dry_run": str(dry_run).lower()})
         return result
 
+    def rule_change_done(
+        self, change: dict[str, Any], moves: int = 100, timeout_s: float = 600
+    ) -> dict[str, Any]:
+        """A channel's rule change once its rules job has finished: the change with the finished job,
+        its counts (checked, moved_listings, auto_pushed) and its first `moves` values moved."""
+        job = self.wait_for_job(change["job"]["id"], timeout_s=timeout_s)
+        counts = job["counts"]
+        return {
+            **change,
+            "job": job,
+            "checked": counts["checked"],
+            "moved_listings": counts["moved"],
+            "auto_pushed": counts["auto_pushed"],
+            "moves": self.plan(job["id"], limit=moves)["changes"],
+        }
+
     def guard(self, channel: str, edit: dict[str, Any] | None = None) -> dict[str, Any]:
         """A channel's guard; with `edit` (on, max_zeroed, max_changed), set it."""
         path = f"/v1/channels/{channel}/guard"

@@ -250,6 +250,7 @@ const WORK: Record<string, (keyof JobCounts)[]> = {
   relink: ["read", "linked", "duplicate", "no_match", "empty_value"],
   reconcile: ["checked", "compared", "out_of_sync"],
   auto_sync: ["matched", "flags_changed"],
+  rules: ["checked", "moved", "changes", "auto_pushed"],
 };
 
 /** A sync: done of planned as a bar, its counts and an ETA from the rate so far. Other jobs: a bar

@@ -1,5 +1,6 @@
 """The job state machine's own steps: start, planned, progress, finish, fail; the one step of an
-auto_sync job's work, a page of one shard's listings flagged; and, from EventBridge, a job's
+auto_sync job's work, a page of one shard's listings flagged, and of a rules job's, a page of one
+shard's links checked against the change; and, from EventBridge, a job's
 execution that ended outside those steps (a step failed past its Catch, a timeout, an abort)."""
 
 import contextlib
@@ -14,6 +15,7 @@ from shared.handlers import observability
 from shared.services import jobs
 from shared.services.flags import flag_shard_page
 from shared.services.jobs import StartInput
+from shared.services.rule_changes import rule_change_page
 
 logger, tracer = observability(patch_http=False)
 
@@ -70,15 +72,18 @@ class RunEnded(BaseModel):
     detail: RunEndedDetail
 
 
-class Flags(BaseModel):
-    step: Literal["flags"]
+class Page(BaseModel):
+    """A page of one shard: an auto_sync job's listings, or a rules job's links."""
+
+    step: Literal["page"]
+    kind: Literal["auto_sync", "rules"]
     job_id: str
     shard: int
     after: str | None = None
 
 
-Step = TypeAdapter[Start | Planned | Progress | Finish | Fail | Flags](
-    Annotated[Start | Planned | Progress | Finish | Fail | Flags, Field(discriminator="step")]
+Step = TypeAdapter[Start | Planned | Progress | Finish | Fail | Page](
+    Annotated[Start | Planned | Progress | Finish | Fail | Page, Field(discriminator="step")]
 )
 
 
@@ -106,5 +111,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         case Fail():
             logger.error("job failed", extra={"job_id": step.job_id, "reason": step.reason()})
             return {"job_id": step.job_id, "status": jobs.fail(step.job_id, step.reason()).status.value}
-        case Flags():
-            return asdict(flag_shard_page(step.job_id, step.shard, step.after))
+        case Page(kind="auto_sync"):
+            return {"kind": step.kind, **asdict(flag_shard_page(step.job_id, step.shard, step.after))}
+        case Page():
+            return {"kind": step.kind, **asdict(rule_change_page(step.job_id, step.shard, step.after))}

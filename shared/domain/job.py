@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.domain.allocation import Rules
 from shared.domain.guard import GuardPass
 
 RUN_SUFFIX = "_run"  # a guarded sync's pushing execution: its name is the job's id and this
@@ -18,6 +19,7 @@ class JobKind(StrEnum):
     RECONCILE = "reconcile"
     SYNC = "sync"
     AUTO_SYNC = "auto_sync"  # auto sync on or off over a large selection of listings
+    RULES = "rules"  # a channel's rule change: each linked listing it moves, planned and pushed
 
 
 # Jobs over master listings rather than a channel (auto_sync) queue here, one at a time. No channel
@@ -94,6 +96,9 @@ class JobCounts(BaseModel):
     # (`checked` counts the listings read)
     matched: int = 0
     flags_changed: int = 0
+    # rules jobs: `checked` the linked listings read, `moved` those whose values the change moves,
+    # `changes` the values; the moved ones queued to push at once (their auto sync on)
+    auto_pushed: int = 0
 
 
 class JobFailure(BaseModel):
@@ -131,6 +136,10 @@ class Job(BaseModel):
     auto_sync: bool | None = None
     filters: tuple[str, ...] = ()
     rerun_of: str = ""
+    # rules jobs: the channel's rules before the change and after it (saved when the job began,
+    # unless a dry run)
+    rules_before: Rules | None = None
+    rules_after: Rules | None = None
     # sync jobs: where the job is with its channel's guard (its check is a dry run of itself)
     guard: GuardPass = GuardPass.NONE
     note: str = ""

@@ -3,21 +3,21 @@ and explain a listing's numbers.
 
 A rule change is a change: once saved, each linked listing it moved is pushed at once where its auto
 sync is on, and stamped changed (its change-index entry moves), so the next smart sync of any channel
-pushes it too: the watermark follows that index, and the stamp is after the rule was saved.
+pushes it too: the watermark follows that index, and the stamp is after the rule was saved. A
+channel's change (or its dry run) finds what it moves in a rules job (shared/services/rule_changes.py):
+the request checks the rules against every override, saves them and queues the job; an override
+moves one listing, found in the request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.domain.allocation import (
     Allocation,
-    Moved,
     Override,
     RuleName,
     Rules,
@@ -29,17 +29,13 @@ from shared.domain.allocation import (
     one_rule,
 )
 from shared.domain.fields import FieldError, FieldRule
+from shared.domain.job import Job
 from shared.domain.link import Link, LinkStatus
 from shared.domain.listing import Listing
-from shared.domain.messages import PushOrigin
-from shared.services import autosync
-from shared.settings import settings
+from shared.services import rule_changes
 from shared.storage import channel_rules, channels, links, listings
 
-C = TypeVar("C", bound="RuleChange")
 R = TypeVar("R", bound=Rules)
-
-MOVES_SHOWN = 500  # a rule change's answer names at most this many moved values (the count: all)
 
 
 class UnknownChannel(FieldError):
@@ -73,23 +69,28 @@ class OverrideEdit(Override, RulesEdit):
 
 
 class RuleChange(BaseModel):
-    """What a rule change did, or would do (a dry run): the rules, and each linked listing it moves."""
+    """A channel's rule change, saved (a dry run: only checked), and the rules job finding each linked
+    listing it moves: as it finishes, its counts say how many it checked, moved and pushed at once
+    (auto sync on), and its plan (GET /v1/jobs/{id}/plan) each value from and to."""
 
     channel: str
-    sku: str | None = None
     dry_run: bool
     rules: Rules
+    job: Job
+
+
+class OverrideChange(BaseModel):
+    """What an override's change did, or would do (a dry run): the override (the rules it sets and
+    those of the channel it does without), and the values it moves of its linked listing."""
+
+    channel: str
+    sku: str
+    dry_run: bool
+    rules: Override
     checked: int
     moved_listings: int
     moves: list[dict[str, Any]]
     auto_pushed: int = 0
-
-
-class OverrideChange(RuleChange):
-    """What an override's change did, or would do: the override (the rules it sets and those of the
-    channel it does without), and each linked listing it moves."""
-
-    rules: Override
 
 
 def channel_rules_now(channel: str) -> Rules:
@@ -104,23 +105,17 @@ def override_now(sku: str, channel: str) -> Override:
 
 
 def set_channel_rules(channel: str, edit: RulesEdit, *, dry_run: bool) -> RuleChange:
-    """Set the channel's rules given in `edit`; with `dry_run`, only say what they would move."""
+    """Set the channel's rules given in `edit` and queue the job that pushes what they move; with
+    `dry_run`, save nothing and queue the job that only says what they would move."""
     _known(channel)
-    before = channel_rules.get(channel)
-    after = _edited(before, edit)
-    moved: list[Moved] = []
-    checked = 0
-    for page in _linked_pages(channel):
-        found = listings.get_many(link.sku for link in page)
-        current = channel_rules.for_skus(channel, found)
-        for sku, listing in found.items():
-            override = current.override(sku)
-            _fits(after, override, "min_price")
-            moved += moves(of(before, override, listing), of(after, override, listing))
-            checked += 1
+    current = channel_rules.for_skus(channel, None)
+    after = _edited(current.rules, edit)
+    for override in (Override(), *current.overrides.values()):
+        _fits(after, override, "min_price")
     if not dry_run:
         channel_rules.put(channel, after)
-    return _answer(RuleChange, channel, None, after, checked, moved, dry_run)
+    job = rule_changes.start(channel, current.rules, after, dry_run=dry_run)
+    return RuleChange(channel=channel, dry_run=dry_run, rules=after, job=job)
 
 
 def set_override(sku: str, channel: str, edit: OverrideEdit, *, dry_run: bool) -> OverrideChange:
@@ -134,43 +129,21 @@ def set_override(sku: str, channel: str, edit: OverrideEdit, *, dry_run: bool) -
     link = links.get_many(channel, [sku]).get(sku)
     linked = link is not None and link.status is LinkStatus.LINKED
     moved = moves(of(rules, before, listing), of(rules, after, listing)) if linked else []
+    pushed = 0
     if not dry_run:
         channel_rules.put_override(channel, sku, after)
-    return _answer(OverrideChange, channel, sku, after, int(linked), moved, dry_run)
-
-
-def _answer(
-    change: type[C],
-    channel: str,
-    sku: str | None,
-    rules: Rules,
-    checked: int,
-    moved: list[Moved],
-    dry_run: bool,
-) -> C:
-    skus = list(dict.fromkeys(m.sku for m in moved))
-    pushed = 0
-    if skus and not dry_run:
-        pushed = _apply(channel, skus)
-    return change(
+        if moved:
+            pushed = rule_changes.apply_moves(channel, [sku])
+    return OverrideChange(
         channel=channel,
         sku=sku,
         dry_run=dry_run,
-        rules=rules,
-        checked=checked,
-        moved_listings=len(skus),
-        moves=[m.__dict__ for m in moved[:MOVES_SHOWN]],
+        rules=after,
+        checked=int(linked),
+        moved_listings=int(bool(moved)),
+        moves=[m.__dict__ for m in moved],
         auto_pushed=pushed,
     )
-
-
-def _apply(channel: str, skus: list[str]) -> int:
-    """Push the moved listings whose auto sync is on, and stamp them all changed for smart sync."""
-    master = listings.get_many(skus)
-    auto = [sku for sku, listing in master.items() if listing.auto_sync]
-    pushed = autosync.queue_pushes(auto, PushOrigin.RULE_CHANGE, channel=channel) if auto else 0
-    listings.touch(skus, datetime.now(UTC))
-    return pushed
 
 
 def _edited(rules: Rules, edit: RulesEdit) -> Rules:
@@ -234,18 +207,6 @@ def _listing(sku: str) -> Listing:
     if listing is None:
         raise UnknownListing(sku)
     return listing
-
-
-def _linked_pages(channel: str) -> Iterator[list[Link]]:
-    for shard in range(settings().push_shards):
-        after: str | None = None
-        while True:
-            page, after = links.shard_page(channel, shard, after, 500)
-            linked = [link for link in page if link.status is LinkStatus.LINKED]
-            if linked:
-                yield linked
-            if after is None:
-                break
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,13 @@ BATCHES_A_SECOND = 10  # about a Shopify standard plan's pace: 2,500 quantities 
 SHOWN_UNKNOWN = 10
 
 
+# Jobs another request starts, and which one
+STARTED_ELSEWHERE = {
+    JobKind.AUTO_SYNC: "auto_sync jobs start from `tidemark listings auto-sync` (/v1/listings/auto-sync)",
+    JobKind.RULES: "rules jobs start from `tidemark channels rules NAME` (PATCH /v1/channels/{name}/rules)",
+}
+
+
 class JobRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -47,10 +54,8 @@ class JobRequest(BaseModel):
 
     @model_validator(mode="after")
     def _fits_kind(self) -> JobRequest:
-        if self.kind is JobKind.AUTO_SYNC:
-            raise FieldRule(
-                "kind", "auto_sync jobs start from `tidemark listings auto-sync` (/v1/listings/auto-sync)"
-            )
+        if self.kind in STARTED_ELSEWHERE:
+            raise FieldRule("kind", STARTED_ELSEWHERE[self.kind])
         if self.kind is JobKind.SYNC and self.mode is None:
             raise FieldRule("mode", "a sync needs a mode: full, partial, smart or selected")
         if self.kind is not JobKind.SYNC and (self.mode or self.dry_run or self.relink or self.skus):
@@ -223,6 +228,8 @@ def rerun(job_id: str) -> Job:
         priority=job.priority,
         auto_sync=job.auto_sync,
         filters=job.filters,
+        rules_before=job.rules_before,
+        rules_after=job.rules_after,
         rerun_of=job.id,
         created_at=datetime.now(UTC),
     )

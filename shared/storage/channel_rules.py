@@ -4,6 +4,7 @@ Access patterns (template.yaml, Table):
 - a channel's rules:                        PK=RULES#<channel>, SK=CHANNEL
 - one listing's override on a channel:      PK=RULES#<channel>, SK=SKU#<sku> (the rules it sets, and
   `without`: the channel's it does without)
+- every override of a channel (a rule change checks them): the same, every SKU its item lists
 - the overrides of a push batch's SKUs:     the same keys, BatchGetItem of only the SKUs the channel's
   item lists as overridden (`override_skus`, a string set kept with each override saved or dropped),
   so a push batch costs one GetItem, and a BatchGetItem only where one of its SKUs has an override
@@ -21,12 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from shared.domain.allocation import Override, Rules
 from shared.domain.guard import Guard
 from shared.settings import settings
-from shared.storage.aws import batch_get, table
+from shared.storage.aws import Key, batch_get, table
 from shared.storage.items import from_item, to_item
 
 CHANNEL = "CHANNEL"
@@ -68,13 +67,13 @@ def get(channel: str) -> Rules:
     return _rules(table().get_item(Key={"PK": _pk(channel), "SK": CHANNEL}, ConsistentRead=True).get("Item"))
 
 
-def for_skus(channel: str, skus: Iterable[str]) -> ChannelRules:
-    """The channel's rules and the overrides of `skus` (one GetItem; a BatchGetItem of the SKUs that
-    have an override, when some do)."""
+def for_skus(channel: str, skus: Iterable[str] | None) -> ChannelRules:
+    """The channel's rules and the overrides of `skus` (None: every override it has) (one GetItem;
+    a BatchGetItem of the SKUs that have an override, when some do)."""
     item = table().get_item(Key={"PK": _pk(channel), "SK": CHANNEL}, ConsistentRead=True).get("Item")
     rules = _rules(item)
     overridden = (item or {}).get("override_skus") or set()
-    wanted = [sku for sku in dict.fromkeys(skus) if sku in overridden]
+    wanted = sorted(overridden) if skus is None else [sku for sku in dict.fromkeys(skus) if sku in overridden]
     if not wanted:
         return ChannelRules(rules)
     found = batch_get([_override_key(channel, sku) for sku in wanted])

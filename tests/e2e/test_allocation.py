@@ -63,7 +63,9 @@ def run(api, body):
 def test_a_dry_run_of_a_rule_says_what_it_would_move_and_pushes_nothing(stores, api):
     shop, _ = stores
     before = shop.adjustment_count
-    answer = api.rules("shop", {"reserve": 2, "percent": 50, "max_quantity": 12}, dry_run=True)
+    answer = api.rule_change_done(
+        api.rules("shop", {"reserve": 2, "percent": 50, "max_quantity": 12}, dry_run=True)
+    )
     assert answer["dry_run"] is True and answer["checked"] == len(SKUS)
     assert answer["moved_listings"] == len(SKUS)
     moved = {m["sku"]: m for m in answer["moves"] if m["field"] == "quantity"}
@@ -77,7 +79,7 @@ def test_a_dry_run_of_a_rule_says_what_it_would_move_and_pushes_nothing(stores, 
 
 def test_a_rule_change_is_pushed_at_once_where_auto_sync_is_on_and_by_a_smart_sync_elsewhere(stores, api):
     shop, woo = stores
-    answer = api.rules("shop", {"reserve": 2, "percent": 50, "max_quantity": 12})
+    answer = api.rule_change_done(api.rules("shop", {"reserve": 2, "percent": 50, "max_quantity": 12}))
     assert answer["dry_run"] is False and answer["moved_listings"] == len(SKUS)
     assert answer["auto_pushed"] == len(AUTO)
     for sku in sorted(AUTO):
@@ -117,7 +119,7 @@ def test_an_override_for_one_listing_on_one_channel(stores, api):
 
 def test_a_price_markup_with_rounding_on_the_other_channel(stores, api):
     shop, woo = stores
-    answer = api.rules("woo", {"markup_percent": 10, "rounding": "0.99"})
+    answer = api.rule_change_done(api.rules("woo", {"markup_percent": 10, "rounding": "0.99"}))
     assert answer["moved_listings"] == len(SKUS)
     eventually(lambda: all(prices(woo)[sku] == Decimal("11.99") for sku in sorted(AUTO)))
     run(api, {"channel": "woo", "kind": "sync", "mode": "smart"})
@@ -202,7 +204,9 @@ def test_an_override_does_without_the_channels_fixed_quantity_and_rounding(store
     """It sets woo's rules itself, so it holds run alone too."""
     _, woo = stores
     sku = "SKU-00007"  # on hand 17, auto sync on
-    api.rules("woo", {"clear": True, "fixed": 25, "markup_percent": 10, "rounding": "0.99"})
+    api.rule_change_done(
+        api.rules("woo", {"clear": True, "fixed": 25, "markup_percent": 10, "rounding": "0.99"})
+    )
     eventually(lambda: woo.quantity(sku) == 25 and prices(woo)[sku] == Decimal("11.99"))
     api.rules("woo", {"fixed": 4}, sku=sku)  # a fixed quantity of its own: doing without fixed unsets it
     eventually(lambda: woo.quantity(sku) == 4)

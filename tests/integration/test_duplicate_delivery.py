@@ -27,14 +27,15 @@ from functions.push import handler as push_function
 from functions.schedule import handler as schedule_function
 from functions.webhook_worker import handler as worker_function
 from functions.webhooks import handler as webhooks_function
+from shared.domain.allocation import Rules
 from shared.domain.channel import ChannelType
 from shared.domain.job import LISTINGS_QUEUE, Job, JobKind, JobStatus, SyncMode
 from shared.domain.link import LinkStatus
 from shared.domain.listing import Listing
 from shared.domain.messages import AutoPushMessage, PushMessage, PushOrigin, WebhookMessage
-from shared.domain.syncing import shard_of
+from shared.domain.syncing import PlannedChange, shard_of
 from shared.settings import settings
-from shared.storage import history, jobs, links, listings
+from shared.storage import channel_rules, history, jobs, links, listings
 from shared.storage.aws import client
 from shared.storage.items import to_item
 from tests.e2e.test_auto_sync import shopify_order, signed
@@ -314,11 +315,11 @@ def job_step(step: str, mine: list[str]) -> tuple[str, dict[str, Any]]:
         queued = Job(id=uuid.uuid4().hex, channel="steps", kind=JobKind.LINK, created_at=datetime.now(UTC))
         jobs.create(queued)
         return queued.id, {"step": "start", "input": {"job_id": queued.id}}
-    if step == "flags":
+    if step == "page":
         job = running_job(LISTINGS_QUEUE, JobKind.AUTO_SYNC, auto_sync=True, selected=1)
         shard = shard_of(mine[0], settings().push_shards)
         jobs.put_selected(job.id, {shard: mine[:1]})
-        return job.id, {"step": "flags", "job_id": job.id, "shard": shard}
+        return job.id, {"step": "page", "kind": "auto_sync", "job_id": job.id, "shard": shard}
     job = running_job("steps", JobKind.SYNC, mode=SyncMode.FULL)
     if step == "planned":
         jobs.record_shard_plan(job.id, 0, batches=1, listings=len(mine))  # what planning sent
@@ -329,7 +330,7 @@ def job_step(step: str, mine: list[str]) -> tuple[str, dict[str, Any]]:
     return job.id, {"step": step, "job_id": job.id, **({"error": error} if step == "fail" else {})}
 
 
-@pytest.mark.parametrize("step", ["start", "planned", "progress", "finish", "fail", "flags", "run_ended"])
+@pytest.mark.parametrize("step", ["start", "planned", "progress", "finish", "fail", "page", "run_ended"])
 def test_a_job_step_run_again_moves_the_job_once(stack, skus, step):
     mine = skus()
     job_id, event = job_step(step, mine)
@@ -340,6 +341,37 @@ def test_a_job_step_run_again_moves_the_job_once(stack, skus, step):
 
     assert job_steps_function.lambda_handler(event, context("job-steps")) == first
     assert effects(stack, mine, job_id) == once
+
+
+def test_a_rules_step_run_again_plans_pushes_and_counts_once(stack, skus):
+    """A page of a rule change's links: each moved value planned, the moved listings whose auto sync
+    is on pushed once (the same messages again, which the FIFO queue drops), the page counted once."""
+    mine = skus()
+    for sku in mine:
+        listings.set_auto_sync(sku, True)
+    before_rules, after_rules = channel_rules.get(SHOP), Rules(reserve=5)
+    channel_rules.put(SHOP, after_rules)  # saved before its job, as the console API does
+    try:
+        job = running_job(SHOP, JobKind.RULES, rules_before=before_rules, rules_after=after_rules)
+        shard = shard_of(mine[0], settings().push_shards)
+        event = {"step": "page", "kind": "rules", "job_id": job.id, "shard": shard, "after": None}
+        before = effects(stack, mine, job.id)
+        first = job_steps_function.lambda_handler(event, context("job-steps"))
+        drained(settings().auto_push_queue_url)
+        once = {**effects(stack, mine, job.id), "plan": jobs.plan_page(job.id, 500, None)[0]}
+        counts = once["jobs"][job.id]["counts"]
+        assert once["channel writes"] != before["channel writes"] and counts["auto_pushed"] >= 1
+        assert PlannedChange(mine[0], "quantity", "40", "35") in once["plan"]
+        assert counts["moved"] == len({change.sku for change in once["plan"]}) >= 1
+
+        assert job_steps_function.lambda_handler(event, context("job-steps")) == first
+        drained(settings().auto_push_queue_url)
+        again = {**effects(stack, mine, job.id), "plan": jobs.plan_page(job.id, 500, None)[0]}
+        assert {k: v for k, v in again.items() if k != "master"} == {
+            k: v for k, v in once.items() if k != "master"
+        }
+    finally:
+        channel_rules.put(SHOP, before_rules)
 
 
 @pytest.mark.parametrize("step", ["read", "match", "reconcile"])

@@ -37,6 +37,8 @@ def test_a_job_requests_own_checks_name_mode_and_skus() -> None:
         ({"channel": "c", "kind": "link", "mode": "full"}, "mode"),
         ({"channel": "c", "kind": "sync", "mode": "selected"}, "skus"),
         ({"channel": "c", "kind": "sync", "mode": "full", "skus": ["A"]}, "skus"),
+        ({"channel": "c", "kind": "auto_sync"}, "kind"),
+        ({"channel": "c", "kind": "rules"}, "kind"),  # a rule change starts it, with the rules
     ):
         with pytest.raises(ValidationError) as refused:
             JobRequest.model_validate(body)

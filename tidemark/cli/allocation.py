@@ -200,6 +200,8 @@ def _rules(
         console.print(_rules_table(shown["rules"], f"{sku} on {channel}" if sku else channel))
         return
     answer = run(lambda: client.rules(channel, edit, sku=sku, dry_run=dry_run), as_json)
+    if "job" in answer:  # a channel's change: its job finds what it moves
+        answer = run(lambda: client.rule_change_done(answer, moves=MOVES_SHOWN), as_json)
     if as_json:
         print_json(answer)
         return
@@ -233,7 +235,8 @@ def _print_change(answer: dict[str, Any], channel: str, sku: str | None) -> None
             table.add_row(move["sku"], move["field"], str(move["from_value"]), str(move["to_value"]))
         console.print(table)
         if answer["moved_listings"] > MOVES_SHOWN:
-            console.print("more: add --json for every one")
+            more = f"`tidemark jobs plan {answer['job']['id']}`" if "job" in answer else "--json"
+            console.print(f"more: {more} for every one")
     if answer["dry_run"]:
         console.print("dry run: nothing saved, nothing pushed")
     else:

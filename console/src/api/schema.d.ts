@@ -982,6 +982,90 @@ export interface components {
             /** Max Changed */
             max_changed?: number | string | null;
         };
+        /**
+         * GuardPass
+         * @description Where a sync job is with its guard: not looked at yet, its plan being checked (a dry run of
+         *     the same sync), passed (its pushes run), confirmed by a person after it stopped.
+         * @enum {string}
+         */
+        GuardPass: "none" | "checking" | "passed" | "confirmed" | "off";
+        /** Job */
+        Job: {
+            /** Id */
+            id: string;
+            /** Channel */
+            channel: string;
+            kind: components["schemas"]["JobKind"];
+            mode?: components["schemas"]["SyncMode"] | null;
+            /** @default queued */
+            status?: components["schemas"]["JobStatus"];
+            /**
+             * Priority
+             * @default 0
+             */
+            priority?: number;
+            /**
+             * Dry Run
+             * @default false
+             */
+            dry_run?: boolean;
+            /**
+             * Relink
+             * @default false
+             */
+            relink?: boolean;
+            /**
+             * Selected
+             * @default 0
+             */
+            selected?: number;
+            ran_as?: components["schemas"]["SyncMode"] | null;
+            /** Changes Since */
+            changes_since?: string | null;
+            /** As Of */
+            as_of?: string | null;
+            /** Auto Sync */
+            auto_sync?: boolean | null;
+            /**
+             * Filters
+             * @default []
+             */
+            filters?: string[];
+            /**
+             * Rerun Of
+             * @default
+             */
+            rerun_of?: string;
+            rules_before?: components["schemas"]["Rules"] | null;
+            rules_after?: components["schemas"]["Rules"] | null;
+            /** @default none */
+            guard?: components["schemas"]["GuardPass"];
+            /**
+             * Note
+             * @default
+             */
+            note?: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at?: string | null;
+            /** Finished At */
+            finished_at?: string | null;
+            counts?: components["schemas"]["JobCounts"];
+            /**
+             * Failures
+             * @default []
+             */
+            failures?: components["schemas"]["JobFailure"][];
+            /**
+             * Error
+             * @default
+             */
+            error?: string;
+        };
         /** JobBrief */
         JobBrief: {
             /** Id */
@@ -999,11 +1083,136 @@ export interface components {
             /** Started At */
             started_at: string | null;
         };
+        /** JobCounts */
+        JobCounts: {
+            /**
+             * Planned
+             * @default 0
+             */
+            planned?: number;
+            /**
+             * Pushed
+             * @default 0
+             */
+            pushed?: number;
+            /**
+             * Skipped
+             * @default 0
+             */
+            skipped?: number;
+            /**
+             * Failed
+             * @default 0
+             */
+            failed?: number;
+            /**
+             * Conflicts
+             * @default 0
+             */
+            conflicts?: number;
+            /**
+             * Read
+             * @default 0
+             */
+            read?: number;
+            /**
+             * Linked
+             * @default 0
+             */
+            linked?: number;
+            /**
+             * Already Linked
+             * @default 0
+             */
+            already_linked?: number;
+            /**
+             * No Match
+             * @default 0
+             */
+            no_match?: number;
+            /**
+             * Duplicate
+             * @default 0
+             */
+            duplicate?: number;
+            /**
+             * Empty Value
+             * @default 0
+             */
+            empty_value?: number;
+            /**
+             * Variant Gone
+             * @default 0
+             */
+            variant_gone?: number;
+            /**
+             * Value Changed
+             * @default 0
+             */
+            value_changed?: number;
+            /**
+             * Checked
+             * @default 0
+             */
+            checked?: number;
+            /**
+             * Out Of Sync
+             * @default 0
+             */
+            out_of_sync?: number;
+            /**
+             * Compared
+             * @default 0
+             */
+            compared?: number;
+            /**
+             * Changes
+             * @default 0
+             */
+            changes?: number;
+            /**
+             * Unchanged
+             * @default 0
+             */
+            unchanged?: number;
+            /**
+             * Zeroed
+             * @default 0
+             */
+            zeroed?: number;
+            /**
+             * Moved
+             * @default 0
+             */
+            moved?: number;
+            /**
+             * Matched
+             * @default 0
+             */
+            matched?: number;
+            /**
+             * Flags Changed
+             * @default 0
+             */
+            flags_changed?: number;
+            /**
+             * Auto Pushed
+             * @default 0
+             */
+            auto_pushed?: number;
+        };
+        /** JobFailure */
+        JobFailure: {
+            /** Sku */
+            sku: string;
+            /** Message */
+            message: string;
+        };
         /**
          * JobKind
          * @enum {string}
          */
-        JobKind: "link" | "relink" | "reconcile" | "sync" | "auto_sync";
+        JobKind: "link" | "relink" | "reconcile" | "sync" | "auto_sync" | "rules";
         /** JobRequest */
         JobRequest: {
             /**
@@ -1265,14 +1474,14 @@ export interface components {
         };
         /**
          * OverrideChange
-         * @description What an override's change did, or would do: the override (the rules it sets and those of the
-         *     channel it does without), and each linked listing it moves.
+         * @description What an override's change did, or would do (a dry run): the override (the rules it sets and
+         *     those of the channel it does without), and the values it moves of its linked listing.
          */
         OverrideChange: {
             /** Channel */
             channel: string;
             /** Sku */
-            sku?: string | null;
+            sku: string;
             /** Dry Run */
             dry_run: boolean;
             rules: components["schemas"]["Override"];
@@ -1415,29 +1624,17 @@ export interface components {
         Rounding: "0.99" | "0.95" | "whole";
         /**
          * RuleChange
-         * @description What a rule change did, or would do (a dry run): the rules, and each linked listing it moves.
+         * @description A channel's rule change, saved (a dry run: only checked), and the rules job finding each linked
+         *     listing it moves: as it finishes, its counts say how many it checked, moved and pushed at once
+         *     (auto sync on), and its plan (GET /v1/jobs/{id}/plan) each value from and to.
          */
         RuleChange: {
             /** Channel */
             channel: string;
-            /** Sku */
-            sku?: string | null;
             /** Dry Run */
             dry_run: boolean;
             rules: components["schemas"]["Rules"];
-            /** Checked */
-            checked: number;
-            /** Moved Listings */
-            moved_listings: number;
-            /** Moves */
-            moves: {
-                [key: string]: unknown;
-            }[];
-            /**
-             * Auto Pushed
-             * @default 0
-             */
-            auto_pushed?: number;
+            job: components["schemas"]["Job"];
         };
         /**
          * Rules

@@ -35,6 +35,7 @@ export interface JobCounts {
   moved: number;
   matched: number;
   flags_changed: number;
+  auto_pushed: number;
 }
 
 export interface Job {

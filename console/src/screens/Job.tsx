@@ -14,7 +14,7 @@ interface Plan {
 }
 
 /** The plan, read again once the job has finished making it (`ready`). */
-function DryRunPlan({ id, ready, title = "Dry run plan" }: { id: string; ready: boolean; title?: string }) {
+export function DryRunPlan({ id, ready, title = "Dry run plan" }: { id: string; ready: boolean; title?: string }) {
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1];
   const plan = useLoad(() => ok<Plan>(api.GET("/v1/jobs/{job_id}/plan", { params: { path: { job_id: id }, query: { limit: 50, ...(cursor ? { cursor } : {}) } } })), [id, cursor, ready]);
@@ -64,7 +64,12 @@ function DryRunPlan({ id, ready, title = "Dry run plan" }: { id: string; ready: 
   );
 }
 
-const SHOWN_COUNTS = ["planned", "pushed", "skipped", "failed", "conflicts", "read", "linked", "already_linked", "no_match", "duplicate", "empty_value", "variant_gone", "value_changed", "checked", "out_of_sync", "compared", "changes", "unchanged", "zeroed", "moved", "matched", "flags_changed"] as const;
+function planTitle(job: Job): string {
+  if (job.kind === "rules") return job.dry_run ? "What the rules would move" : "What the rules moved";
+  return job.dry_run ? "Dry run plan" : "Plan the guard checked";
+}
+
+const SHOWN_COUNTS = ["planned", "pushed", "skipped", "failed", "conflicts", "read", "linked", "already_linked", "no_match", "duplicate", "empty_value", "variant_gone", "value_changed", "checked", "out_of_sync", "compared", "changes", "unchanged", "zeroed", "moved", "matched", "flags_changed", "auto_pushed"] as const;
 
 export function JobPage({ id }: { id: string }) {
   const [done, setDone] = useState(false); // a finished job changes no more: its page stops polling
@@ -134,7 +139,7 @@ export function JobPage({ id }: { id: string }) {
               </div>
             )}
           </Section>
-          {(job.dry_run || job.status === "awaiting_confirmation" || job.guard === "confirmed") && <DryRunPlan id={id} ready={finished(job) || job.status === "awaiting_confirmation"} title={job.dry_run ? "Dry run plan" : "Plan the guard checked"} />}
+          {(job.dry_run || job.kind === "rules" || job.status === "awaiting_confirmation" || job.guard === "confirmed") && <DryRunPlan id={id} ready={finished(job) || job.status === "awaiting_confirmation"} title={planTitle(job)} />}
         </>
       )}
     </>

@@ -7,7 +7,7 @@ import { Field, JobProgress, Problem, useLoad, Loading } from "../ui";
 import { finished, JobActions, jobTitle } from "./jobActions";
 
 const STATUSES: JobStatus[] = ["queued", "running", "completed", "completed_with_errors", "failed", "cancelled", "awaiting_confirmation"];
-const KINDS: JobKind[] = ["link", "relink", "reconcile", "sync", "auto_sync"];
+const KINDS: JobKind[] = ["link", "relink", "reconcile", "sync", "auto_sync", "rules"];
 export const LIVE_MS = 2000; // the queue is polled every 2 s while the tab is visible, never when hidden
 
 export function Jobs({ query }: { query: URLSearchParams }) {

@@ -1,16 +1,20 @@
 // Allocation in the console: a channel's rules (its page), a listing's override of them and "why this
 // number" (the listing's page), the channel's guard, and the syncs the guard stopped (Overview, Jobs).
-import { useId, useState } from "preact/hooks";
+import { useEffect, useId, useState } from "preact/hooks";
 import { api, ok, type ApiError, type Schemas } from "../api/client";
 import type { Job } from "../api/types";
 import { time } from "../format";
 import { href } from "../router";
+import { DryRunPlan } from "./Job";
+import { LIVE_MS } from "./Jobs";
+import { finished } from "./jobActions";
 import { Action, Field, FieldProblems, Problem, Section, useLoad, useSubmit, Loading } from "../ui";
 
 type Rules = Schemas["Rules"];
 type Override = Schemas["Override"];
 type RuleName = NonNullable<Override["without"]>[number];
 type RuleChange = Schemas["RuleChange"];
+type OverrideChange = Schemas["OverrideChange"];
 type Guard = Schemas["Guard"];
 type BreakerState = Schemas["BreakerState"];
 type Move = { sku: string; field: string; from_value: string | null; to_value: string | null };
@@ -82,7 +86,28 @@ function edit(values: Text): Record<string, unknown> {
   return body;
 }
 
-function Moves({ change }: { change: RuleChange }) {
+/** A channel's rule change: its job, polled until it has found (and pushed) what the rules move. */
+function RuleJob({ change }: { change: RuleChange }) {
+  const [done, setDone] = useState(false);
+  const shown = useLoad(() => ok<Job>(api.GET("/v1/jobs/{job_id}", { params: { path: { job_id: change.job.id } } })), [change.job.id], done ? 0 : LIVE_MS);
+  const job = shown.data ?? (change.job as Job);
+  useEffect(() => setDone(finished(job)), [job]);
+  const { checked, moved, auto_pushed } = job.counts;
+  return (
+    <>
+      <p role="status">
+        {!finished(job)
+          ? `${change.dry_run ? "Dry run" : "Saved"}: job ${job.id.slice(0, 8)} is checking the linked listings (${checked} so far)`
+          : `${change.dry_run ? "Dry run: would move" : "Saved: moved"} ${moved} of ${checked} linked listings${change.dry_run ? ", nothing saved or pushed" : `; ${auto_pushed ?? 0} pushed now (auto sync on), the next smart sync pushes the others`}`}{" "}
+        <a href={href("jobs", job.id)}>Job</a>
+      </p>
+      <Problem error={shown.error} />
+      {finished(job) && <DryRunPlan id={job.id} ready title={change.dry_run ? "What the rules would move" : "What the rules moved"} />}
+    </>
+  );
+}
+
+function Moves({ change }: { change: OverrideChange }) {
   const moves = change.moves as Move[];
   return (
     <>
@@ -162,14 +187,14 @@ export function RulesForm({ channel, sku }: { channel: string; sku?: string }) {
   const shown = useLoad(() => ok<{ rules: Override }>(api.GET(path, { params })), [channel, sku]);
   const [values, setValues] = useState<Text | null>(null);
   const [without, setWithout] = useState<RuleName[] | null>(null);
-  const [change, setChange] = useState<RuleChange | null>(null);
+  const [change, setChange] = useState<RuleChange | OverrideChange | null>(null);
   const current = values ?? (shown.data ? text(shown.data.rules) : null);
   const doneWithout = without ?? shown.data?.rules.without ?? [];
   const [dryRun, setDryRun] = useState(false);
   const { busy, error, onSubmit } = useSubmit(
     () => {
       const body = sku ? { ...edit(current ?? {}), without: doneWithout } : edit(current ?? {});
-      return ok<RuleChange>(api.PATCH(path, { params: { ...params, query: { dry_run: dryRun } }, body: body as never }));
+      return ok<RuleChange | OverrideChange>(api.PATCH(path, { params: { ...params, query: { dry_run: dryRun } }, body: body as never }));
     },
     (answer) => {
       setChange(answer);
@@ -230,7 +255,7 @@ export function RulesForm({ channel, sku }: { channel: string; sku?: string }) {
           Preview (dry run)
         </button>
       </div>
-      {change && <Moves change={change} />}
+      {change && ("job" in change ? <RuleJob change={change} /> : <Moves change={change} />)}
       <small>Rules of {who}.</small>
     </form>
   );
