@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from shared.domain.allocation import Moved, Rules, moves, of
 from shared.domain.job import Job, JobKind, JobStatus
 from shared.domain.link import LinkStatus
+from shared.domain.listing import Listing
 from shared.domain.messages import PushOrigin
 from shared.domain.syncing import PlannedChange
 from shared.services import autosync
@@ -54,20 +55,30 @@ def rule_change_page(job_id: str, shard: int, after: str | None) -> RulesStep:
         return RulesStep(job_id, shard, None)
     page, last = links.shard_page(job.channel, shard, after, PAGE_SIZE)
     found = listings.get_many(link.sku for link in page if link.status is LinkStatus.LINKED)
-    current = channel_rules.for_skus(job.channel, found)
+    moved = _moved(job.channel, found, job.rules_before, job.rules_after)
+    now = datetime.now(UTC)
+    jobs.put_plan(job_id, _planned(moved), now)
+    skus = list(dict.fromkeys(m.sku for m in moved))
+    step = f"{shard}-{after or ''}"
+    pushed = apply_moves(job.channel, skus, source=f"{job_id}-{step}") if skus and not job.dry_run else 0
+    counts = {"checked": len(found), "moved": len(skus), "changes": len(moved), "auto_pushed": pushed}
+    jobs.record_batch(job_id, f"rules-{step}", counts, now)
+    return RulesStep(job_id, shard, last)
+
+
+def _planned(moved: list[Moved]) -> list[PlannedChange]:
+    """A rule moves a value, never clears it: each move has a value to go to."""
+    return [PlannedChange(m.sku, m.field, m.from_value, m.to_value or "") for m in moved]
+
+
+def _moved(channel: str, found: dict[str, Listing], before: Rules, after: Rules) -> list[Moved]:
+    """The values of `found` the change from `before` to `after` moves, each with its override."""
+    current = channel_rules.for_skus(channel, found)
     moved: list[Moved] = []
     for sku, listing in found.items():
         override = current.override(sku)
-        moved += moves(of(job.rules_before, override, listing), of(job.rules_after, override, listing))
-    now = datetime.now(UTC)
-    jobs.put_plan(job_id, (PlannedChange(m.sku, m.field, m.from_value, m.to_value or "") for m in moved), now)
-    skus = list(dict.fromkeys(m.sku for m in moved))
-    pushed = 0
-    if skus and not job.dry_run:
-        pushed = apply_moves(job.channel, skus, source=f"{job_id}-{shard}-{after or ''}")
-    counts = {"checked": len(found), "moved": len(skus), "changes": len(moved), "auto_pushed": pushed}
-    jobs.record_batch(job_id, f"rules-{shard}-{after or ''}", counts, now)
-    return RulesStep(job_id, shard, last)
+        moved += moves(of(before, override, listing), of(after, override, listing))
+    return moved
 
 
 def apply_moves(channel: str, skus: list[str], source: str | None = None) -> int:
