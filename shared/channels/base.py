@@ -110,9 +110,8 @@ class OrderState(Protocol):
 
 @runtime_checkable
 class OrderReader(Protocol):
-    """A client that reads one order back: Shopify's, WooCommerce's and eBay's (whose read_order
-    returns its order's lines too). Amazon's client has none: its orders come as notifications
-    with their status."""
+    """A client that reads one order back: Shopify's, WooCommerce's, Amazon's (getOrder) and eBay's
+    (whose read_order returns its order's lines too)."""
 
     def read_order(self, order_id: str) -> OrderState | None:
         """The order as the channel holds it now; None for an order the channel does not know.

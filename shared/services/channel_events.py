@@ -6,7 +6,7 @@
   `cancelledAt`, WooCommerce's `GET /orders/{id}` status `cancelled`): one the channel does not
   hold cancelled, or an order it does not know, puts nothing back and is counted as
   `cancel_not_confirmed`. eBay's orders are read from eBay whatever the notification says;
-  Amazon's cancels come as its own notifications (`apply`) and are taken as they come.
+  Amazon's cancels (its ORDER_CHANGE notifications, `apply`) are read back with getOrder.
 - A quantity other than the one pushed (a hand edit on the channel) marks the link out of sync
   and pushes master's values back to that channel.
 - A variant deleted, or whose matched SKU changed, unlinks its link with the reason. A delete is
@@ -57,13 +57,8 @@ def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Co
         event = _ebay_order(channel, parsed)
     else:
         event = parse(channel_type, topic, parsed)
-        if isinstance(event, OrderCancelled) and not _confirmed_cancelled(channel, event.order_id):
+        if _unconfirmed_cancel(channel, event):
             # not recorded as applied: a forged body's time must not make the real webhooks stale
-            logger.warning(
-                "a cancel of order %s on %s is not confirmed by the channel: nothing put back",
-                event.order_id,
-                channel,
-            )
             return Counter(cancel_not_confirmed=1)
     counts = _apply(channel, event)
     if at:
@@ -72,7 +67,10 @@ def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Co
 
 
 def apply(channel: str, event: object) -> Counter[str]:
-    """Apply one event a channel told of another way than a webhook (Amazon's notifications)."""
+    """Apply one event a channel told of another way than a webhook (Amazon's notifications), a
+    cancel once the channel confirms it."""
+    if _unconfirmed_cancel(channel, event):
+        return Counter(cancel_not_confirmed=1)
     return _apply(channel, event)
 
 
@@ -95,6 +93,18 @@ def _ebay_order(channel_name: str, body: dict[str, object]) -> OrderPlaced | Ord
         return None
     lines = tuple(OrderLine(line_id=i, sku=sku, quantity=n) for i, sku, n in order.lines if sku and n > 0)
     return OrderCancelled(order.order_id, lines) if order.cancelled else OrderPlaced(order.order_id, lines)
+
+
+def _unconfirmed_cancel(channel: str, event: object) -> bool:
+    """A cancel the channel does not hold cancelled (read back first): nothing is put back."""
+    if not isinstance(event, OrderCancelled) or _confirmed_cancelled(channel, event.order_id):
+        return False
+    logger.warning(
+        "a cancel of order %s on %s is not confirmed by the channel: nothing put back",
+        event.order_id,
+        channel,
+    )
+    return True
 
 
 def _confirmed_cancelled(channel_name: str, order_id: str) -> bool:

@@ -5,10 +5,13 @@ balance to Shopify and WooCommerce (and back to Amazon)."""
 
 from __future__ import annotations
 
+import copy
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from tidemark.local.linked import link_both_sandboxes
@@ -84,3 +87,36 @@ def test_orders_elsewhere_reach_amazon(three: Any, api: Any) -> None:
     woo.place_order([("SKU-00005", 2)])
     eventually(lambda: amazon.items["SKU-00005"].quantity == before - 3)
     assert balance(api, "SKU-00005") == before - 3
+
+
+def get_order_calls(url: str) -> int:
+    return int(httpx.get(f"{url}/admin/sandbox/amazon/counters").json()["calls"].get("getOrder", 0))
+
+
+def test_a_cancel_amazon_does_not_hold_is_read_back_and_puts_nothing_back(
+    three: Any, api: Any, stack: Any
+) -> None:
+    """An ORDER_CHANGE saying Canceled of an order Amazon holds Unshipped (a forged or a confused
+    notification) is checked with getOrder first: nothing goes back until Amazon cancels it."""
+    _, _, amazon = three
+    url = stack.sandboxes["amazon"].url
+    before = balance(api, "SKU-00007")
+    order = amazon.place_order([("SKU-00007", 2)])
+    eventually(lambda: balance(api, "SKU-00007") == before - 2)
+    placed = next(
+        n
+        for n in reversed(amazon.notifications)
+        if n["NotificationType"] == "ORDER_CHANGE"
+        and n["Payload"]["OrderChangeNotification"]["AmazonOrderId"] == order["id"]
+    )
+    forged = copy.deepcopy(placed)
+    forged["Payload"]["OrderChangeNotification"]["Summary"]["OrderStatus"] = "Canceled"
+    forged["NotificationMetadata"]["NotificationId"] = str(uuid.uuid4())
+    read_back = get_order_calls(url)
+    amazon.deliver("sqs", forged)
+    eventually(lambda: get_order_calls(url) > read_back)
+    time.sleep(1)
+    assert balance(api, "SKU-00007") == before - 2
+
+    amazon.cancel_order(order["id"])  # Amazon's own cancel: read back Canceled, put back once
+    eventually(lambda: balance(api, "SKU-00007") == before)

@@ -13,6 +13,7 @@ from shared.channels.amazon import AmazonClient
 from shared.channels.base import (
     ChannelAuthError,
     ChannelError,
+    ChannelOrder,
     PricePush,
     PushOutcome,
     QuantityPush,
@@ -289,3 +290,14 @@ def test_over_real_loopback_http() -> None:
             assert len(page.variants) == 10 and store.items["SKU-00003"].quantity == 12
         finally:
             client.close()
+
+
+def test_an_order_is_read_back_with_get_order_and_an_unknown_one_is_none() -> None:
+    account = Account()
+    sku = next(iter(account.store.items))
+    order = account.store.place_order([(sku, 1)])
+    assert account.client.read_order(order["id"]) == ChannelOrder(order_id=order["id"], cancelled=False)
+    account.store.cancel_order(order["id"])
+    assert account.client.read_order(order["id"]) == ChannelOrder(order_id=order["id"], cancelled=True)
+    assert account.client.read_order("111-0000000-0000000") is None
+    assert account.counters()["calls"]["getOrder"] == 3

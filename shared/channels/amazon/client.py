@@ -48,6 +48,7 @@ from shared.channels.amazon.pacing import TokenBucket, buckets
 from shared.channels.base import (
     CatalogPage,
     ChannelError,
+    ChannelOrder,
     ChannelVariant,
     PricePush,
     PushResult,
@@ -62,6 +63,7 @@ from shared.domain.marketplaces import AMAZON_MARKETPLACES
 logger = logging.getLogger(__name__)
 
 LISTINGS = "/listings/2021-08-01/items"
+ORDERS = "/orders/v0/orders"
 INCLUDED = "summaries,attributes,offers,fulfillmentAvailability"
 FEED_THRESHOLD = 50  # more listings than this in one push go by feed (50 patches take 10 s at 5 a second)
 # Listings one push call takes: one feed's most. The domain's push batches carry 5,000 (PUSH_BATCH_SIZE:
@@ -194,6 +196,16 @@ class AmazonClient:
         """Each Amazon SKU is an offer of its own: hiding one never hides another of the same ASIN."""
         return {}
 
+    def read_order(self, order_id: str) -> ChannelOrder | None:
+        """getOrder: the order's OrderStatus as Amazon holds it (Canceled: cancelled); an order
+        Amazon does not know (404) is None."""
+        path = f"{ORDERS}/{quote(order_id, safe='')}"
+        answer = self._json_call("getOrder", "GET", path, None, missing_is_none=True)
+        if not isinstance(answer, dict):
+            return None
+        payload = answer.get("payload") or {}
+        return ChannelOrder(order_id=order_id, cancelled=payload.get("OrderStatus") == "Canceled")
+
     # -- pushing ------------------------------------------------------------------------------
 
     def _push(self, work: list[tuple[str, list[dict[str, Any]]]], what: str) -> list[PushResult]:
@@ -254,8 +266,11 @@ class AmazonClient:
         path: str,
         body: dict[str, Any] | None,
         params: dict[str, str] | None = None,
+        *,
+        missing_is_none: bool = False,
     ) -> Any:
-        """An authenticated SP-API call, its JSON answer; a token refused as expired is exchanged once."""
+        """An authenticated SP-API call, its JSON answer (with `missing_is_none`, None for a 404); a
+        token refused as expired is exchanged once."""
         bucket = self.buckets[operation]
         used: list[str] = []  # the access token of each attempt
         for attempt_number in (1, 2):
@@ -274,6 +289,8 @@ class AmazonClient:
 
             def read(response: httpx.Response) -> Any:
                 bucket.observe(response.headers.get("x-amzn-RateLimit-Limit"))
+                if response.status_code == 404 and missing_is_none:
+                    return None
                 if response.status_code >= 400:
                     raise refusal(response, f"{operation} ({method} {path})", self.seller_id)
                 return json_of(response)

@@ -19,6 +19,7 @@ USAGE_PLANS: dict[str, tuple[float, int]] = {
     "createFeed": (0.0083, 15),
     "getFeed": (2.0, 15),
     "getFeedDocument": (0.0222, 10),
+    "getOrder": (0.5, 30),
 }
 # Waited past each token's due time: Amazon's bucket is measured on another clock, and an attempt
 # sent on the dot may find it a hair short of a token.

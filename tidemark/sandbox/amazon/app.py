@@ -18,7 +18,14 @@ from starlette.routing import Route
 from tidemark.sandbox.admin import admin_routes
 from tidemark.sandbox.amazon.access import Lwa, LwaError, UsagePlans
 from tidemark.sandbox.amazon.feeds import Feeds
-from tidemark.sandbox.amazon.records import FEEDS_ROOT, LISTINGS_ROOT, LWA_PATH, SpApiError, invalid_input
+from tidemark.sandbox.amazon.records import (
+    FEEDS_ROOT,
+    LISTINGS_ROOT,
+    LWA_PATH,
+    ORDERS_ROOT,
+    SpApiError,
+    invalid_input,
+)
 from tidemark.sandbox.amazon.store import AmazonStore
 from tidemark.sandbox.amazon.views import included_data
 from tidemark.sandbox.faults import FaultMiddleware
@@ -62,6 +69,9 @@ class SpApi:
         self.store.check_marketplaces(request.query_params.get("marketplaceIds"))
         included = included_data(request.query_params.get("includedData"))
         return self.store.get_item(request.path_params["sku"], included)
+
+    async def get_order(self, request: Request, seller: str) -> Any:
+        return self.store.get_order(request.path_params["orderId"])
 
     async def patch_item(self, request: Request, seller: str) -> Any:
         self.store.check_marketplaces(request.query_params.get("marketplaceIds"))
@@ -198,6 +208,7 @@ def create_app(
                 methods=["GET"],
             ),
             Route(f"{FEEDS_ROOT}/feeds", api.operation("createFeed", api.create_feed, 202), methods=["POST"]),
+            Route(f"{ORDERS_ROOT}/{{orderId}}", api.operation("getOrder", api.get_order), methods=["GET"]),
             Route(f"{FEEDS_ROOT}/feeds/{{feedId}}", api.operation("getFeed", api.get_feed), methods=["GET"]),
             Route("/sandbox-s3/feed-documents/{documentId}", upload, methods=["PUT"]),
             Route("/sandbox-s3/feed-documents/{documentId}", download, methods=["GET"]),

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 LISTINGS_ROOT = "/listings/2021-08-01/items"
+ORDERS_ROOT = "/orders/v0/orders"
 FEEDS_ROOT = "/feeds/2021-06-30"
 LWA_PATH = "/auth/o2/token"
 US_MARKETPLACE = "ATVPDKIKX0DER"
@@ -46,6 +47,7 @@ USAGE_PLANS: dict[str, UsagePlan] = {
     "createFeed": UsagePlan(0.0083, 15),
     "getFeed": UsagePlan(2, 15),
     "getFeedDocument": UsagePlan(0.0222, 10),
+    "getOrder": UsagePlan(0.5, 30),
 }
 
 

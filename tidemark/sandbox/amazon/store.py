@@ -404,6 +404,24 @@ class AmazonStore:
         self._order_change(order)
         return _public(order)
 
+    def get_order(self, order_id: str) -> dict[str, Any]:
+        """getOrder's payload: the order's status as Amazon holds it now."""
+        with self._lock:
+            order = next((o for o in self._orders if o["id"] == order_id), None)
+            if order is None:
+                raise SpApiError(404, "NotFound", f"Order {order_id} not found.")
+            return {
+                "payload": {
+                    "AmazonOrderId": order["id"],
+                    "PurchaseDate": order["purchased"],
+                    "LastUpdateDate": iso(datetime.now(UTC)),
+                    "OrderStatus": order["status"],
+                    "FulfillmentChannel": "MFN",
+                    "MarketplaceId": self.marketplace_id,
+                    "NumberOfItemsUnshipped": sum(line["quantity"] for line in order["lines"]),
+                }
+            }
+
     def orders(self) -> list[dict[str, Any]]:
         with self._lock:
             return [_public(o) for o in self._orders]
