@@ -117,3 +117,18 @@ def test_a_cancel_on_amazon_puts_the_units_back_on_every_channel(four: Stores, a
         )
     )
     assert balance(api, sku) == before
+
+
+def test_a_hand_edit_on_amazon_is_found_by_reconcile_and_restored_by_a_partial_sync(
+    four: Stores, api: Any
+) -> None:
+    sku = "SKU-00008"
+    held = balance(api, sku)
+    four.by_channel["amz"].edit_by_hand(sku, {"quantity": held + 5})  # in Seller Central
+    reconciled = api.wait_for_job(api.start_job({"channel": "amz", "kind": "reconcile"})["id"], timeout_s=120)
+    assert reconciled["status"] == "completed" and reconciled["counts"]["out_of_sync"] >= 1, reconciled
+    partial = api.wait_for_job(
+        api.start_job({"channel": "amz", "kind": "sync", "mode": "partial"})["id"], timeout_s=120
+    )
+    assert partial["status"] == "completed" and partial["counts"]["pushed"] >= 1, partial
+    assert four.quantity("amz", sku) == held == balance(api, sku)
