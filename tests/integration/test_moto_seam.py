@@ -102,6 +102,8 @@ def test_a_handler_error_comes_back_as_a_function_error(seam, caplog):
     assert answer["FunctionError"]
     assert json.loads(answer["Payload"].read())["errorType"] == "ZeroDivisionError"
     assert "echo failed: ZeroDivisionError" in caplog.text  # in the function's log, as Lambda writes it
+    (failed,) = [r for r in caplog.records if "echo failed" in r.getMessage()]
+    assert failed.exc_info and "Traceback" in caplog.text and "1 / 0" in caplog.text  # where it broke
 
 
 def test_reads_answered_as_json_at_once_equal_what_moto_serializes():

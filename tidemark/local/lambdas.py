@@ -95,9 +95,10 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
             handler({**payload, "Records": payload["Records"][:done]}, context)
         raise InjectedFault(f"{kind} (injected) after {done} of {len(payload['Records'])} records")
     except Exception as error:
-        # Lambda writes an uncaught error to the function's log; so does local mode, or a batch that
-        # an event source quietly retries after its visibility timeout leaves no trace
-        log.error("%s failed: %s: %s", self.function_name, type(error).__name__, error)
+        # Lambda writes an uncaught error and its traceback to the function's log; so does local
+        # mode, or a batch that an event source quietly retries after its visibility timeout leaves
+        # no trace
+        log.error("%s failed: %s: %s", self.function_name, type(error).__name__, error, exc_info=True)
         trace = traceback.format_exc()
         body = {
             "errorMessage": str(error),
