@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.domain.dlq import DeadLetterQueue
-
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+
+    from shared.domain.dlq import DeadLetterQueue
 
 LambdaHandler: TypeAlias = "Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]"
 

@@ -13,10 +13,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared import console_allocation, console_api, console_locations, console_views
@@ -110,16 +106,32 @@ def _bad_field(error: FieldError) -> Response[Any]:
     return _field_error(_FIELD_ERRORS[type(error)], error)
 
 
-_KEY_ERRORS: dict[type[Exception], tuple[int, str]] = {
-    IdempotencyValidationError: (422, "it came with another request: use a new key for a new change"),
-    IdempotencyAlreadyInProgressError: (409, "a request with it is still running: send it again shortly"),
-}
+_KEY_ERRORS: dict[type[Exception], tuple[int, str]] = {}
 
 
-@app.exception_handler(list(_KEY_ERRORS))
 def _key_refused(error: Exception) -> Response[Any]:
     status, problem = _KEY_ERRORS[type(error)]
     return _field_error(status, FieldError("Idempotency-Key", problem))
+
+
+@cache
+def _refusing_reused_keys() -> None:
+    """Registered at the first request: Powertools' idempotency package imports boto3."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    _KEY_ERRORS.update(
+        {
+            IdempotencyValidationError: (422, "it came with another request: use a new key for a new change"),
+            IdempotencyAlreadyInProgressError: (
+                409,
+                "a request with it is still running: send it again shortly",
+            ),
+        }
+    )
+    app.exception_handler(list(_KEY_ERRORS))(_key_refused)
 
 
 @app.exception_handler(jobs.JobNotFound)
@@ -301,4 +313,5 @@ def redrive_dead_letters(request: RedriveRequest) -> dict[str, Any]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _refusing_reused_keys()
     return app.resolve(event, context)

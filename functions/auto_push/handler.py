@@ -1,6 +1,8 @@
 """SQS FIFO auto-push queue -> the listings pushed at once to one channel (auto sync, sync now,
 a channel edit overwritten); failed messages are reported, not raised."""
 
+# batch before pydantic: else Powertools' batch types import the parser's event models, unused
+import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 

@@ -1,5 +1,7 @@
 """SQS FIFO push queue -> one channel call per message; failed messages are reported, not raised."""
 
+# batch before pydantic: else Powertools' batch types import the parser's event models, unused
+import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shared.domain.dlq import DeadLetterQueue

@@ -1,6 +1,8 @@
 """SQS FIFO webhook queue -> a channel's webhook applied to master and the links; failed messages
 are reported, not raised (they come back, then go to the dead-letter queue)."""
 
+# batch before pydantic: else Powertools' batch types import the parser's event models, unused
+import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shared.domain.dlq import DeadLetterQueue

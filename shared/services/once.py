@@ -9,12 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
-
-from shared.storage import idempotency
 
 # How long an Idempotency-Key is remembered.
 KEY_TTL_S = 24 * 60 * 60
@@ -35,6 +31,12 @@ def apply_once(
     every time."""
     if key is None:
         return apply(request)
+    # here: Powertools idempotency imports boto3, which the import of a handler leaves out
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+    from aws_lambda_powertools.utilities.idempotency.serialization.pydantic import PydanticSerializer
+
+    from shared.storage import idempotency
+
     config = IdempotencyConfig(
         event_key_jmespath="key",
         payload_validation_jmespath="request",

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.channels.base import (
@@ -38,7 +37,7 @@ from shared.domain.messages import AutoPushMessage, PushMessage, PushOrigin
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
 from shared.services import amazon_dry_run, clients, guard, locations
 from shared.services.jobs import PUSH_LEASE
-from shared.storage import channel_rules, channels, history, idempotency, jobs, links, listings
+from shared.storage import channel_rules, channels, history, jobs, links, listings
 
 # How long an auto push's id is remembered: well past the retries that can bring it again (its
 # queue's five receives, the table stream's retries of the change that queued it).
@@ -101,6 +100,11 @@ def push_at_once(message: AutoPushMessage, context: LambdaContext | None = None)
     values as they are now, recorded on the links and in history under the push's origin. A
     message delivered again (a retried batch, a change streamed again) answers the first push's
     counts and sends nothing; one that failed keeps no record and is pushed when it comes back."""
+    # here: Powertools idempotency imports boto3, which the import of a handler leaves out
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+    from shared.storage import idempotency
+
     config = IdempotencyConfig(
         event_key_jmespath="id",
         expires_after_seconds=PUSHED_ONCE_TTL_S,

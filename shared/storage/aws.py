@@ -1,17 +1,40 @@
-"""boto3 clients, created once per container and only when first used (cold starts stay short)."""
+"""boto3 clients, created once per container and only when first used (cold starts stay short).
+boto3 itself (with s3transfer) is imported only then: `Key`, `Attr` and `TypeDeserializer` here
+are boto3's, imported when first called."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from boto3.dynamodb.conditions import Key
 from botocore.config import Config
 
 from shared.settings import settings
+
+if TYPE_CHECKING:
+    from boto3.dynamodb import conditions
+
+
+def Key(name: str) -> conditions.Key:
+    from boto3.dynamodb.conditions import Key
+
+    return Key(name)
+
+
+def Attr(name: str) -> conditions.Attr:
+    from boto3.dynamodb.conditions import Attr
+
+    return Attr(name)
+
+
+class TypeDeserializer:
+    def deserialize(self, value: Any) -> Any:
+        from boto3.dynamodb.types import TypeDeserializer
+
+        return TypeDeserializer().deserialize(value)
+
 
 _CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=20)
 # The webhook door's calls: each answer within its 5 s budget (template.yaml WebhooksFunction), so
@@ -21,11 +44,15 @@ _QUICK = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout
 
 @cache
 def client(service: str) -> Any:
+    import boto3
+
     return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
 
 
 @cache
 def table() -> Any:
+    import boto3
+
     return boto3.resource("dynamodb", config=_CONFIG).Table(settings().table_name)
 
 
@@ -45,11 +72,15 @@ def written(write: Callable[..., Any], **request: Any) -> bool:
 
 @cache
 def quick_client(service: str) -> Any:
+    import boto3
+
     return boto3.client(service, config=_QUICK)  # type: ignore[call-overload]
 
 
 @cache
 def quick_table() -> Any:
+    import boto3
+
     return boto3.resource("dynamodb", config=_QUICK).Table(settings().table_name)
 
 

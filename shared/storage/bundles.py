@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
-from shared.storage.aws import batch_get, table
+from shared.storage.aws import Key, batch_get, table
 from shared.storage.items import _plain
 
 

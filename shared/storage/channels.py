@@ -6,10 +6,8 @@ Access patterns (template.yaml, Table):
 
 from __future__ import annotations
 
-from boto3.dynamodb.conditions import Key
-
 from shared.domain.channel import Channel, Schedule
-from shared.storage.aws import quick_table, table, written
+from shared.storage.aws import Key, quick_table, table, written
 from shared.storage.items import from_item, to_item
 
 PK = "CHANNELS"

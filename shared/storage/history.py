@@ -12,11 +12,9 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
-
 from shared.domain.history import HistoryEntry
 from shared.settings import settings
-from shared.storage.aws import table
+from shared.storage.aws import Attr, Key, table
 from shared.storage.items import from_item, to_item
 
 

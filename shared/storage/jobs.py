@@ -27,12 +27,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from shared.domain.job import MAX_PRIORITY, MAX_RECORDED_FAILURES, Job, JobFailure, JobStatus
 from shared.domain.syncing import PlannedChange
 from shared.settings import settings
-from shared.storage.aws import batch_get, sort_key_range, table, written
+from shared.storage.aws import Key, batch_get, sort_key_range, table, written
 from shared.storage.items import from_item, to_item
 
 PLAN_ENTRY_DAYS = 7

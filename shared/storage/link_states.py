@@ -31,11 +31,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from boto3.dynamodb.conditions import Key
-
 from shared.domain.link_state import IndexedState, Unmatched, unmatched_state
 from shared.domain.syncing import chunked, shard_of
-from shared.storage.aws import batch_get, merged_sort_keys, table
+from shared.storage.aws import Key, batch_get, merged_sort_keys, table
 from shared.storage.items import from_item, to_item
 
 STATE_SHARDS = 4

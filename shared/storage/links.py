@@ -22,13 +22,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from shared.domain.link import Link, LinkStatus, SyncState, channel_number
 from shared.domain.link_state import Unmatched, indexed_state
 from shared.domain.syncing import chunked, shard_of
 from shared.settings import settings
-from shared.storage.aws import batch_get, merged_sort_keys, query_keys, table, written
+from shared.storage.aws import Key, batch_get, merged_sort_keys, query_keys, table, written
 from shared.storage.items import from_item, to_item
 from shared.storage.link_states import count_key, note_from, note_key, state_keys
 

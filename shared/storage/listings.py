@@ -18,21 +18,30 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Key
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 from pydantic import TypeAdapter
 
-from shared.domain.adjusting import Adjustment
 from shared.domain.listing import AdjustReason, Listing
 from shared.domain.locations import after_takes, located_change
 from shared.domain.syncing import shard_of
 from shared.settings import settings
 from shared.storage import locations
-from shared.storage.aws import batch_get, merged_sort_keys, query_keys, sort_key_range, table, written
+from shared.storage.aws import (
+    Key,
+    TypeDeserializer,
+    batch_get,
+    merged_sort_keys,
+    query_keys,
+    sort_key_range,
+    table,
+    written,
+)
 from shared.storage.items import from_item, to_item
+
+if TYPE_CHECKING:
+    from shared.domain.adjusting import Adjustment  # with the CSV parser: the api's alone
 
 
 class ListingNotFound(LookupError):

@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from shared.domain.locations import ChannelLocationMap, Location
 from shared.settings import settings
-from shared.storage.aws import table, written
+from shared.storage.aws import Key, table, written
 from shared.storage.items import from_item, to_item
 
 PK = "LOCATIONS"

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
 
 from shared.settings import settings
@@ -63,6 +61,8 @@ def read(channel: str, *, fresh: bool = False) -> dict[str, str]:
 
 def read_webhook(channel: str, *, fresh: bool = False) -> dict[str, str]:
     """The channel's webhook values ({} for a channel given no webhook secret)."""
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
     try:
         return _get(webhook_name_for(channel), fresh)
     except GetParameterError as error:
@@ -77,6 +77,9 @@ def read_all(channel: str, *, fresh: bool = False) -> dict[str, str]:
 
 
 def _get(name: str, fresh: bool) -> dict[str, str]:
+    # here: Powertools parameters imports boto3, which the import of a handler leaves out
+    from aws_lambda_powertools.utilities import parameters
+
     value = parameters.get_secret(name, transform="json", max_age=CACHE_SECONDS, force_fetch=fresh)
     return cast(dict[str, Any], value)
 
