@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -92,15 +90,6 @@ def shoot(page: Page, name: str) -> Path:
     clip = {"x": 0, "y": 0, "width": width, "height": min(height, SHOT_HEIGHT)}
     page.screenshot(path=str(path), full_page=True, clip=clip, animations="disabled", caret="hide")
     return path
-
-
-def eventually(check: Callable[[], bool], timeout: float = 30.0, what: str = "the condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    assert check(), f"{what} did not hold within {timeout} s"
 
 
 class Sandbox:

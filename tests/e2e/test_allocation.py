@@ -6,11 +6,11 @@ naming the field, nothing saved; an override that does without the channel's rul
 order, each on the rules the one before left."""
 
 import time
-from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 
+from tests.waiting import eventually
 from tidemark.api_client import ApiError
 from tidemark.local.linked import link_both_sandboxes
 
@@ -23,15 +23,6 @@ PRICE = Decimal("10.40")
 
 def on_hand(sku: str) -> int:
     return 10 + int(sku[-2:])
-
-
-def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    assert check(), "the condition did not hold in time"
 
 
 @pytest.fixture(scope="module")

@@ -8,27 +8,18 @@ from __future__ import annotations
 import copy
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.waiting import eventually
 from tidemark.local.linked import link_both_sandboxes
 from tidemark.sandbox.faults import FaultRates
 
 pytestmark = pytest.mark.e2e
 
 SKUS = [f"SKU-{i:05d}" for i in range(1, 31)]
-
-
-def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    assert check(), "the condition did not hold in time"
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ import hmac
 import json
 import random
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from tests.waiting import eventually
 from tidemark.local.linked import link_both_sandboxes
 
 pytestmark = pytest.mark.e2e
@@ -21,15 +21,6 @@ pytestmark = pytest.mark.e2e
 SHOP_SECRET = "shop-webhook-secret"
 WOO_SECRET = "woo-webhook-secret"
 SKUS = [f"SKU-{i:05d}" for i in range(1, 41)]
-
-
-def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    assert check(), "the condition did not hold in time"
 
 
 @pytest.fixture(scope="module")

@@ -7,20 +7,12 @@ import time
 import pytest
 from typer.testing import CliRunner
 
+from tests.waiting import eventually
 from tidemark.cli import app
 
 pytestmark = pytest.mark.e2e
 SKUS = [f"SKU-{i:05d}" for i in range(1, 21)]
 FED = SKUS[:12]  # 60 %: past the guard's 50 %
-
-
-def eventually(check, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    assert check(), "the condition did not hold in time"
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ import functools
 import json
 import time
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 
 import boto3
@@ -20,6 +19,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from tests.waiting import eventually
 from tidemark.cli import app
 
 pytestmark = pytest.mark.e2e
@@ -87,15 +87,6 @@ def bay(stack, api):
     run(api, {"channel": "shop", "kind": "link"})
     run(api, {"channel": "shop", "kind": "sync", "mode": "full"})
     return stack.sandboxes["ebay"].store
-
-
-def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    assert check(), "the condition did not hold in time"
 
 
 def notification(order_id: str) -> bytes:

@@ -6,26 +6,17 @@ everywhere."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from tests.waiting import eventually
 from tidemark.local.linked import link_both_sandboxes
 
 pytestmark = pytest.mark.e2e
 
 SKUS = [f"SKU-{i:05d}" for i in range(1, 31)]
 TOKEN = "verification-token-0123456789abcdef-0123456789"  # eBay's: 32 to 80 characters
-
-
-def eventually(check: Callable[[], bool], timeout: float = 45.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    assert check(), "the condition did not hold in time"
 
 
 class Stores:

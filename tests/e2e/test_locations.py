@@ -4,11 +4,9 @@ one Shopify location comes off the master location feeding it and auto sync push
 bundle sold on WooCommerce takes its components off master, and the bundle and both components
 reach Shopify."""
 
-import time
-from collections.abc import Callable
-
 import pytest
 
+from tests.waiting import eventually
 from tidemark import auth
 from tidemark.local.linked import link_both_sandboxes
 from tidemark.local.runtime import LocalRuntime
@@ -22,15 +20,6 @@ KIT, PART_A, PART_B = "SKU-00009", "SKU-00010", "SKU-00011"
 
 def gid(number: int) -> str:
     return f"gid://shopify/Location/{number}"
-
-
-def eventually(check: Callable[[], bool], timeout: float = 40.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    assert check(), "the condition did not hold in time"
 
 
 @pytest.fixture(scope="module")
