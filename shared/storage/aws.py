@@ -4,6 +4,7 @@ are boto3's, imported when first called."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -49,11 +50,8 @@ def client(service: str) -> Any:
     return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
 
 
-@cache
 def table() -> Any:
-    import boto3
-
-    return boto3.resource("dynamodb", config=_CONFIG).Table(settings().table_name)
+    return _tables.get("table", _CONFIG)
 
 
 def written(write: Callable[..., Any], **request: Any) -> bool:
@@ -77,19 +75,41 @@ def quick_client(service: str) -> Any:
     return boto3.client(service, config=_QUICK)  # type: ignore[call-overload]
 
 
-@cache
 def quick_table() -> Any:
-    import boto3
+    return _tables.get("quick_table", _QUICK)
 
-    return boto3.resource("dynamodb", config=_QUICK).Table(settings().table_name)
+
+# boto3's resources are not thread safe: a Table builds each request's expression placeholders (#n0,
+# :v0) with one counter that every request resets, so two threads' requests could swap names ("Query
+# condition missed key schema element", or an update of the wrong attribute). Each thread has Tables
+# of its own (a few ms each, made one at a time from the one session); a reset drops every thread's.
+class _ThreadTables:
+    def __init__(self) -> None:
+        self._threads = threading.local()
+        self._making = threading.Lock()
+        self.generation = 0
+
+    def get(self, name: str, config: Config) -> Any:
+        held = getattr(self._threads, "tables", None)
+        if held is None or held[0] != self.generation:
+            held = self._threads.tables = (self.generation, {})
+        tables: dict[str, Any] = held[1]
+        if name not in tables:
+            import boto3
+
+            with self._making:
+                tables[name] = boto3.resource("dynamodb", config=config).Table(settings().table_name)
+        return tables[name]
+
+
+_tables = _ThreadTables()
 
 
 def reset() -> None:
     """Forget every client and setting (a new local stack, a new test)."""
     client.cache_clear()
-    table.cache_clear()
     quick_client.cache_clear()
-    quick_table.cache_clear()
+    _tables.generation += 1
     settings.cache_clear()
 
 
