@@ -36,7 +36,6 @@ from shared.domain.listing import Listing
 from shared.domain.messages import AutoPushMessage, PushMessage, PushOrigin
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
 from shared.services import amazon_dry_run, clients, guard, locations
-from shared.services.jobs import PUSH_LEASE
 from shared.storage import channel_rules, channels, history, jobs, links, listings
 
 # How long an auto push's id is remembered: well past the retries that can bring it again (its
@@ -81,6 +80,8 @@ def push_batch(message: PushMessage) -> Counter[str]:
         if job.dry_run:  # not the guard's check: a real sync follows it
             failures += amazon_dry_run.refused(channel, plan.quantities)
     elif plan.quantities:
+        from shared.services.jobs import PUSH_LEASE  # here: auto_push, pushing at once, needs none of it
+
         if not jobs.lease(job.id, message.batch_id, datetime.now(UTC) + PUSH_LEASE):
             # cancelled, or pushed before (a redelivery: its counts are recorded): nothing leaves
             counts = Counter(skipped=len(message.skus))
