@@ -10,8 +10,9 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import VARIANTS
-from tests.browser.pages import Sandbox, check_screen, ended, eventually, job_shown, open_screen
+from tests.browser.pages import Sandbox, check_screen, ended, job_shown, open_screen
 from tests.browser.scenario import CATALOG
+from tests.waiting import eventually
 
 
 def links(api, sku: str) -> list[dict]:

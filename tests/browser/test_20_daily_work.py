@@ -10,10 +10,11 @@ from playwright.sync_api import Page, expect
 
 from shared.storage import listings
 from shared.storage.aws import table
-from tests.browser.pages import Sandbox, check_screen, ended, eventually, open_screen
+from tests.browser.pages import Sandbox, check_screen, ended, open_screen
 from tests.browser.scenario import ensure_ready, run
 from tests.e2e.test_auto_sync import post_shopify, shopify_order
 from tests.integration.test_dlq import retried_fast
+from tests.waiting import eventually
 
 WEBHOOK_SECRET = "browser-webhook-secret"
 

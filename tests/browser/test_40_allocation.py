@@ -14,10 +14,10 @@ from tests.browser.pages import (
     accessibility_violations,
     check_screen,
     ended,
-    eventually,
     open_screen,
 )
 from tests.browser.scenario import ensure_ready, run
+from tests.waiting import eventually
 
 SKUS = [f"SKU-{i:05d}" for i in range(1, 41)]
 
