@@ -3,7 +3,7 @@ while it holds stock (Settings); a listing's stock per location and its bundle's
 one that limits it (a listing's page); a channel's location map saved (a channel's page)."""
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.pages import check_screen, open_screen
 from tests.browser.scenario import ensure_ready
@@ -60,12 +60,36 @@ def test_a_channels_location_map_is_saved(operator: Page, console, api):
     open_screen(operator, console, "channels/shop", "Channel shop")
     form = operator.get_by_role("form", name="Location map")
     field = form.get_by_label("Warehouse 1", exact=False)
+    expect(field).to_be_visible()
+    held_reloads: list[Route] = []
+    operator.route("**/v1/channels/shop/locations", lambda route: hold_reads(route, held_reloads))
     field.fill("default, aisle-9")
     form.get_by_role("button", name="Save location map").click()
     expect(operator.get_by_role("status").filter(has_text="Location map saved")).to_be_visible()
     assert list(api.location_map("shop")["locations"].values()) == [["default", "aisle-9"]]
+    # typed while the page's reload after the save is still on its way: the reload must not undo it
+    for _ in range(150):  # the page's own events run only while Playwright waits
+        if held_reloads:
+            break
+        operator.wait_for_timeout(100)
+    assert held_reloads, "the page did not reload the location map after saving it"
     field.fill("attic")
+    with operator.expect_response(
+        lambda response: response.request.method == "GET" and "/locations" in response.url
+    ):
+        for route in held_reloads:
+            route.continue_()
+    operator.unroute("**/v1/channels/shop/locations")
+    operator.wait_for_timeout(500)  # what must not happen: the page rendering the reload over the field
+    expect(field).to_have_value("attic")
     form.get_by_role("button", name="Save location map").click()
     expect(form.get_by_text("no location 'attic'").first).to_be_visible()
     check_screen(operator, "channel-locations")
     api.location_map("shop", {})  # the other scenarios' channel, as it was
+
+
+def hold_reads(route: Route, held: list[Route]) -> None:
+    if route.request.method == "GET":
+        held.append(route)
+    else:
+        route.continue_()

@@ -1,6 +1,6 @@
 // Master locations (Settings), a listing's stock per location and its bundle (a listing's page), and a
 // channel's location map (a channel's page): shared/console_locations.py.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../api/client";
 import { count, time } from "../format";
 import { href } from "../router";
@@ -143,10 +143,16 @@ export function LocationMapSection({ channel }: { channel: string }) {
   const shown = useLoad(() => ok<LocationMapView>(api.GET("/v1/channels/{name}/locations", { params: { path: { name: channel } } })), [channel]);
   const [value, setValue] = useState<Record<string, string>>({});
   const [said, setSaid] = useState("");
+  const draftOf = (map: LocationMapView) =>
+    Object.fromEntries(Object.keys(map.store_locations).map((id) => [id, (map.locations[id] ?? []).join(", ")]));
+  const filledFor = useRef("");
   useEffect(() => {
-    const map = shown.data;
-    if (map) setValue(Object.fromEntries(Object.keys(map.store_locations).map((id) => [id, (map.locations[id] ?? []).join(", ")])));
-  }, [shown.data]);
+    // the draft is filled once per channel: a reload after a save must not undo what was typed since
+    if (shown.data && filledFor.current !== channel) {
+      filledFor.current = channel;
+      setValue(draftOf(shown.data));
+    }
+  }, [shown.data, channel]);
   const { busy, error, onSubmit } = useSubmit(
     () => {
       const body = Object.fromEntries(
@@ -158,6 +164,7 @@ export function LocationMapSection({ channel }: { channel: string }) {
     },
     (saved) => {
       setSaid(saved.mapped ? "Location map saved" : "No map: every location feeds the channel");
+      setValue(draftOf(saved));
       void shown.reload();
     },
   );
