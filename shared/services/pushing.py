@@ -88,7 +88,7 @@ def push_batch(message: PushMessage) -> Counter[str]:
             failures = []
         else:
             try:
-                results = clients.call(channel, lambda client: _send(client, plan, message))
+                results = clients.call(channel, lambda client: send_plan(client, plan, message))
             finally:
                 jobs.end_lease(job.id, message.batch_id)
             failures += _record(job.id, current, results, counts, allocated)
@@ -152,7 +152,7 @@ def _push_at_once(message: AutoPushMessage) -> Counter[str]:
         counts["held"] = len(plan.quantities)  # the breaker is open: pushed once it is resumed
         return counts
     if plan.quantities:
-        results = clients.call(channel, lambda client: _send(client, plan, message))
+        results = clients.call(channel, lambda client: send_plan(client, plan, message))
         _record(message.origin.value, current, results, counts, allocated)
     return counts
 
@@ -209,20 +209,50 @@ def _push_backs_needed(
     return needed
 
 
-def _send(
+def send_plan(
     client: ChannelClient, plan: SyncPlan, message: PushMessage | AutoPushMessage
 ) -> list[tuple[Push, PushResult]]:
-    """Quantities, then prices, then statuses, each in the channel's batch sizes."""
+    """Quantities, then prices, then statuses, each in the channel's batch sizes; then again the
+    quantities and prices refused of a listing the statuses showed (eBay revises only a published
+    offer: one withdrawn by hand refuses both until its publish, which goes last)."""
     blocked = _blocked_hides(client, plan)
     statuses = [push for push in plan.statuses if push.sku not in blocked]
-    return [
+    sent = [
         *_in_batches(
             plan.quantities, client.quantity_batch_size, client.push_quantities, message, "quantity"
         ),
         *_in_batches(plan.prices, client.price_batch_size, client.push_prices, message, "price"),
         *_in_batches(statuses, client.status_batch_size, client.push_statuses, message, "status"),
+    ]
+    return [
+        *_again_once_shown(client, sent, message),
         *((push, blocked[push.sku]) for push in plan.statuses if push.sku in blocked),
     ]
+
+
+def _again_once_shown(
+    client: ChannelClient, sent: list[tuple[Push, PushResult]], message: PushMessage | AutoPushMessage
+) -> list[tuple[Push, PushResult]]:
+    shown = {
+        push.sku
+        for push, result in sent
+        if isinstance(push, StatusPush)
+        and push.status is VariantStatus.ACTIVE
+        and result.outcome is PushOutcome.PUSHED
+    }
+    refused = [push for push, result in sent if push.sku in shown and result.outcome is PushOutcome.FAILED]
+    quantities = [push for push in refused if isinstance(push, QuantityPush)]
+    prices = [push for push in refused if isinstance(push, PricePush)]
+    if not quantities and not prices:
+        return sent
+    again = [
+        *_in_batches(
+            quantities, client.quantity_batch_size, client.push_quantities, message, "quantity again"
+        ),
+        *_in_batches(prices, client.price_batch_size, client.push_prices, message, "price again"),
+    ]
+    results = {id(push): result for push, result in again}
+    return [(push, results.get(id(push), result)) for push, result in sent]
 
 
 def _blocked_hides(client: ChannelClient, plan: SyncPlan) -> dict[str, PushResult]:

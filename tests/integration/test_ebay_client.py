@@ -318,3 +318,30 @@ def test_a_lost_answer_is_sent_again_with_the_same_absolute_value(
     offer = store.offers[offer_id(store, "SKU-00001")]
     assert offer.available_quantity == 11
     assert offer.revisions == 2  # the cost of a lost answer: a second revision of the same value
+
+
+def test_a_listing_shown_again_by_a_push_gets_its_quantity_and_price_though_they_went_first(
+    sandbox: Sandbox, store: EbayStore, clock: FakeClock
+) -> None:
+    """A push batch sends quantities, prices, then statuses; eBay revises only published offers, so
+    a listing withdrawn by hand and published again by a partial sync kept its stale quantity (the
+    soak found it): what was refused for that goes again once the batch published it."""
+    from shared.domain.messages import PushMessage
+    from shared.domain.syncing import SyncPlan
+    from shared.services.pushing import send_plan
+
+    sku = "SKU-00010"  # unpublished
+    offer = store.offers[offer_id(store, sku)]
+    plan = SyncPlan(
+        quantities=[quantity_push(store, sku, 7)],
+        prices=[PricePush(sku=sku, variant_id=offer.offer_id, product_id=sku, price=Decimal("12.34"))],
+        statuses=[
+            StatusPush(sku=sku, variant_id=offer.offer_id, product_id=sku, status=VariantStatus.ACTIVE)
+        ],
+    )
+    message = PushMessage(job_id="job-1", channel="bay", batch_id="batch-1", skus=[sku])
+
+    sent = send_plan(client_for(sandbox, clock), plan, message)
+
+    assert [result.outcome for _, result in sent] == [PushOutcome.PUSHED] * 3, sent
+    assert (offer.published, offer.available_quantity, offer.price) == (True, 7, Decimal("12.34"))
