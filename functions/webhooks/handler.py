@@ -51,7 +51,9 @@ def _endpoint(event: APIGatewayProxyEventV2) -> str:
 @tracer.capture_lambda_handler
 @event_source(data_class=APIGatewayProxyEventV2)
 def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dict[str, Any]:
-    channel_type = ChannelType(event.raw_path.split("/")[3])  # the route: /v1/webhooks/<type>/{channel}
+    # the routes: /v1/webhooks/<type>/{channel}, and eBay's Platform Notifications at .../platform
+    parts = event.raw_path.split("/")
+    channel_type, platform = ChannelType(parts[3]), parts[5:] == ["platform"]
     channel = event.path_parameters["channel"]
     if event.request_context.http.method == "GET":  # eBay validating its destination
         status, answer = challenge(
@@ -62,7 +64,7 @@ def lambda_handler(event: APIGatewayProxyEventV2, context: LambdaContext) -> dic
             "headers": {"content-type": "application/json"},
             "body": json.dumps(answer),
         }
-    result = receive(channel_type, channel, event.headers, _raw_body(event))
+    result = receive(channel_type, channel, event.headers, _raw_body(event), platform=platform)
     _count(channel, result)
     return {
         "statusCode": result.status,

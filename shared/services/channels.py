@@ -43,8 +43,10 @@ HELP = {
     "marketplace_id": "Amazon: the marketplace id it sells in, e.g. ATVPDKIKX0DER (US); eBay: the "
     "marketplace id of the channel's offers, like EBAY_US",
     "lwa_url": "Amazon: the Login with Amazon token endpoint (default https://api.amazon.com/auth/o2/token)",
+    "dev_id": "eBay: the app's Dev ID (Application Keys), to verify its Platform Notifications; optional",
 }
 EBAY_VERIFICATION_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,80}$")
+EBAY_DEV_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def _printable_ascii(value: SecretStr) -> SecretStr:
@@ -78,6 +80,7 @@ class ChannelRequest(BaseModel):
     client_id: Credential | None = Field(default=None, description=HELP["client_id"])
     client_secret: Credential | None = Field(default=None, description=HELP["client_secret"])
     refresh_token: Credential | None = Field(default=None, description=HELP["refresh_token"])
+    dev_id: Credential | None = Field(default=None, description=HELP["dev_id"])
     seller_id: SellerId | None = Field(default=None, description=HELP["seller_id"])
     marketplace_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{2,30}$")] | None = Field(
         default=None, description=HELP["marketplace_id"]
@@ -99,6 +102,9 @@ class ChannelRequest(BaseModel):
             raise FieldRule("store_url", problem)
         if self.type is ChannelType.AMAZON:
             check_amazon(self)
+        problem = dev_id_problem(self.type, self.dev_id)
+        if problem:
+            raise FieldRule("dev_id", problem)
         token = self.webhook_secret.get_secret_value() if self.webhook_secret else None
         if self.type is ChannelType.EBAY and token is not None and not EBAY_VERIFICATION_TOKEN.match(token):
             raise FieldRule(
@@ -126,6 +132,7 @@ class ChannelEdit(BaseModel):
     client_id: Credential | None = Field(default=None, description=HELP["client_id"])
     client_secret: Credential | None = Field(default=None, description=HELP["client_secret"])
     refresh_token: Credential | None = Field(default=None, description=HELP["refresh_token"])
+    dev_id: Credential | None = Field(default=None, description=HELP["dev_id"])
     webhook_secret: SecretStr | None = Field(
         default=None, description="a new one: the one it replaces is still accepted for 7 days (a rotation)"
     )
@@ -139,7 +146,18 @@ class ChannelEdit(BaseModel):
         return _secrets_given(self)
 
 
-SECRET_FIELDS = ("token", "key", "secret", "client_id", "client_secret", "refresh_token", "webhook_secret")
+SECRET_FIELDS = (
+    "token",
+    "key",
+    "secret",
+    "client_id",
+    "client_secret",
+    "refresh_token",
+    "dev_id",
+    "webhook_secret",
+)
+# Given alone, these are not checked with a call to the store: its API is not called with them.
+_NOT_THE_STORES = {"webhook_secret", "dev_id", "notification_dev_id"}
 
 
 def _secrets_given(model: BaseModel) -> dict[str, str]:
@@ -158,6 +176,20 @@ def check_priorities(channel_type: ChannelType, priorities: Sequence[LinkPriorit
                 f"'{priority.channel_field}' is not a {channel_type.value} field: "
                 f"use one of {', '.join(allowed)}",
             )
+
+
+def dev_id_problem(channel_type: ChannelType, dev_id: SecretStr | None) -> str | None:
+    """What is wrong with a dev_id given (None: nothing, or none given)."""
+    if dev_id is None:
+        return None
+    if channel_type is not ChannelType.EBAY:
+        return f"a dev_id is an eBay app's key: leave it out of a {channel_type.value} channel"
+    if not EBAY_DEV_ID.match(dev_id.get_secret_value()):
+        return (
+            "eBay's Dev ID is a UUID (8-4-4-4-12 hexadecimal digits): copy it from the developer "
+            "account's Application Keys, beside the App ID and Cert ID"
+        )
+    return None
 
 
 def check_amazon(request: ChannelRequest) -> None:
@@ -230,6 +262,9 @@ def edit_channel(name: str, edit: ChannelEdit) -> Channel:
             check_priorities(channel.type, edit.priorities)
         except FieldRule as error:
             raise InvalidEdit(error.field, error.fix) from error
+    problem = dev_id_problem(channel.type, edit.dev_id)
+    if problem:
+        raise InvalidEdit("dev_id", problem)
     given = _with_notification_keys(channel.type, edit.credentials())
     if edit.store_url is not None:
         _check_new_url(channel, edit.store_url, given, allow_insecure_url=edit.allow_insecure_url)
@@ -252,7 +287,7 @@ def _store_changes(
 ) -> dict[str, object]:
     """The store's URL and its name, read with a test call, when the edit moves the store or gives
     credentials its API is called with (a new webhook secret alone is not checked against it)."""
-    if store_url is None and not set(given) - {"webhook_secret"}:
+    if store_url is None and not set(given) - _NOT_THE_STORES:
         return {}
     url = (store_url or channel.store_url).rstrip("/")
     return {"store_name": _check_access(channel.type, url, {**credentials, **given}), "store_url": url}
@@ -260,10 +295,12 @@ def _store_changes(
 
 def _with_notification_keys(channel_type: ChannelType, values: dict[str, str]) -> dict[str, str]:
     """eBay: the app's client id and secret also beside the webhook secret, where the webhooks
-    function fetches eBay's public keys with them (the seller's refresh token stays out of its reach)."""
+    function fetches eBay's public keys with them, and with the dev id verifies Platform
+    Notifications (the seller's refresh token stays out of its reach)."""
     if channel_type is not ChannelType.EBAY:
         return values
-    copies = {f"notification_{k}": values[k] for k in ("client_id", "client_secret") if k in values}
+    keys = ("client_id", "client_secret", "dev_id")
+    copies = {f"notification_{k}": values[k] for k in keys if k in values}
     return {**values, **copies}
 
 

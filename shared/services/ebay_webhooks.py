@@ -10,6 +10,12 @@
 - ORDER_CONFIRMATION is queued (one per line item; deduplicated on notificationId, which eBay keeps
   on a redelivery), flattened to `{orderId, eventDate}`: the worker reads the order (getOrder).
   Other topics are answered 200 and dropped.
+- Platform Notifications (POST .../platform, `receive_platform`): the SOAP's NotificationSignature
+  checked with the app's DevID, AppID and CertID (kept in the webhook secret) and its Timestamp
+  within shared.channels.ebay.platform.WINDOW, else 401; each sale of a FixedPriceTransaction or
+  AuctionCheckoutComplete is queued as ORDER_CONFIRMATION is, deduplicated on its order line
+  (ItemID-TransactionID). Both ways lead the worker to the same getOrder and the same order lines,
+  which master applies once each.
 """
 
 from __future__ import annotations
@@ -60,9 +66,56 @@ def receive(channel: Channel, headers: Mapping[str, str], body: bytes) -> tuple[
     problem = misfit(ChannelType.EBAY, topic, flat)
     if problem or not flat.get("notificationId"):
         return 400, problem or "the notification carries no notificationId"
+    return _queued(channel, topic, flat, delivery_key(topic, str(flat.pop("notificationId")).encode()))
+
+
+def receive_platform(channel: Channel, body: bytes) -> tuple[int, str]:
+    """A Platform Notification: (status, message) as `receive` answers. 401 for a body that is not
+    eBay's SOAP, or whose signature or Timestamp does not hold; 413 past platform.MAX_BODY_BYTES."""
+    from shared.channels.ebay import platform
+
+    if len(body) > platform.MAX_BODY_BYTES:
+        return 413, f"the body is over {platform.MAX_BODY_BYTES:,} bytes"
+    try:
+        notification = platform.parse(body)
+    except platform.Unreadable:
+        return 401, REFUSED
+    held = secrets.read_webhook(channel.name)
+    keys = [held.get(f"notification_{k}", "") for k in ("dev_id", "client_id", "client_secret")]
+    if not all(keys):
+        logger.warning(
+            "eBay channel %s has no app keys for Platform Notifications: give its dev id "
+            "(`tidemark channels edit %s --dev-id DEV_ID`)",
+            channel.name,
+            channel.name,
+        )
+        return 401, REFUSED
+    if not platform.is_signed(notification, *keys):
+        return 401, REFUSED
+    if not platform.is_recent(notification.timestamp, datetime.now(UTC)):
+        minutes = int(platform.WINDOW.total_seconds() // 60)
+        return 401, f"the Timestamp is over {minutes} minutes from now: a stale delivery, or a clock to set"
+    if notification.event not in platform.ORDER_EVENTS:
+        return 200, "ignored"
+    missing = [sale.line_item_id for sale in notification.sales if not sale.order_id]
+    if not notification.sales or missing:
+        return 400, f"the {notification.event} names no Transaction with ContainingOrder.OrderID"
+    answers = [
+        _queued(
+            channel,
+            notification.event,
+            {"orderId": sale.order_id, "eventDate": notification.timestamp},
+            delivery_key("platform-order-line", sale.line_item_id.encode()),
+        )
+        for sale in notification.sales
+    ]
+    return next((a for a in answers if a[1] == "queued"), answers[0])
+
+
+def _queued(channel: Channel, topic: str, flat: dict[str, Any], delivery: str) -> tuple[int, str]:
+    """An order event flattened to `{orderId, eventDate}`, queued once for the worker."""
     if too_old(signed_time(ChannelType.EBAY, flat), datetime.now(UTC)):
         return 200, "too old"
-    delivery = delivery_key(topic, str(flat.pop("notificationId")).encode())
     if deliveries.seen(channel.name, delivery):
         return 200, "duplicate"
     message = WebhookMessage(

@@ -59,12 +59,18 @@ class Received:
 
 
 def receive(
-    channel_type: ChannelType, channel_name: str, headers: Mapping[str, str], body: bytes
+    channel_type: ChannelType,
+    channel_name: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    platform: bool = False,
 ) -> Received:
     """401 for anything not signed by the channel's secret, 413 past MAX_BODY_BYTES, 400 for a
     body that is not JSON, does not fit its topic, or names another store; 200 once the webhook is
     queued, or known already (a duplicate changes nothing), or too old, or of a topic not acted on.
-    A failed AWS call raises (a 5xx): the channel retries what it was not told was taken."""
+    A failed AWS call raises (a 5xx): the channel retries what it was not told was taken.
+    `platform`: an eBay Platform Notification (SOAP), at its own route."""
     headers = {k.lower(): v for k, v in headers.items()}
     if len(body) > MAX_BODY_BYTES:
         return Received(413, f"the body is over {MAX_BODY_BYTES:,} bytes")
@@ -74,6 +80,8 @@ def receive(
     if channel_type is ChannelType.EBAY:
         from shared.services import ebay_webhooks
 
+        if platform:
+            return Received(*ebay_webhooks.receive_platform(channel, body))
         return Received(*ebay_webhooks.receive(channel, headers, body))
     if _is_unsigned_ping(channel_type, headers, body):
         return Received(200, "ping")

@@ -1,6 +1,6 @@
 """An eBay channel added in the console's steps: its own credential fields (marketplace, App ID,
-Cert ID, the seller's refresh token), a refused refresh token shown beside its field with nothing
-saved, then the channel added with a test call."""
+Cert ID, the seller's refresh token, the app's Dev ID), a refused refresh token and a malformed Dev ID
+shown beside their fields with nothing saved, then the channel added with a test call."""
 
 import re
 
@@ -23,6 +23,7 @@ def add_ebay(page: Page, console, name: str, **changes: str) -> None:
     page.get_by_label("App ID (client id)").fill(given["client_id"])
     page.get_by_label("Cert ID (client secret)").fill(given["client_secret"])
     page.get_by_label("Seller's refresh token").fill(given["refresh_token"])
+    page.get_by_label("Dev ID (verifies Platform Notifications; optional)").fill(given["dev_id"])
     page.get_by_role("button", name="Next").click()
     page.get_by_label("Channel field 1").fill("sku")
     page.get_by_role("button", name="Next").click()
@@ -34,6 +35,14 @@ def test_a_refused_refresh_token_is_shown_beside_its_field_and_saves_nothing(ope
     field = operator.get_by_label("Seller's refresh token")
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_have_accessible_description(re.compile("refresh token", re.I))
+    assert "bay" not in {c["name"] for c in api.channels()}
+
+
+def test_a_malformed_dev_id_is_shown_beside_its_field_and_saves_nothing(operator, console, api):
+    add_ebay(operator, console, "bay", dev_id="not-a-dev-id")
+    field = operator.get_by_label("Dev ID (verifies Platform Notifications; optional)")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_have_accessible_description(re.compile("Application Keys"))
     assert "bay" not in {c["name"] for c in api.channels()}
 
 

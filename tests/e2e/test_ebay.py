@@ -3,7 +3,10 @@ nothing saved when eBay refuses), link by SKU, full sync judged on the sandbox (
 skipped with the reason), a hand edit found by reconcile and restored by a partial sync, the app's
 keys kept in the channel's secret, never in the table; the Notification API: the endpoint answers
 eBay's challenge, a sale on eBay (a signed ORDER_CONFIRMATION) takes master down once and reaches
-Shopify, and forged, unsigned or tampered notifications are refused with 401 and change nothing."""
+Shopify, and forged, unsigned or tampered notifications are refused with 401 and change nothing; the
+Platform Notifications (SOAP FixedPriceTransaction, MD5 NotificationSignature) at .../platform: a sale
+told that way, twice, and by the Notification API too, takes master down once and reaches Shopify;
+forged, unsigned and stale ones are refused with 401 and change nothing."""
 
 from __future__ import annotations
 
@@ -19,8 +22,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from shared.channels.ebay.platform import signature as platform_signature
 from tests.waiting import eventually
 from tidemark.cli import app
+from tidemark.sandbox.ebay.platform import envelope, now
+from tidemark.sandbox.ebay.records import Order, OrderLine
+from tidemark.sandbox.faults import FaultRates
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
@@ -58,6 +65,8 @@ def add_ebay(stack, name: str, **override: str):
         given["client_secret"],
         "--refresh-token",
         given["refresh_token"],
+        "--dev-id",
+        given["dev_id"],
         "--marketplace",
         given["marketplace_id"],
         "--webhook-secret",
@@ -115,6 +124,12 @@ def test_wrong_credentials_are_refused_naming_the_field_and_nothing_is_saved(sta
     assert short_token.exit_code == 1 and "webhook_secret" in short_token.output
     unknown = add_ebay(stack, "bay-wrong", marketplace_id="EBAY_XX")
     assert unknown.exit_code == 1 and "marketplace_id" in unknown.output
+    bad_dev_id = add_ebay(stack, "bay-wrong", dev_id="not-a-dev-id")
+    assert (
+        bad_dev_id.exit_code == 1
+        and "dev_id" in bad_dev_id.output
+        and "Application Keys" in bad_dev_id.output
+    )
     assert "bay-wrong" not in tidemark(stack, "channels", "list").output
 
 
@@ -122,7 +137,7 @@ def test_the_apps_keys_are_in_the_channels_secret_never_in_the_table(stack, bay)
     table = boto3.client("dynamodb", region_name="us-east-1")
     dumped = json.dumps([table.scan(TableName=name)["Items"] for name in table.list_tables()["TableNames"]])
     credentials = stack.sandboxes["ebay"].credentials
-    for field in ("client_secret", "refresh_token"):
+    for field in ("client_secret", "refresh_token", "dev_id"):
         assert credentials[field] not in dumped
 
 
@@ -229,3 +244,86 @@ def test_a_dry_run_pushes_nothing_and_a_hidden_listing_is_withdrawn_then_publish
     api.import_listings("sku,status\nSKU-00009,active\n")
     run(api, {"channel": "bay", "kind": "sync", "mode": "selected", "skus": ["SKU-00009"]}, done)
     assert next(r["status"] for r in bay.variant_rows() if r["sku"] == "SKU-00009") == "active"  # published
+
+
+def platform_url(stack) -> str:
+    return f"{stack.api_url}/v1/webhooks/ebay/bay/platform"
+
+
+def subscribe_platform(stack, bay) -> None:
+    keys = stack.sandboxes["ebay"].credentials
+    bay.subscribe_platform(platform_url(stack), keys["dev_id"], keys["client_id"], keys["client_secret"])
+
+
+def test_a_sale_told_by_platform_notifications_twice_takes_master_down_once_and_reaches_shopify(
+    stack, api, bay
+):
+    run(api, {"channel": "bay", "kind": "sync", "mode": "full"}, ("completed", "completed_with_errors"))
+    bay.notifier.close()  # the Notification API's posts off: the order comes by the Trading API alone
+    subscribe_platform(stack, bay)
+    shop = stack.sandboxes["shopify"].store
+    before = api.listing("SKU-00011")["syncable_balance"]
+    bay.faults.configure(FaultRates(webhook_duplicate=1.0))  # every post delivered twice
+    try:
+        bay.place_order([("SKU-00011", 2)])
+        eventually(lambda: api.listing("SKU-00011")["syncable_balance"] == before - 2)
+        eventually(lambda: shop.quantity("SKU-00011") == before - 2)
+        assert bay.platform.sender is not None
+        bay.platform.sender.flush()
+    finally:
+        bay.faults.configure(FaultRates())
+    sent = [s for s in bay.platform.sender.sent if s.topic == "FixedPriceTransaction"]
+    assert [s.status for s in sent] == [200, 200] and any(s.duplicate for s in sent)
+    time.sleep(1.0)
+    assert api.listing("SKU-00011")["syncable_balance"] == before - 2  # once
+
+
+def test_a_sale_told_by_both_notification_apis_takes_master_down_once(stack, api, bay):
+    bay.subscribe(f"{stack.api_url}/v1/webhooks/ebay/bay", TOKEN)
+    subscribe_platform(stack, bay)
+    shop = stack.sandboxes["shopify"].store
+    before = api.listing("SKU-00012")["syncable_balance"]
+    bay.place_order([("SKU-00012", 3)])  # an ORDER_CONFIRMATION and a FixedPriceTransaction
+    eventually(lambda: api.listing("SKU-00012")["syncable_balance"] == before - 3)
+    eventually(lambda: shop.quantity("SKU-00012") == before - 3)
+    assert bay.webhooks is not None and bay.platform.sender is not None
+    bay.webhooks.flush()
+    bay.platform.sender.flush()
+    assert [s.status for s in bay.platform.sender.sent] == [200]
+    time.sleep(1.0)
+    assert api.listing("SKU-00012")["syncable_balance"] == before - 3
+
+
+def test_forged_unsigned_and_stale_platform_notifications_are_refused_and_change_nothing(stack, api, bay):
+    bay.close()  # eBay tells nothing of this order: only the posts below do
+    before = api.listing("SKU-00013")["syncable_balance"]
+    placed = bay.place_order([("SKU-00013", 4)])
+    line = placed["lineItems"][0]
+    offer = next(o for o in bay.offers.values() if o.listing_id == line["legacyItemId"])
+    order = Order(
+        placed["orderId"], [OrderLine(line["lineItemId"], line["sku"], offer, 4)], placed["creationDate"]
+    )
+    keys = stack.sandboxes["ebay"].credentials
+    dev, app_id, cert = keys["dev_id"], keys["client_id"], keys["client_secret"]
+
+    def signed(at: str, *keyset: str) -> bytes:
+        return envelope(order, order.lines[0], at, platform_signature(at, *keyset))
+
+    stale = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - 15 * 60))
+    at = now()
+    attempts = [
+        signed(at, dev, app_id, "PRD-guessed"),  # forged: not the app's Cert ID
+        signed(at, str(uuid.uuid4()), app_id, cert),  # forged: another developer's
+        envelope(order, order.lines[0], at, ""),  # unsigned
+        signed(stale, dev, app_id, cert),  # stale: a replay of a signature seen before
+        signed(at, dev, app_id, cert).replace(at.encode(), stale.encode(), 1),  # the Timestamp changed
+        b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'aaaa'>]><Envelope>&a;</Envelope>",
+    ]
+    for body in attempts:
+        answer = httpx.post(platform_url(stack), content=body, headers={"content-type": "text/xml"})
+        assert answer.status_code == 401, (body[:80], answer.text)
+    time.sleep(1.0)
+    assert api.listing("SKU-00013")["syncable_balance"] == before
+    genuine = httpx.post(platform_url(stack), content=signed(now(), dev, app_id, cert))
+    assert genuine.status_code == 200 and genuine.json()["message"] == "queued"
+    eventually(lambda: api.listing("SKU-00013")["syncable_balance"] == before - 4)

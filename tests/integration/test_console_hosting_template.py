@@ -75,6 +75,7 @@ def test_the_console_routes_take_the_pools_jwt_and_only_webhooks_and_the_open_ro
         "/v1/webhooks/shopify/{channel}",
         "/v1/webhooks/woocommerce/{channel}",
         "/v1/webhooks/ebay/{channel}",  # eBay's signed posts and its challenge GET
+        "/v1/webhooks/ebay/{channel}/platform",  # eBay's Platform Notifications (SOAP)
     }
     environment = RESOURCES["ApiFunction"]["Properties"]["Environment"]["Variables"]
     assert environment == {

@@ -40,6 +40,9 @@ def channels_add(
     refresh_token: Annotated[
         str | None, typer.Option(help="Amazon, eBay: the seller's refresh token")
     ] = None,
+    dev_id: Annotated[
+        str | None, typer.Option(help="eBay: the app's Dev ID, to verify its Platform Notifications")
+    ] = None,
     marketplace: Annotated[
         str | None,
         typer.Option(help="Amazon: the marketplace id (ATVPDKIKX0DER); eBay: the offers' (EBAY_US)"),
@@ -85,6 +88,7 @@ def channels_add(
                 "client_id": client_id,
                 "client_secret": client_secret,
                 "refresh_token": refresh_token,
+                "dev_id": dev_id,
                 "marketplace_id": marketplace,
                 "webhook_secret": webhook_secret,
                 "seller_id": seller_id,
@@ -122,6 +126,9 @@ def channels_edit(
     refresh_token: Annotated[
         str | None, typer.Option(help="Amazon, eBay: the seller's new refresh token")
     ] = None,
+    dev_id: Annotated[
+        str | None, typer.Option(help="eBay: the app's Dev ID, to verify its Platform Notifications")
+    ] = None,
     webhook_secret: Annotated[str | None, typer.Option(help="secret the store signs webhooks with")] = None,
     priority: Annotated[
         list[str] | None, typer.Option(help="listing_field=channel_field, in order; replaces the list")
@@ -147,6 +154,7 @@ def channels_edit(
             "client_id": client_id,
             "client_secret": client_secret,
             "refresh_token": refresh_token,
+            "dev_id": dev_id,
             "webhook_secret": webhook_secret,
             "link_after_build": link_after_build,
         }.items()

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,6 +194,7 @@ class LocalRuntime:
         credentials = {
             "client_id": f"Tidemark-local-PRD-{secrets.token_hex(4)}",
             "client_secret": f"PRD-{secrets.token_hex(12)}",
+            "dev_id": str(uuid.uuid4()),  # the keyset signing Platform Notifications
             "refresh_token": f"v^1.1#i^1#r^1#{secrets.token_urlsafe(24)}",
             "marketplace_id": "EBAY_US",
         }

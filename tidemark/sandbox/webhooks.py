@@ -118,10 +118,13 @@ class WebhookSender:
         for thread in self._threads:
             thread.start()
 
-    def send(self, topic: str, payload: Mapping[str, Any]) -> None:
-        body = json.dumps(payload, separators=(",", ":")).encode()
+    def send(
+        self, topic: str, payload: Mapping[str, Any] | bytes, content_type: str = "application/json"
+    ) -> None:
+        """A JSON payload, or a body already made (eBay's SOAP)."""
+        body = payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
         headers = dict(self._make_headers(topic, body, sign(self._secret, body)))
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = content_type
         delivery = Delivery(topic, body, headers)
         with self._lock:
             self._waiting[delivery.serial] = time.monotonic()

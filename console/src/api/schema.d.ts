@@ -781,6 +781,11 @@ export interface components {
              */
             refresh_token?: string | null;
             /**
+             * Dev Id
+             * @description eBay: the app's Dev ID (Application Keys), to verify its Platform Notifications; optional
+             */
+            dev_id?: string | null;
+            /**
              * Webhook Secret
              * @description a new one: the one it replaces is still accepted for 7 days (a rotation)
              */
@@ -853,6 +858,11 @@ export interface components {
              * @description Amazon: the refresh token the seller's authorization gave (Atzr|...); eBay: the seller's OAuth refresh token
              */
             refresh_token?: string | null;
+            /**
+             * Dev Id
+             * @description eBay: the app's Dev ID (Application Keys), to verify its Platform Notifications; optional
+             */
+            dev_id?: string | null;
             /**
              * Seller Id
              * @description Amazon: the seller's merchant token (Seller Central > Settings > Merchant Token)

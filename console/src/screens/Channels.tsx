@@ -7,7 +7,7 @@ import { Field, Problem, Section, useLoad, useSubmit } from "../ui";
 import { CredentialFields, given, InsecureUrl, onThisMachine, Priorities, type Credentials } from "./channelForm";
 
 const STEPS = ["Type and name", "Store and credentials", "Linking", "Schedule"];
-const STEP_FIELDS = [["name", "type"], ["store_url", "allow_insecure_url", "token", "key", "secret", "webhook_secret", "seller_id", "marketplace_id", "client_id", "client_secret", "refresh_token", "lwa_url"], ["priorities", "link_after_build"], ["rate", "mode", "enabled"]];
+const STEP_FIELDS = [["name", "type"], ["store_url", "allow_insecure_url", "token", "key", "secret", "webhook_secret", "seller_id", "marketplace_id", "client_id", "client_secret", "refresh_token", "dev_id", "lwa_url"], ["priorities", "link_after_build"], ["rate", "mode", "enabled"]];
 
 export interface ScheduleValue {
   enabled: boolean;

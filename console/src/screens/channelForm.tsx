@@ -19,6 +19,7 @@ export interface Credentials {
   client_id?: string;
   client_secret?: string;
   refresh_token?: string;
+  dev_id?: string;
   marketplace_id?: string;
   webhook_secret?: string;
   seller_id?: string;
@@ -41,7 +42,7 @@ const PLAIN = new Set<keyof Credentials>(["seller_id", "marketplace_id", "lwa_ur
 const CREDENTIALS: Record<ChannelType, [keyof Credentials, string][]> = {
   shopify: [["token", "Admin API access token"], ["webhook_secret", "Webhook secret"]],
   woocommerce: [["key", "Consumer key"], ["secret", "Consumer secret"], ["webhook_secret", "Webhook secret"]],
-  ebay: [["client_id", "App ID (client id)"], ["client_secret", "Cert ID (client secret)"], ["refresh_token", "Seller's refresh token"], ["webhook_secret", "Notification verification token"]],
+  ebay: [["client_id", "App ID (client id)"], ["client_secret", "Cert ID (client secret)"], ["refresh_token", "Seller's refresh token"], ["webhook_secret", "Notification verification token"], ["dev_id", "Dev ID (verifies Platform Notifications; optional)"]],
   amazon: AMAZON_FIELDS,
 };
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from tidemark.sandbox.admin import VariantEdit
 from tidemark.sandbox.ebay.notifications import Notifier
+from tidemark.sandbox.ebay.platform import PlatformNotifier
 from tidemark.sandbox.ebay.records import (
     BULK_LIMIT,
     DAILY_REVISIONS,
@@ -44,6 +45,7 @@ class EbayStore:
         self._next_id = 5_000_000_000
         self.faults = Faults(faults or FaultRates(), seed=seed)
         self.notifier = Notifier(self.faults)
+        self.platform = PlatformNotifier(self.faults)  # the Trading API's, once subscribed
         self.webhooks: WebhookSender | None = None  # the notifications' sender, once subscribed
         self.bulk_calls = 0
 
@@ -102,9 +104,14 @@ class EbayStore:
         self.notifier.subscribe(endpoint, verification_token)
         self.webhooks = self.notifier.sender
 
+    def subscribe_platform(self, url: str, dev_id: str, app_id: str, cert_id: str) -> None:
+        """Send each order's Platform Notifications (FixedPriceTransaction) to `url` from now on."""
+        self.platform.subscribe(url, dev_id, app_id, cert_id)
+
     def close(self) -> None:
         """Stop sending notifications, once those queued went out."""
         self.notifier.close()
+        self.platform.close()
         self.webhooks = None
 
     # -- the Inventory API --------------------------------------------------------------------
@@ -334,6 +341,7 @@ class EbayStore:
             self._orders[order.order_id] = order
             for _ in order.lines:  # one ORDER_CONFIRMATION per line item, as eBay sends them
                 self.notifier.send("ORDER_CONFIRMATION", {"orderId": order.order_id})
+            self.platform.send_order(order)  # and a FixedPriceTransaction per line, to a subscriber
             return order.view()
 
     def order(self, order_id: str) -> dict[str, Any]:
