@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.waiting import eventually
-from tidemark.local.linked import link_both_sandboxes
+from tidemark.local.linked import link_both_sandboxes, link_marketplaces
 
 pytestmark = pytest.mark.e2e
 
@@ -47,22 +47,7 @@ def four(stack: Any, api: Any) -> Stores:
         "sku,on_hand,committed,safety_buffer,auto_sync\n" + rows + "\n",
         {"shop": "s4", "woo": "w4"},
     )
-    for name, kind, extra in (("amz", "amazon", {}), ("bay", "ebay", {"webhook_secret": TOKEN})):
-        sandbox = stack.sandboxes[kind]
-        api.add_channel(
-            {
-                "name": name,
-                "type": kind,
-                "store_url": sandbox.url,
-                "allow_insecure_url": True,
-                **sandbox.credentials,
-                **extra,
-            }
-        )
-        for body in ({"kind": "link"}, {"kind": "sync", "mode": "full"}):
-            job = api.wait_for_job(api.start_job({"channel": name, **body})["id"], timeout_s=300)
-            assert job["status"] in ("completed", "completed_with_errors"), job  # eBay: unpublished offers
-    stack.sandboxes["ebay"].store.subscribe(f"{stack.api_url}/v1/webhooks/ebay/bay", TOKEN)
+    link_marketplaces(stack, api, TOKEN)
     return Stores(stack)
 
 
