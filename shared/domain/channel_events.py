@@ -163,8 +163,10 @@ def after_seen(link: Link, seen: VariantSeen | None, channel: str, at: datetime)
         )
         return _unlinked(link, reason, at), False
     if seen.quantity is not None and seen.quantity != link.last_pushed_quantity:
+        reason = f"quantity: channel {seen.quantity}, last pushed {_text(link.last_pushed_quantity)}"
         changes = {
             "sync_state": SyncState.OUT_OF_SYNC,
+            "out_of_sync_reason": reason,
             "last_observed_quantity": seen.quantity,
             "updated_at": at,
         }
@@ -196,10 +198,15 @@ def settled(link: Link, at: datetime) -> Link | None:
         return None
     changes = {
         "sync_state": SyncState.IN_SYNC,
+        "out_of_sync_reason": "",
         "last_pushed_quantity": link.last_observed_quantity,
         "updated_at": at,
     }
     return link.model_copy(update=changes)
+
+
+def _text(value: int | None) -> str:
+    return "nothing" if value is None else str(value)
 
 
 def _unlinked(link: Link, reason: str, at: datetime) -> Link:

@@ -31,6 +31,9 @@ class ChannelVariant(BaseModel):
     quantity: int
     price: Decimal | None = None
     status: VariantStatus = VariantStatus.ACTIVE
+    # what is available at each location read (Shopify, asked for several): location id -> quantity;
+    # a location the item is not stocked at is absent
+    quantities: dict[str, int] = Field(default_factory=dict)
 
 
 class CatalogPage(BaseModel):
@@ -66,6 +69,8 @@ class VariantRef(BaseModel):
     product_id: str
     inventory_item_id: str
     location_id: str
+    # more channel locations to read the quantity at (Shopify under a location map), beside its own
+    locations: tuple[str, ...] = ()
 
 
 class PricePush(BaseModel):

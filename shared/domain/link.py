@@ -41,6 +41,8 @@ class Link(BaseModel):
     last_observed_quantity: int | None = None
     last_observed_price: Decimal | None = None
     sync_state: SyncState = SyncState.OUT_OF_SYNC
+    # what the last reconcile found the channel holding other than master; kept while out of sync
+    out_of_sync_reason: str = ""
     unlinked_reason: str = ""
     updated_at: datetime
 

@@ -259,7 +259,10 @@ def record_results(
                 rule=(shaped_by or {}).get(push.sku, "") if field_name != "status" else "",
             )
         )
-    return [link.model_copy(update={"sync_state": states[sku]}) for sku, link in updated.items()], entries
+    return [  # what a reconcile found (out_of_sync_reason) is pushed over now
+        link.model_copy(update={"sync_state": states[sku], "out_of_sync_reason": ""})
+        for sku, link in updated.items()
+    ], entries
 
 
 def _applied(link: Link, push: Push, result: PushResult) -> tuple[str, str | None, str, dict[str, object]]:

@@ -43,7 +43,10 @@ class ChannelCell(BaseModel):
     variant_id: str = Field(description="the channel's variant; empty when not linked")
     last_pushed_quantity: int | None
     last_pushed_at: datetime | None
-    reason: str = Field(description="why it is unlinked or a duplicate, with the fix; else empty")
+    reason: str = Field(
+        description="why it is unlinked or a duplicate, with the fix; out of sync: what the channel "
+        "holds other than master (per channel location under a location map), where known; else empty"
+    )
 
 
 class ListingRow(BaseModel):
@@ -125,7 +128,10 @@ def _candidates(query: ListingQuery, after: str | None, budget: int) -> tuple[li
 def _cell(link: Link | None, note: Unmatched | None) -> ChannelCell:
     state = link_state(link, note)
     linked = state not in (LinkState.UNLINKED, LinkState.DUPLICATE)
-    reason = "" if linked else (note.reason if note else link.unlinked_reason if link else NEVER_LINKED)
+    if state is LinkState.OUT_OF_SYNC and link is not None:
+        reason = link.out_of_sync_reason
+    else:
+        reason = "" if linked else (note.reason if note else link.unlinked_reason if link else NEVER_LINKED)
     return ChannelCell(
         state=state,
         variant_id=link.variant_id if link is not None and linked else "",

@@ -9,7 +9,7 @@ this number.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -289,11 +289,30 @@ class PushReads:
     location_map: Mapping[str, Sequence[str]]
     leaves_of: Mapping[str, Mapping[str, int]]
     sellable_of: Mapping[str, Mapping[str, int]]
+    names: Mapping[str, str] = field(default_factory=dict)  # the store's name of each mapped location
 
     def bundle_quantity(self, sku: str, fed_by: Sequence[str] | None, buffer: int) -> int | None:
         leaves = self.leaves_of[sku]
         sellable_at = {leaf: self.sellable_of[leaf] for leaf in leaves if leaf in self.sellable_of}
         return bundle_channel_quantity(leaves, sellable_at, fed_by, buffer)
+
+    @property
+    def fed(self) -> tuple[str, ...]:
+        """The mapped channel locations some master location feeds, in id order."""
+        return tuple(sorted(location_id for location_id, fed_by in self.location_map.items() if fed_by))
+
+    def by_location(self, listing: Listing) -> dict[str, int]:
+        """The listing's quantity at each channel location in `fed` (before the channel's rules)."""
+        quantities = {}
+        for location_id in self.fed:
+            fed_by = self.location_map[location_id]
+            if listing.sku in self.leaves_of:
+                quantity = self.bundle_quantity(listing.sku, fed_by, listing.safety_buffer)
+            else:
+                quantity = channel_quantity(listing, self.location_map, location_id)
+            if quantity is not None:
+                quantities[location_id] = quantity
+        return quantities
 
 
 def push_reads(channel: str, skus: Sequence[str]) -> PushReads:
@@ -306,6 +325,7 @@ def push_reads(channel: str, skus: Sequence[str]) -> PushReads:
         location_map=saved.locations if saved else {},
         leaves_of=leaves_of,
         sellable_of={sku: sellable_by_location(listing) for sku, listing in leaf_listings.items()},
+        names=saved.names if saved else {},
     )
 
 
@@ -393,22 +413,14 @@ def other_location_pushes(
 def _pushes_elsewhere(sku: str, listing: Listing, link: Link, reads: PushReads) -> list[QuantityPush]:
     """The listing's quantity at each mapped channel location other than its link's, where any
     master location feeds it."""
-    pushes = []
-    for location_id, fed_by in sorted(reads.location_map.items()):
-        if location_id == link.location_id or not fed_by:
-            continue
-        if sku in reads.leaves_of:
-            quantity = reads.bundle_quantity(sku, fed_by, listing.safety_buffer)
-        else:
-            quantity = channel_quantity(listing, reads.location_map, location_id)
-        if quantity is not None:
-            pushes.append(
-                QuantityPush(
-                    sku=sku,
-                    inventory_item_id=link.inventory_item_id,
-                    location_id=location_id,
-                    quantity=quantity,
-                    expected=None,
-                )
-            )
-    return pushes
+    return [
+        QuantityPush(
+            sku=sku,
+            inventory_item_id=link.inventory_item_id,
+            location_id=location_id,
+            quantity=quantity,
+            expected=None,
+        )
+        for location_id, quantity in reads.by_location(listing).items()
+        if location_id != link.location_id
+    ]

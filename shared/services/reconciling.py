@@ -8,12 +8,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from shared.channels.base import VariantRef
+from shared.channels.base import ChannelVariant, VariantRef
 from shared.domain.allocation import of
-from shared.domain.channel import HIDES_BY_QUANTITY, Channel
+from shared.domain.channel import HIDES_BY_QUANTITY, Channel, ChannelType
 from shared.domain.job import JobFailure
 from shared.domain.link import Link, LinkStatus, SyncState
+from shared.domain.listing import Listing
 from shared.domain.reconciling import reconciled
+from shared.domain.syncing import target
 from shared.services import clients, locations
 from shared.services.linking import ShardMatched, running
 from shared.storage import channel_rules, jobs, links, listings
@@ -62,34 +64,76 @@ class _Checked:
 
 
 def _check_links(channel: Channel, linked: list[Link]) -> _Checked:
-    """Each link's channel values, read now, against what master allocates it."""
-    masters = listings.get_many(link.sku for link in linked)
-    rules = channel_rules.for_skus(channel.name, masters)
-    refs = [
-        VariantRef(
-            sku=link.sku,
-            variant_id=link.variant_id,
-            product_id=link.product_id,
-            inventory_item_id=link.inventory_item_id,
-            location_id=link.location_id,
-        )
-        for link in linked
-    ]
-    held = clients.call(channel, lambda client: client.read_variants(refs)) if refs else []
-    quantities = locations.push_quantities(
-        channel.name, [link.sku for link in linked], masters, {link.sku: link for link in linked}
+    """Each link's channel values, read now, against what master allocates it. Shopify under a
+    location map is compared at every mapped channel location some master location feeds: one read
+    per variant still, holding its level at each of them."""
+    skus = [link.sku for link in linked]
+    masters = listings.get_many(skus)
+    reads = locations.push_reads(channel.name, skus)
+    master = _Master(
+        rules=channel_rules.for_skus(channel.name, masters),
+        reads=reads,
+        quantities=locations.push_quantities(
+            channel.name, skus, masters, {link.sku: link for link in linked}, reads
+        ),
+        per_location=channel.type is ChannelType.SHOPIFY and bool(reads.location_map),
+        hides_by_quantity=channel.type in HIDES_BY_QUANTITY,
     )
-    hides_by_quantity = channel.type in HIDES_BY_QUANTITY
-    now = datetime.now(UTC)
-    found = _Checked(now, Counter(checked=len(linked)))
+    refs = [_ref(link, reads.fed if master.per_location else ()) for link in linked]
+    held = clients.call(channel, lambda client: client.read_variants(refs)) if refs else []
+    found = _Checked(datetime.now(UTC), Counter(checked=len(linked)))
     for link, variant in zip(linked, held, strict=True):
         listing = masters.get(link.sku)
         if variant is None:
             found.variant_gone(link, channel.name)
         elif listing is not None:  # None: the listing was removed from master meanwhile
-            allocated = of(rules.rules, rules.override(link.sku), listing, quantities.get(link.sku))
-            after_check = reconciled(
-                link, listing, variant, now, allocated, hides_by_quantity=hides_by_quantity
-            )
-            found.compared(link, after_check)
+            found.compared(link, master.reconciled(link, listing, variant, found.at))
     return found
+
+
+@dataclass(frozen=True)
+class _Master:
+    """What master says a page of links should hold on the channel."""
+
+    rules: channel_rules.ChannelRules
+    reads: locations.PushReads
+    quantities: dict[str, int | None]
+    per_location: bool
+    hides_by_quantity: bool
+
+    def reconciled(self, link: Link, listing: Listing, variant: ChannelVariant, at: datetime) -> Link:
+        allocated = of(
+            self.rules.rules, self.rules.override(link.sku), listing, self.quantities.get(link.sku)
+        )
+        return reconciled(
+            link,
+            listing,
+            variant,
+            at,
+            allocated,
+            hides_by_quantity=self.hides_by_quantity,
+            by_location=self.by_location(listing) if self.per_location else None,
+            names=self.reads.names,
+        )
+
+    def by_location(self, listing: Listing) -> dict[str, int]:
+        """What a push sends to each mapped channel location: its master locations' quantity, then
+        the channel's rules (as pushing shapes it)."""
+        rules, override = self.rules.rules, self.rules.override(listing.sku)
+        return {
+            location_id: target(
+                listing, of(rules, override, listing, quantity), hides_by_quantity=self.hides_by_quantity
+            )[0]
+            for location_id, quantity in self.reads.by_location(listing).items()
+        }
+
+
+def _ref(link: Link, other_locations: tuple[str, ...]) -> VariantRef:
+    return VariantRef(
+        sku=link.sku,
+        variant_id=link.variant_id,
+        product_id=link.product_id,
+        inventory_item_id=link.inventory_item_id,
+        location_id=link.location_id,
+        locations=other_locations,
+    )

@@ -1,12 +1,13 @@
 """Locations and bundles in the console: a location added, refused when badly named, and not removed
 while it holds stock (Settings); a listing's stock per location and its bundle's components, with the
-one that limits it (a listing's page); a channel's location map saved (a channel's page)."""
+one that limits it (a listing's page); a channel's location map saved (a channel's page); a listing
+out of sync at one channel location, named on its page."""
 
 import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.pages import check_screen, open_screen
-from tests.browser.scenario import ensure_ready
+from tests.browser.scenario import ensure_ready, run
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -86,6 +87,23 @@ def test_a_channels_location_map_is_saved(operator: Page, console, api):
     expect(form.get_by_text("no location 'attic'").first).to_be_visible()
     check_screen(operator, "channel-locations")
     api.location_map("shop", {})  # the other scenarios' channel, as it was
+
+
+def test_a_listing_out_of_sync_at_a_channel_location_names_it(operator: Page, console, api):
+    shop, sku, warehouse = console.sandboxes["shopify"].store, "SKU-00004", 60_000_001
+    api.location_map("shop", {"Warehouse 1": ["default"]})
+    try:
+        shop.stock_at(sku, warehouse, 99)  # a hand edit whose webhook was lost: a reconcile finds it
+        run(api, {"channel": "shop", "kind": "reconcile"})
+        open_screen(operator, console, f"listings/{sku}", sku)
+        links = operator.get_by_role("table", name=f"Links of {sku}")
+        expect(links.get_by_role("row").filter(has_text="history on shop")).to_contain_text(
+            f"out of sync · quantity at Warehouse 1 (gid://shopify/Location/{warehouse}): channel 99, master"
+        )
+        run(api, {"channel": "shop", "kind": "sync", "mode": "partial"})
+        assert shop.available_at(sku, warehouse) != 99
+    finally:
+        api.location_map("shop", {})  # the other scenarios' channel, as it was
 
 
 def hold_reads(route: Route, held: list[Route]) -> None:

@@ -2,7 +2,8 @@
 two master locations gets each location's quantity in one push, WooCommerce the sum; an order at
 one Shopify location comes off the master location feeding it and auto sync pushes the rest; a
 bundle sold on WooCommerce takes its components off master, and the bundle and both components
-reach Shopify."""
+reach Shopify; a hand edit at a location other than the link's own is found by a reconcile and put
+back by a partial sync, one at a location mapped to nothing is left alone."""
 
 import pytest
 
@@ -99,6 +100,47 @@ def test_a_reconcile_compares_each_link_with_what_its_location_is_fed(stores, ap
     shop.set_quantity_by_hand("SKU-00002", 99)  # at the variant's own location: a hand edit
     eventually(lambda: 99 not in at(shop, "SKU-00002"))
     assert at(shop, "SKU-00002") == (10, 0, 10)
+
+
+def shop_link(api, sku):
+    return next(link for link in api.listing(sku)["links"] if link["channel"] == "shop")
+
+
+def job_done(api, body):
+    job = api.wait_for_job(api.start_job(body)["id"])
+    assert job["status"] == "completed", job
+    return job
+
+
+def test_a_hand_edit_at_another_mapped_location_is_found_by_reconcile_and_put_back_by_a_partial_sync(
+    stores, api
+):
+    shop, _ = stores
+    # a listing linked at the first location, edited by hand at the second (its webhook names a
+    # location other than the link's: no push-back, only a reconcile can find it)
+    sku = next(s for s in SKUS[2:8] if shop_link(api, s)["location_id"] == gid(L1))
+    before = at(shop, sku)
+    full_map = {gid(L1): ["default"], gid(L2): ["east"], gid(L3): ["default", "east"]}
+    api.location_map("shop", {**full_map, gid(L3): []})  # Warehouse 3 is left alone for a while
+    try:
+        shop.edit_by_hand(sku, {"quantity": 99, "location": L2})
+        shop.edit_by_hand(sku, {"quantity": 77, "location": L3})
+        assert job_done(api, {"channel": "shop", "kind": "reconcile"})["counts"]["out_of_sync"] == 1
+        page = api.listings(channel="shop", link_state="out_of_sync")
+        assert [row["sku"] for row in page["listings"]] == [sku]
+        reason = page["listings"][0]["channels"]["shop"]["reason"]
+        assert reason == f"quantity at Warehouse 2 ({gid(L2)}): channel 99, master {before[1]}", reason
+        job = job_done(api, {"channel": "shop", "kind": "sync", "mode": "partial"})
+        assert job["counts"]["pushed"] == 1, job
+        assert at(shop, sku) == (before[0], before[1], 77)  # the unmapped location kept its edit
+        assert shop_link(api, sku)["sync_state"] == "in_sync"
+    finally:
+        api.location_map("shop", full_map)
+    reconciled = job_done(api, {"channel": "shop", "kind": "reconcile"})  # Warehouse 3 mapped again
+    assert reconciled["counts"]["out_of_sync"] == 1, reconciled
+    assert "Warehouse 3" in shop_link(api, sku)["out_of_sync_reason"]
+    job_done(api, {"channel": "shop", "kind": "sync", "mode": "partial"})
+    assert at(shop, sku) == before
 
 
 def test_a_components_change_is_pushed_to_its_bundle_by_a_smart_sync_with_auto_sync_off(stores, api):

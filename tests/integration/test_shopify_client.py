@@ -436,6 +436,30 @@ def test_read_variants_returns_current_values_in_order_and_none_for_gone_ones(
     assert [a["extensions"]["cost"]["requestedQueryCost"] for a in recorder.answers] == [10, 10, 10]
 
 
+def test_read_variants_reads_every_location_asked_for_in_the_same_query(
+    client: ShopifyClient, store: ShopifyStore, recorder: Recorder
+) -> None:
+    here = [v for v in store.variants() if v.location_id == store.variants()[0].location_id][:3]
+    own = here[0].location_id
+    other_number = next(n for n in (60_000_001, 60_000_002) if f"gid://shopify/Location/{n}" != own)
+    other = f"gid://shopify/Location/{other_number}"
+    store.stock_at(here[0].sku, other_number, 7)
+    store.stock_at(here[1].sku, other_number, 8)
+    store.edit_by_hand(here[1].sku, {"quantity": 9, "location": other_number})  # a hand edit there
+
+    read = client.read_variants([ref_for(v).model_copy(update={"locations": (own, other)}) for v in here])
+
+    assert [r.quantity if r else None for r in read] == [v.quantity for v in here]  # at their own
+    assert [r.quantities if r else None for r in read] == [
+        {own: here[0].quantity, other: 7},
+        {own: here[1].quantity, other: 9},
+        {own: here[2].quantity},  # not stocked at the other location
+    ]
+    # one query for the three, each variant 3 points and 2 a location read
+    assert len(named(recorder, "TidemarkReadVariants")) == 1
+    assert [a["extensions"]["cost"]["requestedQueryCost"] for a in recorder.answers] == [3 * (3 + 2 * 2)]
+
+
 def test_prices_go_in_one_call_per_product_and_a_refused_variant_fails_with_the_fix(
     client: ShopifyClient, store: ShopifyStore, recorder: Recorder
 ) -> None:

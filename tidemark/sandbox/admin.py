@@ -4,7 +4,9 @@ the store's own order log, and the faults it injects. Each change sends the webh
 channel sends for it.
 
     GET    /admin/sandbox/variants                 every variant: sku, quantity, price, status, ids
-    POST   /admin/sandbox/variants/{sku}           {"quantity"?, "sku"?, "price"?, "status"?}
+    POST   /admin/sandbox/variants/{sku}           {"quantity"?, "sku"?, "price"?, "status"?,
+                                                    "location"? (Shopify: the location number the
+                                                    quantity is set at; else the variant's own)}
     DELETE /admin/sandbox/variants/{sku}
     GET    /admin/sandbox/orders                   the order log
     POST   /admin/sandbox/orders                   {"lines": [{"sku", "quantity"}]}
@@ -37,6 +39,7 @@ class VariantEdit(TypedDict, total=False):
     sku: str
     price: Decimal
     status: str  # "active" | "hidden"
+    location: int  # Shopify: the location the quantity is set at (default: the variant's own)
 
 
 class SandboxAdmin(Protocol):
@@ -63,6 +66,17 @@ class SandboxAdmin(Protocol):
 
 
 def parse_edit(payload: Any) -> VariantEdit:
+    values = dict(payload) if isinstance(payload, dict) else payload
+    location = values.pop("location", None) if isinstance(values, dict) else None
+    edit = _parse_values(values)
+    if location is not None:
+        if not isinstance(location, int) or isinstance(location, bool) or "quantity" not in edit:
+            raise ValueError("location: a location number, with the quantity set there")
+        edit["location"] = location
+    return edit
+
+
+def _parse_values(payload: Any) -> VariantEdit:
     if not isinstance(payload, dict) or not payload:
         raise ValueError('send a JSON object with any of "quantity", "sku", "price", "status"')
     edit: VariantEdit = {}

@@ -739,7 +739,7 @@ export interface components {
             last_pushed_at: string | null;
             /**
              * Reason
-             * @description why it is unlinked or a duplicate, with the fix; else empty
+             * @description why it is unlinked or a duplicate, with the fix; out of sync: what the channel holds other than master (per channel location under a location map), where known; else empty
              */
             reason: string;
         };

@@ -95,6 +95,7 @@ export interface Link {
   last_observed_quantity: number | null;
   last_observed_price: string | null;
   sync_state: "in_sync" | "out_of_sync" | "error";
+  out_of_sync_reason: string;
   unlinked_reason: string;
   updated_at: string;
 }

@@ -168,7 +168,10 @@ export function ListingPage({ sku }: { sku: string }) {
                         {count(link.last_observed_quantity)}
                         {link.last_observed_price != null && ` · ${link.last_observed_price}`}
                       </td>
-                      <td class={`state-${link.sync_state}`}>{words(link.sync_state)}</td>
+                      <td class={`state-${link.sync_state}`}>
+                        {words(link.sync_state)}
+                        {link.sync_state === "out_of_sync" && link.out_of_sync_reason && ` · ${link.out_of_sync_reason}`}
+                      </td>
                       <td>{time(link.updated_at)}</td>
                     </tr>
                   ))}

@@ -63,6 +63,16 @@ def channel_variant(node: dict[str, Any], level: dict[str, Any] | None, location
     )
 
 
+def stocked(locations: Sequence[str], levels: Sequence[dict[str, Any] | None]) -> dict[str, int]:
+    """What is available at each location the item is stocked at (a level read), by location id."""
+    found = {}
+    for location_id, level in zip(locations, levels, strict=True):
+        available = available_quantity(level)
+        if location_id and available is not None:
+            found[location_id] = available
+    return found
+
+
 def by_product(pushes: Sequence[PricePush | StatusPush]) -> dict[str, list[int]]:
     """The positions of the pushes, by product, in the order products first appear."""
     groups: dict[str, list[int]] = {}

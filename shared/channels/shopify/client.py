@@ -39,6 +39,7 @@ from shared.channels.shopify.answers import (
     channel_variant,
     error_code,
     graphql_error_message,
+    stocked,
 )
 from shared.channels.shopify.bulk import BULK_CURSOR, BULK_THRESHOLD, BULK_TIMEOUT_SECONDS, BulkCatalog
 from shared.channels.shopify.documents import (
@@ -55,14 +56,15 @@ from shared.channels.shopify.documents import (
     PRODUCT_SKUS_CHUNK,
     PRODUCT_SKUS_COST,
     PRODUCT_SKUS_QUERY,
+    READ_COST_PER_LEVEL,
     READ_COST_PER_VARIANT,
     READ_ORDER_COST,
     READ_ORDER_QUERY,
     READ_VARIANTS_CHUNK,
-    READ_VARIANTS_QUERY,
     SET_PRICES_MUTATION,
     SET_QUANTITIES_MUTATION,
     SET_STATUS_MUTATION,
+    read_variants_query,
 )
 from shared.channels.shopify.pacing import CostBucket
 from shared.channels.shopify.results import (
@@ -155,27 +157,37 @@ class ShopifyClient:
         )
 
     def read_variants(self, refs: Sequence[VariantRef]) -> list[ChannelVariant | None]:
-        """One `nodes` query per location and chunk of variants; None for a variant Shopify no longer has."""
-        found: dict[tuple[str, str], ChannelVariant] = {}
-        for location_id in sorted({ref.location_id for ref in refs}):
-            ids = sorted({ref.variant_id for ref in refs if ref.location_id == location_id})
-            for start in range(0, len(ids), READ_VARIANTS_CHUNK):
-                for variant in self._variants_at(location_id, ids[start : start + READ_VARIANTS_CHUNK]):
-                    found[(variant.variant_id, location_id)] = variant
-        return [found.get((ref.variant_id, ref.location_id)) for ref in refs]
+        """One `nodes` query per chunk of variants read at the same locations (a ref's own, and its
+        `locations`: their quantities come back in `quantities`); None for a variant Shopify no longer has."""
+        found: dict[tuple[str, tuple[str, ...], str], ChannelVariant] = {}
+        groups: dict[tuple[str, tuple[str, ...]], set[str]] = {}
+        for ref in refs:
+            groups.setdefault(_read_at(ref), set()).add(ref.variant_id)
+        for (own, others), id_set in sorted(groups.items()):
+            ids, size = sorted(id_set), _chunk_size(len(others) + 1)
+            for start in range(0, len(ids), size):
+                for variant in self._variants_at(own, others, ids[start : start + size]):
+                    found[(own, others, variant.variant_id)] = variant
+        return [found.get((*_read_at(ref), ref.variant_id)) for ref in refs]
 
-    def _variants_at(self, location_id: str, ids: list[str]) -> list[ChannelVariant]:
-        """One `nodes` query: the variants with these ids that Shopify still has, at the location."""
+    def _variants_at(self, own: str, others: tuple[str, ...], ids: list[str]) -> list[ChannelVariant]:
+        """One `nodes` query: the variants with these ids that Shopify still has, each with its level
+        at its own location (its quantity) and at the others."""
+        where = (own, *others)
         data = self._call(
-            READ_VARIANTS_QUERY,
-            {"ids": ids, "locationId": location_id},
-            cost=READ_COST_PER_VARIANT * len(ids),
+            read_variants_query(len(where)),
+            {"ids": ids, **{f"l{index}": location_id for index, location_id in enumerate(where)}},
+            cost=(READ_COST_PER_VARIANT + READ_COST_PER_LEVEL * len(where)) * len(ids),
         )
         variants = []
         for node in data["nodes"]:
             if node and "id" in node:  # an id of another type comes back as {}
-                level = (node["inventoryItem"] or {}).get("inventoryLevel")
-                variants.append(channel_variant(node, level, location_id if level else ""))
+                item = node["inventoryItem"] or {}
+                levels = [item.get(f"l{index}") for index in range(len(where))]
+                variant = channel_variant(node, levels[0], own if levels[0] else "")
+                if others:
+                    variant = variant.model_copy(update={"quantities": stocked(where, levels)})
+                variants.append(variant)
         return variants
 
     def push_prices(self, pushes: Sequence[PricePush], idempotency_key: str) -> list[PushResult]:
@@ -426,3 +438,15 @@ class ShopifyClient:
                 f"Shopify answered {self._endpoint} with a body that is not a JSON object", retryable=True
             )
         return body
+
+
+def _read_at(ref: VariantRef) -> tuple[str, tuple[str, ...]]:
+    """Where a ref is read: its own location, and the others asked for, each once."""
+    others = (location for location in ref.locations if location and location != ref.location_id)
+    return ref.location_id, tuple(dict.fromkeys(others))
+
+
+def _chunk_size(locations: int) -> int:
+    """Variants one read takes at this many locations: what one location's chunk costs, no more."""
+    one = READ_COST_PER_VARIANT + READ_COST_PER_LEVEL
+    return max(1, READ_VARIANTS_CHUNK * one // (READ_COST_PER_VARIANT + READ_COST_PER_LEVEL * locations))

@@ -29,12 +29,15 @@ class MerchantStore(StoreBase):
         return [admin_row(variant) for variant in self.variants()]
 
     def edit_by_hand(self, sku: str, edit: VariantEdit) -> dict[str, Any]:
-        """An edit in the Shopify admin; a status applies to the variant's product, as Shopify keeps it."""
+        """An edit in the Shopify admin; a status applies to the variant's product, as Shopify keeps it.
+        A quantity is set at the variant's own location, or at `location`, where it must be stocked."""
         with self._lock:
             variant = self._first_variant(sku)
             product = self._products[variant.product_number]
             if "quantity" in edit:
-                level = (variant.inventory_item_number, variant.location_number)
+                level = (variant.inventory_item_number, edit.get("location", variant.location_number))
+                if level not in self._available:
+                    raise ValueError(f"{sku!r} is not stocked at location {level[1]}: stock it there first")
                 self._available[level] = edit["quantity"]
                 self._updated_at[level] = now_iso()
                 self._level_changed(*level)
