@@ -1,7 +1,9 @@
 """Orders on Amazon reach master in local mode: the Amazon sandbox sends ORDER_CHANGE to the queue the
 template defines for Amazon's notifications (as Amazon sends to an SQS destination), its worker takes
 the order off master once, however often the notification comes, and auto sync carries the new
-balance to Shopify and WooCommerce (and back to Amazon)."""
+balance to Shopify and WooCommerce (and back to Amazon). A quantity edited in Seller Central comes
+as LISTINGS_ITEM_MFN_QUANTITY_CHANGE on the partner event bus, through the template's rule to the
+same queue, and master's quantity goes back."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from shared.storage import deliveries
 from tests.waiting import eventually
 from tidemark.local.linked import link_both_sandboxes
 from tidemark.sandbox.faults import FaultRates
@@ -111,3 +114,25 @@ def test_a_cancel_amazon_does_not_hold_is_read_back_and_puts_nothing_back(
 
     amazon.cancel_order(order["id"])  # Amazon's own cancel: read back Canceled, put back once
     eventually(lambda: balance(api, "SKU-00007") == before)
+
+
+def test_a_seller_central_edit_comes_through_the_partner_bus_rule_and_master_puts_it_back(
+    three: Any, api: Any
+) -> None:
+    shop, woo, amazon = three
+    sku = "SKU-00009"
+    before = balance(api, sku)
+    assert amazon.items[sku].quantity == before
+    amazon.edit_by_hand(sku, {"quantity": before + 7})
+    (sent,) = [
+        n
+        for n in amazon.notifications
+        if n["NotificationType"] == "LISTINGS_ITEM_MFN_QUANTITY_CHANGE"
+        and n["Payload"] == {**n["Payload"], "Sku": sku, "Quantity": before + 7}
+    ]
+    # no reconcile, no sync: only the notification, through the rule, tells Tidemark of the edit
+    eventually(lambda: amazon.items[sku].quantity == before)
+    assert deliveries.seen("amz", f"amazon-{sent['NotificationMetadata']['NotificationId']}")
+    entries = api.history(sku, channel="amz")["entries"]
+    assert entries[0]["job_id"] == "channel-edit" and entries[0]["outcome"] == "pushed", entries[0]
+    assert balance(api, sku) == before and shop.quantity(sku) == before and woo.quantity(sku) == before

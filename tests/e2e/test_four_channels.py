@@ -12,6 +12,7 @@ import pytest
 
 from tests.waiting import eventually
 from tidemark.local.linked import link_both_sandboxes, link_marketplaces
+from tidemark.sandbox.faults import FaultRates
 
 pytestmark = pytest.mark.e2e
 
@@ -100,7 +101,12 @@ def test_a_hand_edit_on_amazon_is_found_by_reconcile_and_restored_by_a_partial_s
 ) -> None:
     sku = "SKU-00008"
     held = balance(api, sku)
-    four.by_channel["amz"].edit_by_hand(sku, {"quantity": held + 5})  # in Seller Central
+    amazon = four.by_channel["amz"]
+    amazon.faults.configure(FaultRates(webhook_drop=1.0))  # its notification lost: reconcile finds it
+    try:
+        amazon.edit_by_hand(sku, {"quantity": held + 5})  # in Seller Central
+    finally:
+        amazon.faults.configure(FaultRates())
     reconciled = api.wait_for_job(api.start_job({"channel": "amz", "kind": "reconcile"})["id"], timeout_s=120)
     assert reconciled["status"] == "completed" and reconciled["counts"]["out_of_sync"] >= 1, reconciled
     partial = api.wait_for_job(

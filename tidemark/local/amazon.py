@@ -1,7 +1,7 @@
 """The Amazon sandbox in local mode: a seller account on loopback, its notifications delivered to
-the queue the template defines for them (ORDER_CHANGE) and put on the default event bus
-(the listings notifications), as Amazon delivers them to an SQS destination and an EventBridge
-partner source."""
+the queue the template defines for them (ORDER_CHANGE) and put on the partner event bus whose rule
+forwards them to that queue (the listings notifications), as Amazon delivers them to an SQS
+destination and an EventBridge partner source."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import logging
 import secrets
 from typing import Any
 
-from tidemark.local.template import REGION
+from tidemark.local.template import ACCOUNT_ID, REGION
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +18,20 @@ SELLER_ID = "A1LOCALSELLER"
 MARKETPLACE_ID = "ATVPDKIKX0DER"
 # The template's queue for Amazon's notifications (its policy lets Amazon's principal send).
 NOTIFICATIONS_QUEUE = "AmazonNotificationsQueue"
+# The partner event source SP-API's EventBridge destination makes for the account, and the bus
+# associated with it (a partner bus takes its source's name).
+PARTNER_EVENT_BUS = f"aws.partner/sellingpartnerapi.amazon.com/{ACCOUNT_ID}/amzn1.sp.solution.sandbox"
+
+
+def associate_partner_bus() -> dict[str, str]:
+    """The partner event source and its bus made in moto, as Amazon and the operator make them before
+    the stack is deployed (README); the template's parameters that name the bus."""
+    import boto3
+
+    events = boto3.client("events", region_name=REGION)
+    events.create_partner_event_source(Name=PARTNER_EVENT_BUS, Account=ACCOUNT_ID)
+    events.create_event_bus(Name=PARTNER_EVENT_BUS, EventSourceName=PARTNER_EVENT_BUS)
+    return {"AmazonPartnerEventBusName": PARTNER_EVENT_BUS}
 
 
 def start_amazon(listings: int, seed: int, queue_url: str) -> tuple[str, dict[str, str], Any, Any]:
@@ -46,8 +60,9 @@ def start_amazon(listings: int, seed: int, queue_url: str) -> tuple[str, dict[st
 
 class Delivery:
     """Where the sandbox's notifications go in local mode: ORDER_CHANGE to the notifications queue,
-    the listings notifications to the default event bus as Amazon's partner source puts them (no
-    rule of the template forwards them yet: reconcile finds a hand edit)."""
+    the listings notifications onto the partner event bus, as SP-API's EventBridge destination
+    sends them (source the partner event source, detail-type the notification type, detail Amazon's
+    envelope); the template's rule on that bus forwards them to the same queue."""
 
     def __init__(self, queue_url: str) -> None:
         self._queue_url = queue_url
@@ -61,15 +76,19 @@ class Delivery:
                 sqs = boto3.client("sqs", region_name=REGION)
                 sqs.send_message(QueueUrl=self._queue_url, MessageBody=body)
             else:
+                # not put_partner_events: moto sends those to the default bus, not the associated one
                 events = boto3.client("events", region_name=REGION)
-                events.put_events(
+                answer = events.put_events(
                     Entries=[
                         {
-                            "Source": "aws.partner/sellingpartnerapi.amazon.com",
+                            "Source": PARTNER_EVENT_BUS,
                             "DetailType": message["NotificationType"],
                             "Detail": body,
+                            "EventBusName": PARTNER_EVENT_BUS,
                         }
                     ]
                 )
+                if answer.get("FailedEntryCount"):
+                    raise RuntimeError(f"EventBridge refused the event: {answer['Entries']}")
         except Exception:  # a lost notification, as Amazon's are sometimes: reconcile finds what it held
             log.exception("the Amazon sandbox could not deliver a %s notification", destination)

@@ -12,11 +12,13 @@ import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import boto3
 
+from tidemark.local.event_rules import put_rule
 from tidemark.local.template import ACCOUNT_ID, REGION, Resolver, load, with_globals
 
 LOCAL_ROLE = "tidemark-local-execution"
@@ -115,11 +117,11 @@ class UnsupportedResource(ValueError):
 
 
 class _Deployer:
-    def __init__(self, template_path: Path, stack_name: str) -> None:
+    def __init__(self, template_path: Path, stack_name: str, parameters: dict[str, str]) -> None:
         self.base = template_path.parent
         self.template = load(template_path)
         self.result = Deployment(stack_name)
-        self.resolve = Resolver(self.template, stack_name, self.ref, self.get_att)
+        self.resolve = Resolver(self.template, stack_name, self.ref, self.get_att, parameters)
         self._in_progress: set[str] = set()
         # (function, pattern): resolved once every resource is deployed, since a rule's pattern
         # may name a resource that needs its function (a state machine that runs it)
@@ -147,6 +149,7 @@ class _Deployer:
             "AWS::Logs::LogGroup": self._log_group,
             "AWS::CloudWatch::Alarm": self._alarm,
             "AWS::CloudWatch::Dashboard": self._dashboard,
+            "AWS::Events::Rule": partial(put_rule, self),
         }
 
     def run(self) -> Deployment:
@@ -491,6 +494,6 @@ def _placeholder_zip() -> bytes:
     return buffer.getvalue()
 
 
-def deploy(template_path: Path, stack_name: str = "tidemark") -> Deployment:
-    """Create every resource of the template in the active moto mock."""
-    return _Deployer(template_path, stack_name).run()
+def deploy(template_path: Path, stack_name: str = "tidemark", **parameters: str) -> Deployment:
+    """Create every resource of the template in the active moto mock (`parameters` as overrides)."""
+    return _Deployer(template_path, stack_name, parameters).run()

@@ -18,6 +18,7 @@ from typing import Any
 
 from tidemark.api_client import ConsoleApi
 from tidemark.auth import BearerToken, Login, sign_in
+from tidemark.local.amazon import associate_partner_bus
 from tidemark.local.deploy import Deployment, deploy
 from tidemark.local.template import REGION
 from tidemark.local.users import LocalUser, create_users
@@ -108,7 +109,7 @@ class LocalRuntime:
     def start(self) -> LocalRuntime:
         from moto import mock_aws
 
-        from tidemark.local import answers, atomic, lambdas, queries, queue_attributes
+        from tidemark.local import answers, atomic, event_rules, lambdas, queries, queue_attributes
 
         self._saved_environment = dict(os.environ)
         os.environ.update(LOCAL_ENVIRONMENT)
@@ -119,8 +120,9 @@ class LocalRuntime:
             queries.install()
             answers.install()
             queue_attributes.install()
+            event_rules.install()
             atomic.make_atomic()
-            self.deployment = deploy(self.template)
+            self.deployment = deploy(self.template, **associate_partner_bus())
             os.environ.update(handler_environment(self.deployment))
             os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
             self._forget_cached_clients()
@@ -250,7 +252,7 @@ class LocalRuntime:
 
     def stop(self) -> None:
         """Stop every part, each even if one before it failed to stop; then raise the first failure."""
-        from tidemark.local import answers, atomic, lambdas, queries, queue_attributes
+        from tidemark.local import answers, atomic, event_rules, lambdas, queries, queue_attributes
 
         failures: list[Exception] = []
 
@@ -269,7 +271,8 @@ class LocalRuntime:
         for part in (part for part in parts if part is not None):
             attempt(part.stop)
         self._api_server, self._pollers, self._schedules, self._executions = None, [], None, None
-        for undo in (lambdas.remove_seam, atomic.undo, queue_attributes.undo, answers.undo, queries.undo):
+        undoes = (lambdas.remove_seam, atomic.undo, event_rules.undo, queue_attributes.undo, answers.undo)
+        for undo in (*undoes, queries.undo):
             attempt(undo)
         if self._mock is not None:
             attempt(self._mock.stop)

@@ -6,7 +6,7 @@ Only what a template may say is interpreted here; what each resource becomes liv
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +76,16 @@ class Resolver:
         stack_name: str,
         ref: Callable[[str], str],
         get_att: Callable[[str, str], str],
+        given: Mapping[str, str] | None = None,
     ) -> None:
+        """`given`: parameters' values instead of their defaults, as `sam deploy --parameter-overrides`."""
         self.parameters = {
             name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()
         }
+        unknown = sorted(set(given or {}) - set(self.parameters))
+        if unknown:
+            raise KeyError(f"template.yaml has no parameter {', '.join(unknown)}")
+        self.parameters.update(given or {})
         self.pseudo = {**PSEUDO, "AWS::StackName": stack_name}
         self._conditions: dict[str, Any] = template.get("Conditions", {})
         self._ref = ref
