@@ -5,25 +5,25 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from decimal import Decimal
 from typing import Any
 
 import boto3
 
 from tidemark.api_client import ConsoleApi
 from tidemark.local import faults as runtime_faults
-from tidemark.local.linked import CHANNELS
 from tidemark.local.pollers import HELD, wait_until_drained
 from tidemark.local.runtime import LocalRuntime
 from tidemark.local.template import REGION
 from tidemark.soak.config import (
     ACTIVE_JOBS,
+    FAULTS_NOT_SENT,
     RUNTIME_FAULTS,
     SANDBOX_FAULTS,
+    SOAK_CHANNELS,
     WEBHOOK_RETRY_SECONDS,
 )
 from tidemark.soak.logs import LogCapture
-from tidemark.soak.records import Ledger, Sandbox, SoakReport
+from tidemark.soak.records import Sandbox, SoakReport
 
 
 def shorten_visibility(runtime: LocalRuntime, seconds: int) -> None:
@@ -35,7 +35,8 @@ def shorten_visibility(runtime: LocalRuntime, seconds: int) -> None:
 
 def faults_on(sandboxes: dict[str, Sandbox], seed: int) -> None:
     for sandbox in sandboxes.values():
-        sandbox.call("POST", "/faults", {**SANDBOX_FAULTS, "webhook_retry_seconds": WEBHOOK_RETRY_SECONDS})
+        rates = {**SANDBOX_FAULTS, **dict.fromkeys(FAULTS_NOT_SENT.get(sandbox.kind, ()), 0.0)}
+        sandbox.call("POST", "/faults", {**rates, "webhook_retry_seconds": WEBHOOK_RETRY_SECONDS})
     runtime_faults.PLAN.configure(RUNTIME_FAULTS, seed=seed)
 
 
@@ -61,10 +62,10 @@ def _held(sqs: Any, queue_urls: list[str]) -> dict[str, dict[str, str]]:
     return held
 
 
-def _active_jobs(api: ConsoleApi) -> list[dict[str, Any]]:
+def active_jobs(api: ConsoleApi) -> list[dict[str, Any]]:
     return [
         job
-        for channel in (*CHANNELS, "_listings")
+        for channel in (*SOAK_CHANNELS, "_listings")
         for status in ACTIVE_JOBS
         for job in api.jobs(channel=channel, status=status, limit=100)
     ]
@@ -89,14 +90,14 @@ def settle(
     quiet = 0
     while quiet < 2:
         if time.monotonic() > deadline:
-            active = [f"{j['channel']} {j['kind']} {j['id']} {j['status']}" for j in _active_jobs(api)]
+            active = [f"{j['channel']} {j['kind']} {j['id']} {j['status']}" for j in active_jobs(api)]
             report.problems.append(
                 f"not settled after {timeout_s:.0f} s; jobs still active: {active}; "
                 f"queues still holding messages: {_held(sqs, _queue_urls(runtime))}"
             )
             return
         drained = wait_until_drained(sqs, _queue_urls(runtime), max(0.0, deadline - time.monotonic()))
-        quiet = quiet + 1 if drained and not _active_jobs(api) else 0
+        quiet = quiet + 1 if drained and not active_jobs(api) else 0
         time.sleep(1.0)
 
 
@@ -128,63 +129,13 @@ def close_out(
 ) -> None:
     """A reconcile, then a partial sync, on each channel, each to its end."""
     for kind, extra in (("reconcile", {}), ("sync", {"mode": "partial"})):
-        for channel in CHANNELS:
+        for channel in SOAK_CHANNELS:
             job = api.wait_for_job(
                 api.start_job({"channel": channel, "kind": kind, **extra})["id"], timeout_s=timeout_s
             )
             if job["status"] not in ("completed", "completed_with_errors"):
                 report.problems.append(f"the closing {kind} on {channel}: {job['status']} {job.get('error')}")
     settle(runtime, api, sandboxes, report, timeout_s)
-
-
-def check_end_state(
-    api: ConsoleApi, sandboxes: dict[str, Sandbox], ledger: Ledger, report: SoakReport
-) -> None:
-    from shared.storage import links, listings
-
-    master = listings.get_many(list(ledger.start))
-    expected = _expected_on_hand(sandboxes, ledger)
-    for sku, on_hand in sorted(expected.items()):
-        listing = master.get(sku)
-        if listing is None or listing.on_hand != on_hand:
-            held = None if listing is None else listing.on_hand
-            report.divergence.append(f"master {sku}: on hand {held}, expected {on_hand} from the order logs")
-    for channel, sandbox in sandboxes.items():
-        variants = {row["inventory_item_id"]: row for row in sandbox.call("GET", "/variants")}
-        linked = links.get_many(channel, list(ledger.start))
-        for sku, listing in sorted(master.items()):
-            link = linked.get(sku)
-            if link is None or link.status.value != "linked":
-                if (channel, sku) not in ledger.unlinked:
-                    report.divergence.append(f"{channel} {sku}: not linked ({link and link.unlinked_reason})")
-                continue
-            if (channel, sku) in ledger.unlinked:
-                report.divergence.append(f"{channel} {sku}: still linked after it was changed on the channel")
-                continue
-            row = variants.get(link.inventory_item_id)
-            holds = None if row is None else (row["quantity"], Decimal(str(row["price"])), row["status"])
-            wanted = (listing.syncable_balance, listing.price, listing.channel_status.value)
-            if holds != wanted:
-                report.divergence.append(
-                    f"{channel} {sku}: channel (quantity, price, status) {holds}, master {wanted}"
-                )
-    stuck = _active_jobs(api)
-    if stuck:
-        report.problems.append(f"jobs still queued or running: {[(j['id'], j['status']) for j in stuck]}")
-
-
-def _expected_on_hand(sandboxes: dict[str, Sandbox], ledger: Ledger) -> dict[str, int]:
-    """Each listing's start, less every order line and plus every cancel in the sandboxes' own
-    logs, plus the campaign's deltas; a listing whose on hand was set: that value."""
-    expected = {sku: start + ledger.deltas[sku] for sku, start in ledger.start.items()}
-    for sandbox in sandboxes.values():
-        for order in sandbox.call("GET", "/orders"):
-            cancelled = order.get("cancelled_at") is not None or order.get("status") == "cancelled"
-            for line in order["line_items"]:
-                if line["sku"] in expected and not cancelled:
-                    expected[line["sku"]] -= int(line["quantity"])
-    expected.update(ledger.on_hand_set)
-    return expected
 
 
 def count_figures(

@@ -52,11 +52,16 @@ class SoakReport:
         return out
 
 
+# What each sandbox's admin API calls an order's lines, and how it says the order was cancelled
+ORDER_LINES = {"shopify": "line_items", "woocommerce": "line_items", "amazon": "lines", "ebay": "lineItems"}
+
+
 class Sandbox:
     """One sandbox store through its admin API, as a merchant or a shopper uses it."""
 
-    def __init__(self, channel: str, url: str, store: Any) -> None:
+    def __init__(self, channel: str, kind: str, url: str, store: Any) -> None:
         self.channel = channel
+        self.kind = kind
         self.store = store
         self._http = httpx.Client(base_url=f"{url}/admin/sandbox", timeout=30.0)
 
@@ -71,14 +76,38 @@ class Sandbox:
     def sent(self) -> list[Any]:
         return list(self.store.webhooks.sent) if self.store.webhooks is not None else []
 
+    def place_order(self, lines: list[dict[str, Any]], location: int | None = None) -> str:
+        """The order's id for a cancel. At a Shopify location: through the store itself, as the
+        admin API takes no location (neither is under the API's faults)."""
+        if location is not None:
+            return str(
+                self.store.place_order([(line["sku"], line["quantity"]) for line in lines], location)["id"]
+            )
+        placed = self.call("POST", "/orders", {"lines": lines})
+        return str(placed["orderId"] if self.kind == "ebay" else placed["id"])
+
+    def cancel_order(self, order_id: str) -> None:
+        # eBay's admin API names an order by the number in the middle of its id (27-N-NNNNN)
+        self.call("POST", f"/orders/{order_id.split('-')[1] if self.kind == 'ebay' else order_id}/cancel")
+
+    def order_lines(self) -> list[tuple[str, int]]:
+        """(sku, quantity) of every line of every order not cancelled, from the store's own log."""
+        taken = []
+        for order in self.call("GET", "/orders"):
+            status = str(order.get("status") or (order.get("cancelStatus") or {}).get("cancelState") or "")
+            if order.get("cancelled_at") is None and status.lower() not in ("cancelled", "canceled"):
+                taken += [(line["sku"], int(line["quantity"])) for line in order[ORDER_LINES[self.kind]]]
+        return taken
+
 
 @dataclass
 class Ledger:
     """What the campaign did to master and the channels, to count the expected on hand from."""
 
     start: dict[str, int]
+    bundles: dict[str, dict[str, int]] = field(default_factory=dict)  # bundle -> component -> units
     deltas: Counter[str] = field(default_factory=Counter)
     on_hand_set: dict[str, int] = field(default_factory=dict)
-    orders: list[tuple[str, int]] = field(default_factory=list)  # (channel, order id)
+    orders: list[tuple[str, str]] = field(default_factory=list)  # (channel, order id)
     jobs: list[tuple[str, str]] = field(default_factory=list)  # (channel, job id)
     unlinked: set[tuple[str, str]] = field(default_factory=set)  # (channel, sku) changed or deleted there

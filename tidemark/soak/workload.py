@@ -6,18 +6,51 @@ import random
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+import httpx
 
 from tidemark.api_client import ApiError, ConsoleApi
 from tidemark.local import faults as runtime_faults
 from tidemark.local.runtime import LocalRuntime
 from tidemark.soak.config import (
     ACTIVE_JOBS,
+    BUNDLES,
+    CANCELS_UNHEARD,
+    EAST,
+    EAST_STOCK,
+    HAND_EDITS_REFUSED,
     REASONS,
+    SHOPIFY_MAP,
     SYNC_MODES,
     WORKLOAD,
 )
 from tidemark.soak.records import Ledger, Sandbox, SoakReport
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What the workload does to which listings (see the package's docstring)."""
+
+    set_skus: list[str]  # on hand set, never ordered
+    churn_skus: list[str]  # SKUs changed or variants deleted on a channel
+    bundles: dict[str, dict[str, int]]  # bundle -> component -> units; ordered, never adjusted
+    ordered: list[str]  # ordered and adjusted: the components among them
+    east: dict[str, int]  # what a third of the ordered listings hold at east at the start
+
+    @classmethod
+    def draw(cls, rng: random.Random, skus: list[str]) -> Roles:
+        shuffled = list(skus)
+        rng.shuffle(shuffled)
+        churn = max(2, len(skus) // 10)
+        ordered = shuffled[2 * churn + BUNDLES :]
+        bundles = {
+            bundle: {component: rng.randint(1, 2) for component in sorted(rng.sample(ordered, 2))}
+            for bundle in shuffled[2 * churn : 2 * churn + BUNDLES]
+        }
+        east = {sku: rng.randint(*EAST_STOCK) for sku in ordered[::3]}
+        return cls(shuffled[:churn], shuffled[churn : 2 * churn], bundles, ordered, east)
 
 
 class Workload:
@@ -28,7 +61,7 @@ class Workload:
         runtime: LocalRuntime,
         sandboxes: dict[str, Sandbox],
         ledger: Ledger,
-        skus: list[str],
+        roles: Roles,
         report: SoakReport,
     ) -> None:
         self.rng = rng
@@ -37,13 +70,11 @@ class Workload:
         self.sandboxes = sandboxes
         self.ledger = ledger
         self.report = report
-        shuffled = list(skus)
-        rng.shuffle(shuffled)
-        # listings of their own for on-hand sets and for SKU changes and deletions (see the docstring)
-        churn = max(2, len(skus) // 10)
-        self.set_skus = shuffled[:churn]
-        self.churn_skus = shuffled[churn : 2 * churn]
-        self.ordered = shuffled[2 * churn :]
+        self.set_skus = roles.set_skus
+        self.churn_skus = roles.churn_skus
+        self.ordered = roles.ordered
+        self.bundles = roles.bundles
+        self.sold = roles.ordered + sorted(roles.bundles)  # what shoppers order
 
     def run(self, seconds: float, rate: float, restart_every_s: float) -> None:
         actions, weights = list(WORKLOAD), list(WORKLOAD.values())
@@ -66,15 +97,29 @@ class Workload:
 
     # -- each action: True when it was done -------------------------------------------------------
 
-    def _channel(self) -> Sandbox:
-        return self.sandboxes[self.rng.choice(sorted(self.sandboxes))]
+    def _channel(self, edit: str | None = None) -> Sandbox:
+        """A channel at random; with `edit`, one where a merchant can make it by hand."""
+        able = [name for name, s in self.sandboxes.items() if edit not in HAND_EDITS_REFUSED.get(s.kind, ())]
+        return self.sandboxes[self.rng.choice(sorted(able))]
 
     def order(self) -> bool:
+        """On Shopify at one of its locations; on the others where their one stock is."""
         sandbox = self._channel()
-        chosen = self.rng.sample(self.ordered, self.rng.randint(1, 2))
+        chosen = self.rng.sample(self.sold, self.rng.randint(1, 2))
         lines = [{"sku": sku, "quantity": self.rng.randint(1, 3)} for sku in chosen]
-        placed = sandbox.call("POST", "/orders", {"lines": lines})
-        self.ledger.orders.append((sandbox.channel, int(placed["id"])))
+        location = self.rng.choice(sorted(SHOPIFY_MAP)) if sandbox.kind == "shopify" else None
+        try:
+            order_id = sandbox.place_order(lines, location)
+        except httpx.HTTPStatusError as error:  # on eBay, a listing withdrawn by hand takes no order
+            if error.response.status_code != 400:
+                raise
+            self.report.actions["refused order"] += 1
+            return False
+        if sandbox.kind not in CANCELS_UNHEARD:
+            self.ledger.orders.append((sandbox.channel, order_id))
+        self.report.actions[f"order on {sandbox.channel}"] += 1
+        if any(line["sku"] in self.bundles for line in lines):
+            self.report.actions["order of a bundle"] += 1
         return True
 
     def cancel(self) -> bool:
@@ -106,6 +151,15 @@ class Workload:
             return True
         return False
 
+    def adjust_location(self) -> bool:
+        """Stock received at east: only added there, so that only orders take a location below zero
+        (what check_end_state's location invariant judges)."""
+        sku, delta = self.rng.choice(self.ordered), self.rng.randint(1, 5)
+        if self._adjust({"reason": "purchase_order", "sku": sku, "delta": delta, "location": EAST}):
+            self.ledger.deltas[sku] += delta
+            return True
+        return False
+
     def adjust_file(self) -> bool:
         changes = {sku: self.rng.randint(-2, 6) for sku in self.rng.sample(self.ordered, 3)}
         csv = "sku,delta\n" + "".join(f"{sku},{delta}\n" for sku, delta in changes.items())
@@ -128,7 +182,8 @@ class Workload:
         return False
 
     def _hand_edit(self, edit: dict[str, Any]) -> bool:
-        self._channel().call("POST", f"/variants/{self.rng.choice(self.ordered + self.set_skus)}", edit)
+        (field,) = edit
+        self._channel(field).call("POST", f"/variants/{self.rng.choice(self.sold + self.set_skus)}", edit)
         return True
 
     def hand_quantity(self) -> bool:
@@ -140,8 +195,8 @@ class Workload:
     def hand_status(self) -> bool:
         return self._hand_edit({"status": "hidden"})
 
-    def _churn(self, change: Callable[[Sandbox, str], None]) -> bool:
-        sandbox = self._channel()
+    def _churn(self, change: Callable[[Sandbox, str], None], edit: str) -> bool:
+        sandbox = self._channel(edit)
         left = [s for s in self.churn_skus if (sandbox.channel, s) not in self.ledger.unlinked]
         if not left:
             return False
@@ -151,10 +206,12 @@ class Workload:
         return True
 
     def sku_change(self) -> bool:
-        return self._churn(lambda sandbox, sku: sandbox.call("POST", f"/variants/{sku}", {"sku": f"{sku}-X"}))
+        return self._churn(
+            lambda sandbox, sku: sandbox.call("POST", f"/variants/{sku}", {"sku": f"{sku}-X"}), "sku"
+        )
 
     def delete(self) -> bool:
-        return self._churn(lambda sandbox, sku: sandbox.call("DELETE", f"/variants/{sku}"))
+        return self._churn(lambda sandbox, sku: sandbox.call("DELETE", f"/variants/{sku}"), "delete")
 
     def _start(self, body: dict[str, Any]) -> bool:
         try:
