@@ -6,12 +6,13 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared import console_api
 from shared.console_api import ChannelPath, SkuPath
 from shared.domain.fields import FieldError
 from shared.domain.locations import NAME_PATTERN, BadLocationName
+from shared.domain.model import Model
 from shared.services import locations
 from shared.services.locations import (
     BundleRequest,
@@ -43,7 +44,7 @@ def _refused(error: FieldError) -> Response[Any]:
     return console_api.field_error(_STATUS[type(error)], error)
 
 
-class LocationRequest(BaseModel):
+class LocationRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(
@@ -51,7 +52,7 @@ class LocationRequest(BaseModel):
     )
 
 
-class ListingStock(BaseModel):
+class ListingStock(Model):
     sku: str
     locations: list[StockView] = Field(description="on hand and committed at each master location")
     bundle: BundleView

@@ -11,6 +11,7 @@ recorded for `tidemark dlq list`.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -23,6 +24,15 @@ if TYPE_CHECKING:
     from shared.domain.dlq import DeadLetterQueue
 
 LambdaHandler: TypeAlias = "Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]"
+
+
+def imported() -> None:
+    """The end of a handler's cold import, which ran with the garbage collector off (its first
+    lines): the import makes a few hundred thousand objects that live as long as the container, and
+    collecting while they are made cost about 5 % of it (bench/cold_import.py). Collection resumes,
+    and what the import made is frozen out of it: later collections do not walk it again."""
+    gc.freeze()
+    gc.enable()
 
 
 def observability(*, patch_http: bool) -> tuple[Logger, Tracer]:

@@ -2,6 +2,10 @@
 from the partner event bus's rule) -> master; a failed record is reported as a batch item failure
 (it comes back after its visibility timeout, then goes to the dead-letter queue)."""
 
+import gc
+
+gc.disable()  # until the cold import is done: shared/handlers.py, imported
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -9,11 +13,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.handlers import observability
+from shared.handlers import imported, observability
 from shared.metrics import emit
 from shared.services.amazon_notifications import handle
 
 logger, tracer = observability(patch_http=True)  # a quantity notification may read the channel back
+imported()
 
 
 @tracer.capture_method

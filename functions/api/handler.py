@@ -1,5 +1,9 @@
 """Console API: API Gateway HTTP API (payload 2.0) -> one service function per route."""
 
+import gc
+
+gc.disable()  # until the cold import is done: shared/handlers.py, imported
+
 import json
 from dataclasses import asdict
 from functools import cache
@@ -23,7 +27,7 @@ from shared.domain.importing import ImportRejected, ImportTooLarge
 from shared.domain.job import Job, JobKind, JobStatus
 from shared.domain.listing import CreatedBy, Listing
 from shared.domain.selection import FilterError
-from shared.handlers import observability
+from shared.handlers import imported, observability
 from shared.services import adjusting, channels, dlq, flags, history, jobs, listings, removal
 from shared.services.adjusting import AdjustRequest
 from shared.services.channels import (
@@ -41,6 +45,7 @@ from shared.services.once import apply_once
 from shared.services.schedules import ScheduleRequest, set_schedule
 
 logger, tracer = observability(patch_http=True)
+imported()
 app = ConsoleResolver()
 app.include_router(console_views.router)  # Listings and Overview
 app.include_router(console_allocation.router)  # allocation rules and explain

@@ -1,6 +1,10 @@
 """SQS FIFO auto-push queue -> the listings pushed at once to one channel (auto sync, sync now,
 a channel edit overwritten); failed messages are reported, not raised."""
 
+import gc
+
+gc.disable()  # until the cold import is done: shared/handlers.py, imported
+
 # batch before pydantic: else Powertools' batch types import the parser's event models, unused
 import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -8,11 +12,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.domain.dlq import DeadLetterQueue
 from shared.domain.messages import AutoPushMessage
-from shared.handlers import fifo_queue_handler, observability
+from shared.handlers import fifo_queue_handler, imported, observability
 from shared.metrics import emit
 from shared.services.pushing import push_at_once
 
 logger, tracer = observability(patch_http=True)
+imported()
 
 
 @tracer.capture_method

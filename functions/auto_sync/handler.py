@@ -1,6 +1,10 @@
 """The table's stream -> auto sync: a listing whose balance moved with auto sync on is queued to
 every channel it is linked on. The change and the push it causes are never a dual write."""
 
+import gc
+
+gc.disable()  # until the cold import is done: shared/handlers.py, imported
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import process_partial_response
@@ -8,11 +12,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.handlers import observability
+from shared.handlers import imported, observability
 from shared.services.autosync import links_read_once, on_listing_change
 from shared.services.failures import FailureRecordingStreamProcessor
 
 logger, tracer = observability(patch_http=False)
+imported()
 
 
 def record_handler(record: DynamoDBRecord) -> None:

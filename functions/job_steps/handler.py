@@ -3,44 +3,50 @@ auto_sync job's work, a page of one shard's listings flagged, and of a rules job
 shard's links checked against the change; and, from EventBridge, a job's
 execution that ended outside those steps (a step failed past its Catch, a timeout, an abort)."""
 
+import gc
+
+gc.disable()  # until the cold import is done: shared/handlers.py, imported
+
 import contextlib
 import json
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
-from shared.handlers import observability
+from shared.domain.model import Model
+from shared.handlers import imported, observability
 from shared.services import jobs
 from shared.services.flags import flag_shard_page
 from shared.services.jobs import StartInput
 from shared.services.rule_changes import rule_change_page
 
 logger, tracer = observability(patch_http=False)
+imported()
 
 
-class Start(BaseModel):
+class Start(Model):
     step: Literal["start"]
     input: StartInput
 
 
-class Planned(BaseModel):
+class Planned(Model):
     step: Literal["planned"]
     job_id: str
 
 
-class Progress(BaseModel):
+class Progress(Model):
     step: Literal["progress"]
     job_id: str
 
 
-class Finish(BaseModel):
+class Finish(Model):
     step: Literal["finish"]
     job_id: str
 
 
-class Fail(BaseModel):
+class Fail(Model):
     step: Literal["fail"]
     job_id: str
     error: dict[str, Any]  # Step Functions' Catch output: Error and Cause
@@ -57,14 +63,14 @@ def _reason(error: str | None, cause: str | None) -> str:
     return f"{error or 'Error'}: {told}"
 
 
-class RunEndedDetail(BaseModel):
+class RunEndedDetail(Model):
     name: str  # the execution's name: its job's id
     status: Literal["FAILED", "TIMED_OUT", "ABORTED"]
     error: str | None = None
     cause: str | None = None
 
 
-class RunEnded(BaseModel):
+class RunEnded(Model):
     """EventBridge's "Step Functions Execution Status Change" of a job's execution. (Powertools'
     EventBridgeModel would import every event model of its parser: 125 ms of cold start.)"""
 
@@ -72,7 +78,7 @@ class RunEnded(BaseModel):
     detail: RunEndedDetail
 
 
-class Page(BaseModel):
+class Page(Model):
     """A page of one shard: an auto_sync job's listings, or a rules job's links."""
 
     step: Literal["page"]

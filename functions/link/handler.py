@@ -1,33 +1,39 @@
 """Link state machine tasks: read the catalog a few pages at a time, match one shard of listings
 against that read, or reconcile one shard of links against the channel."""
 
+import gc
+
+gc.disable()  # until the cold import is done: shared/handlers.py, imported
+
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
-from shared.handlers import observability
+from shared.domain.model import Model
+from shared.handlers import imported, observability
 from shared.services.linking import match_shard, read_catalog
 from shared.services.reconciling import reconcile_shard
 
 logger, tracer = observability(patch_http=True)
+imported()
 
 
-class ReadCatalog(BaseModel):
+class ReadCatalog(Model):
     step: Literal["read"]
     job_id: str
     cursor: str | None = None
 
 
-class MatchShard(BaseModel):
+class MatchShard(Model):
     step: Literal["match"]
     job_id: str
     shard: int
     after: str | None = None
 
 
-class ReconcileShard(BaseModel):
+class ReconcileShard(Model):
     step: Literal["reconcile"]
     job_id: str
     shard: int

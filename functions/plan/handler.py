@@ -1,18 +1,23 @@
 """Sync state machine task: plan one SKU shard (its push messages go to the FIFO queue)."""
 
+import gc
+
+gc.disable()  # until the cold import is done: shared/handlers.py, imported
+
 from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
-from shared.handlers import observability
+from shared.domain.model import Model
+from shared.handlers import imported, observability
 from shared.services.planning import plan_shard
 
 logger, tracer = observability(patch_http=False)
+imported()
 
 
-class PlanShardEvent(BaseModel):
+class PlanShardEvent(Model):
     job_id: str
     shard: int
 

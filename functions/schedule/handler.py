@@ -1,21 +1,26 @@
 """EventBridge Scheduler's target: a channel's scheduled sync joins the channel's job queue."""
 
+import gc
+
+gc.disable()  # until the cold import is done: shared/handlers.py, imported
+
 import uuid
 from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from shared.domain.job import JobKind, SyncMode
-from shared.handlers import observability
+from shared.domain.model import Model
+from shared.handlers import imported, observability
 from shared.services.channels import UnknownChannel
 from shared.services.jobs import JobRequest, start_job
 
 logger, tracer = observability(patch_http=False)
+imported()
 
 
-class ScheduledSync(BaseModel):
+class ScheduledSync(Model):
     """The input each channel's schedule was given (shared.storage.schedules)."""
 
     channel: str

@@ -1,18 +1,23 @@
 """SQS FIFO webhook queue -> a channel's webhook applied to master and the links; failed messages
 are reported, not raised (they come back, then go to the dead-letter queue)."""
 
+import gc
+
+gc.disable()  # until the cold import is done: shared/handlers.py, imported
+
 # batch before pydantic: else Powertools' batch types import the parser's event models, unused
 import aws_lambda_powertools.utilities.batch  # noqa: F401
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shared.domain.dlq import DeadLetterQueue
 from shared.domain.messages import WebhookMessage
-from shared.handlers import fifo_queue_handler, observability
+from shared.handlers import fifo_queue_handler, imported, observability
 from shared.metrics import emit
 from shared.services.channel_events import handle
 from shared.services.webhooks import body_of
 
 logger, tracer = observability(patch_http=False)  # not httpx: unused here, and patching would import it
+imported()
 
 
 @tracer.capture_method

@@ -1,5 +1,9 @@
 """Channel webhooks: verified and queued within a second; the work happens behind the queue."""
 
+import gc
+
+gc.disable()  # until the cold import is done: shared/handlers.py, imported
+
 import base64
 import json
 from typing import Any
@@ -9,11 +13,12 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2,
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.domain.channel import ChannelType
-from shared.handlers import observability
+from shared.handlers import imported, observability
 from shared.metrics import emit
 from shared.services.webhooks import Received, challenge, receive
 
 logger, tracer = observability(patch_http=False)  # not httpx: unused here, and patching would import it
+imported()
 
 
 # A refusal is counted under this channel: the channel an unsigned request names is its sender's

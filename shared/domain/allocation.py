@@ -20,10 +20,11 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from shared.domain.fields import FieldRule
 from shared.domain.listing import Listing
+from shared.domain.model import Model
 
 CENT = Decimal("0.01")
 
@@ -55,7 +56,7 @@ RULES: tuple[RuleName, ...] = get_args(RuleName)
 MARKUPS: tuple[RuleName, ...] = ("markup_percent", "markup_amount")
 
 
-class Rules(BaseModel):
+class Rules(Model):
     """A channel's rules, or those one listing's override sets (`Override`); None: not set."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

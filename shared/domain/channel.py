@@ -10,9 +10,10 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from urllib.parse import SplitResult, urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from shared.domain.job import SyncMode
+from shared.domain.model import Model
 
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 
@@ -51,7 +52,7 @@ PUSH_BATCH_SIZE: dict[ChannelType, int] = {
 HIDES_BY_QUANTITY = frozenset({ChannelType.AMAZON})
 
 
-class LinkPriority(BaseModel):
+class LinkPriority(Model):
     """Link when the listing's field equals exactly one channel variant's field."""
 
     model_config = ConfigDict(frozen=True)
@@ -119,7 +120,7 @@ Rate = Annotated[str, AfterValidator(normalize_rate)]
 ScheduleMode = Annotated[SyncMode, AfterValidator(_not_selected)]
 
 
-class Schedule(BaseModel):
+class Schedule(Model):
     """A channel's sync schedule (one EventBridge Scheduler schedule named after the channel)."""
 
     model_config = ConfigDict(frozen=True)
@@ -129,7 +130,7 @@ class Schedule(BaseModel):
     mode: ScheduleMode = SyncMode.SMART
 
 
-class Channel(BaseModel):
+class Channel(Model):
     model_config = ConfigDict(frozen=True)
 
     name: ChannelName

@@ -9,7 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from shared.domain.model import Model
 
 
 class VariantStatus(StrEnum):
@@ -17,7 +19,7 @@ class VariantStatus(StrEnum):
     HIDDEN = "hidden"
 
 
-class ChannelVariant(BaseModel):
+class ChannelVariant(Model):
     """One sellable variant as the channel holds it."""
 
     model_config = ConfigDict(frozen=True)
@@ -36,14 +38,14 @@ class ChannelVariant(BaseModel):
     quantities: dict[str, int] = Field(default_factory=dict)
 
 
-class CatalogPage(BaseModel):
+class CatalogPage(Model):
     model_config = ConfigDict(frozen=True)
 
     variants: list[ChannelVariant]
     next_cursor: str | None = None
 
 
-class QuantityPush(BaseModel):
+class QuantityPush(Model):
     """Set one variant's quantity to an absolute value.
 
     `expected` is the quantity last observed on the channel: clients with compare-and-set
@@ -59,7 +61,7 @@ class QuantityPush(BaseModel):
     expected: int | None = None
 
 
-class VariantRef(BaseModel):
+class VariantRef(Model):
     """Where a linked listing lives on the channel: what reading its current values needs."""
 
     model_config = ConfigDict(frozen=True)
@@ -73,7 +75,7 @@ class VariantRef(BaseModel):
     locations: tuple[str, ...] = ()
 
 
-class PricePush(BaseModel):
+class PricePush(Model):
     """Set one variant's price."""
 
     model_config = ConfigDict(frozen=True)
@@ -84,7 +86,7 @@ class PricePush(BaseModel):
     price: Decimal = Field(ge=0)
 
 
-class StatusPush(BaseModel):
+class StatusPush(Model):
     """Show or hide one variant. Where the channel keeps status per product (Shopify), the
     product's status follows: a product is active while any pushed variant of it is active."""
 
@@ -102,7 +104,7 @@ class PushOutcome(StrEnum):
     FAILED = "failed"
 
 
-class PushResult(BaseModel):
+class PushResult(Model):
     model_config = ConfigDict(frozen=True)
 
     sku: str
@@ -111,7 +113,7 @@ class PushResult(BaseModel):
     message: str = ""
 
 
-class ChannelOrder(BaseModel):
+class ChannelOrder(Model):
     """An order as the channel holds it now, as far as confirming its cancel needs."""
 
     model_config = ConfigDict(frozen=True)

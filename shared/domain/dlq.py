@@ -12,10 +12,11 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from shared.domain.channel import ChannelType
 from shared.domain.messages import AutoPushMessage, PushMessage, WebhookMessage
+from shared.domain.model import Model
 
 # How long a failure is kept: the dead-letter queues' retention (MessageRetentionPeriod, 14 days).
 FAILURE_KEPT = timedelta(days=14)
@@ -34,7 +35,7 @@ class DeadLetterQueue(StrEnum):
     STREAM = "stream"  # StreamFailureQueue: the table stream's auto-sync batches, their positions
 
 
-class Failure(BaseModel):
+class Failure(Model):
     """The last error a message's handler raised: what, when, and on which receive of it."""
 
     error: str
@@ -48,7 +49,7 @@ def error_text(error: BaseException) -> str:
     return text if len(text) <= ERROR_CHARS else text[: ERROR_CHARS - 1] + "…"
 
 
-class DeadLetter(BaseModel):
+class DeadLetter(Model):
     """One message in a dead-letter queue, described."""
 
     queue: DeadLetterQueue

@@ -16,15 +16,16 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.domain.channel_values import QuantityPush
 from shared.domain.link import Link
+from shared.domain.model import Model
 
 Share = Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)]
 
 
-class Guard(BaseModel):
+class Guard(Model):
     """A channel's guard: on by default."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.domain.channel_values import PushOutcome
+from shared.domain.model import Model
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(Model):
     model_config = ConfigDict(frozen=True)
 
     sku: str

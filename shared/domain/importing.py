@@ -15,11 +15,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from shared.domain.fields import FieldError
 from shared.domain.listing import CreatedBy, Listing, ListingStatus, Sku
 from shared.domain.locations import NAME_FIX, NAME_PATTERN, with_location_stock
+from shared.domain.model import Model
 
 # What a channel takes as a quantity (Shopify refuses more than 1e9: INVALID_QUANTITY_TOO_HIGH),
 # and far inside what DynamoDB stores (38 digits): a bigger number never reaches AWS.
@@ -43,7 +44,7 @@ _FIXES = {
 }
 
 
-class SkuRow(BaseModel):
+class SkuRow(Model):
     """One CSV row of a listing; its fields are the file's columns, only the cells given are set."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.domain.allocation import Rules
 from shared.domain.guard import GuardPass
+from shared.domain.model import Model
 
 RUN_SUFFIX = "_run"  # a guarded sync's pushing execution: its name is the job's id and this
 
@@ -63,7 +64,7 @@ class InvalidTransition(ValueError):
         super().__init__(f"job {job_id} is {current} and cannot become {wanted}")
 
 
-class JobCounts(BaseModel):
+class JobCounts(Model):
     model_config = ConfigDict(frozen=True)
 
     planned: int = 0
@@ -101,7 +102,7 @@ class JobCounts(BaseModel):
     auto_pushed: int = 0
 
 
-class JobFailure(BaseModel):
+class JobFailure(Model):
     model_config = ConfigDict(frozen=True)
 
     sku: str
@@ -114,7 +115,7 @@ MAX_PRIORITY = 1_000_000
 MAX_RECORDED_FAILURES = 100
 
 
-class Job(BaseModel):
+class Job(Model):
     model_config = ConfigDict(frozen=True)
 
     id: str

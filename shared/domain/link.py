@@ -6,9 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.domain.channel_values import VariantStatus
+from shared.domain.model import Model
 
 
 class LinkStatus(StrEnum):
@@ -22,7 +23,7 @@ class SyncState(StrEnum):
     ERROR = "error"
 
 
-class Link(BaseModel):
+class Link(Model):
     model_config = ConfigDict(frozen=True)
 
     sku: str

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.domain.link import Link, LinkStatus, SyncState
+from shared.domain.model import Model
 
 
 class LinkState(StrEnum):
@@ -30,7 +31,7 @@ class UnmatchedCause(StrEnum):
     EMPTY_VALUE = "empty_value"
 
 
-class Unmatched(BaseModel):
+class Unmatched(Model):
     """A link job's note that it found no variant for a listing on a channel, and why."""
 
     model_config = ConfigDict(frozen=True)

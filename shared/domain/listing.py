@@ -7,9 +7,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from shared.domain.channel_values import VariantStatus
+from shared.domain.model import Model
 
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
@@ -37,7 +38,7 @@ class AdjustReason(StrEnum):
     FEED = "feed"
 
 
-class LocationStock(BaseModel):
+class LocationStock(Model):
     """On hand and committed at one master location other than `default` (shared/domain/locations.py)."""
 
     model_config = ConfigDict(frozen=True)
@@ -46,7 +47,7 @@ class LocationStock(BaseModel):
     committed: int = Field(default=0, ge=0)
 
 
-class Listing(BaseModel):
+class Listing(Model):
     model_config = ConfigDict(frozen=True)
 
     sku: Sku
@@ -77,7 +78,7 @@ class Listing(BaseModel):
         return VariantStatus.ACTIVE if self.status is ListingStatus.ACTIVE else VariantStatus.HIDDEN
 
 
-class AutoSyncRules(BaseModel):
+class AutoSyncRules(Model):
     """The auto-sync flag a new listing starts with, by how it was created (a row's own auto_sync
     wins). Every rule starts off: auto sync is switched on by choice."""
 

@@ -7,16 +7,17 @@ import base64
 import binascii
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from shared.domain.fields import FieldError, FieldRule
 from shared.domain.link_state import LinkState
 from shared.domain.listing import CreatedBy, Listing, ListingStatus
+from shared.domain.model import Model
 
 MAX_LIMIT = 200
 
 
-class ListingQuery(BaseModel):
+class ListingQuery(Model):
     """Every filter given must hold. `channel` with `link_state`: the listing's state there."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")

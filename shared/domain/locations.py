@@ -22,10 +22,11 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.domain.fields import FieldError
 from shared.domain.listing import Listing, LocationStock
+from shared.domain.model import Model
 
 DEFAULT_LOCATION = "default"
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -36,14 +37,14 @@ NAME_FIX = "use 1 to 63 lower-case letters, digits, '-' or '_', starting with a 
 LocationMap = Mapping[str, Sequence[str]]
 
 
-class Location(BaseModel):
+class Location(Model):
     model_config = ConfigDict(frozen=True)
 
     name: str
     created_at: datetime
 
 
-class ChannelLocationMap(BaseModel):
+class ChannelLocationMap(Model):
     """A channel's map: channel location id -> the master locations feeding it, in the order an
     order takes from them; and the store's name of each channel location, for showing."""
 

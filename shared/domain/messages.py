@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from shared.domain.channel import ChannelType
+from shared.domain.model import Model
 
 
-class PushMessage(BaseModel):
+class PushMessage(Model):
     """One push batch of a job: what goes through the FIFO queue (group: channel and SKU shard)."""
 
     model_config = ConfigDict(frozen=True)
@@ -35,7 +36,7 @@ class PushOrigin(StrEnum):
     RESUMED = "resumed"  # auto pushes the guard's breaker held, sent once it was resumed
 
 
-class AutoPushMessage(BaseModel):
+class AutoPushMessage(Model):
     """Listings pushed to one channel at once, ahead of the jobs (the auto-push queue; group:
     channel and SKU shard, so one listing's pushes never race)."""
 
@@ -50,7 +51,7 @@ class AutoPushMessage(BaseModel):
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"tidemark:{self.origin}:{self.id}:{call}"))
 
 
-class WebhookMessage(BaseModel):
+class WebhookMessage(Model):
     """A verified channel webhook on the webhook queue (group: the channel and the resource it is
     about, an order, a product or an inventory item), its body trimmed to the fields the worker
     reads (shared.domain.webhooks.trimmed). A body too large for a message even trimmed is kept in

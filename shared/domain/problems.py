@@ -7,7 +7,9 @@ import re
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from shared.domain.model import Model
 
 
 class Cause(StrEnum):
@@ -20,7 +22,7 @@ class Cause(StrEnum):
     DEAD_LETTERS = "dead_letters"  # messages that failed every retry
 
 
-class Action(BaseModel):
+class Action(Model):
     """The one request that applies a fix: send `body` (JSON; none when null) to `path` with `method`."""
 
     label: str
@@ -29,7 +31,7 @@ class Action(BaseModel):
     body: dict[str, Any] | None = None
 
 
-class Problem(BaseModel):
+class Problem(Model):
     cause: Cause
     channel: str | None = Field(description="the channel it is on; null: not one channel's")
     count: int = Field(description="how many listings, jobs or messages it holds")

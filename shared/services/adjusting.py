@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from shared.domain.adjusting import (
     MAX_FILE_ROWS,
@@ -22,13 +22,14 @@ from shared.domain.adjusting import (
 from shared.domain.fields import FieldRule
 from shared.domain.importing import ImportRejected, RowError
 from shared.domain.listing import AdjustReason, Listing, Sku
+from shared.domain.model import Model
 from shared.services import locations
 from shared.services.jobs import UnknownSkus
 from shared.services.once import apply_once
 from shared.storage import bundles, listings
 
 
-class AdjustRequest(BaseModel):
+class AdjustRequest(Model):
     """One listing's change (sku and one of on_hand, delta, committed), or a file of changes (csv)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -60,7 +61,7 @@ class AdjustRequest(BaseModel):
         return self
 
 
-class AdjustSummary(BaseModel):
+class AdjustSummary(Model):
     changed: int
     unchanged: int
     listing: Listing | None = None  # one listing's change: the listing after it

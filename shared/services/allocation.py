@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from shared.domain.allocation import (
     Allocation,
@@ -32,6 +32,7 @@ from shared.domain.fields import FieldError, FieldRule
 from shared.domain.job import Job
 from shared.domain.link import Link, LinkStatus
 from shared.domain.listing import Listing
+from shared.domain.model import Model
 from shared.services import rule_changes
 from shared.storage import channel_rules, channels, links, listings
 
@@ -68,7 +69,7 @@ class OverrideEdit(Override, RulesEdit):
     rule it puts in `without` is unset."""
 
 
-class RuleChange(BaseModel):
+class RuleChange(Model):
     """A channel's rule change, saved (a dry run: only checked), and the rules job finding each linked
     listing it moves: as it finishes, its counts say how many it checked, moved and pushed at once
     (auto sync on), and its plan (GET /v1/jobs/{id}/plan) each value from and to."""
@@ -79,7 +80,7 @@ class RuleChange(BaseModel):
     job: Job
 
 
-class OverrideChange(BaseModel):
+class OverrideChange(Model):
     """What an override's change did, or would do (a dry run): the override (the rules it sets and
     those of the channel it does without), and the values it moves of its linked listing."""
 

@@ -24,6 +24,7 @@ from shared.domain.channel import (
 )
 from shared.domain.fields import FieldError, FieldRule
 from shared.domain.marketplaces import marketplace_problem
+from shared.domain.model import Model
 from shared.domain.webhooks import rotated
 from shared.storage import channels, schedules, secrets
 
@@ -68,7 +69,7 @@ ALLOW_INSECURE_URL = (
 )
 
 
-class ChannelRequest(BaseModel):
+class ChannelRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     name: ChannelName = Field(description="lower-case letters, digits and dashes, like 'main-shop'")
@@ -120,7 +121,7 @@ class ChannelRequest(BaseModel):
         return {**found, **{name: value for name, value in plain.items() if value}}
 
 
-class ChannelEdit(BaseModel):
+class ChannelEdit(Model):
     """What to change on a channel; what is left out stays as it is."""
 
     model_config = ConfigDict(extra="forbid")

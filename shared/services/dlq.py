@@ -40,11 +40,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.domain.dlq import DeadLetter, DeadLetterQueue, describe, parse_stream_batch, why
 from shared.domain.job import JobStatus
 from shared.domain.messages import PushMessage, PushOrigin
+from shared.domain.model import Model
 from shared.services.autosync import queue_pushes
 from shared.settings import settings
 from shared.storage import failures, jobs, listings, queues
@@ -54,18 +55,18 @@ LIST_LIMIT = 100  # messages read from each queue by one listing
 REDRIVE_LIMIT = 200  # messages moved by one redrive (the console API answers within 30 s)
 
 
-class QueueSummary(BaseModel):
+class QueueSummary(Model):
     queue: DeadLetterQueue
     messages: int  # in the queue (SQS's approximate count, visible and in flight)
     shown: int
 
 
-class DeadLetters(BaseModel):
+class DeadLetters(Model):
     queues: list[QueueSummary]
     messages: list[DeadLetter]
 
 
-class RedriveRequest(BaseModel):
+class RedriveRequest(Model):
     """Which dead letters to move back: of one queue or of all, every one or the ids given."""
 
     model_config = ConfigDict(extra="forbid")
@@ -76,7 +77,7 @@ class RedriveRequest(BaseModel):
     )
 
 
-class Redriven(BaseModel):
+class Redriven(Model):
     queue: DeadLetterQueue
     id: str
     what: str
@@ -84,7 +85,7 @@ class Redriven(BaseModel):
     new_id: str | None = None  # the message's id on its source queue
 
 
-class RedriveSummary(BaseModel):
+class RedriveSummary(Model):
     redriven: list[Redriven]
     left: list[Redriven]  # found but not moved, with why
     not_found: list[str]

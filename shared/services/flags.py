@@ -15,11 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from shared.domain.fields import FieldRule
 from shared.domain.job import LISTINGS_QUEUE, Job, JobKind, JobStatus
 from shared.domain.listing import AutoSyncRules, CreatedBy, Listing, Sku
+from shared.domain.model import Model
 from shared.domain.selection import FORMS, ListingFilter
 from shared.services import autosync
 from shared.services.jobs import UnknownSkus, enqueue, selected_by_shard
@@ -30,7 +31,7 @@ LARGE_SELECTION = 500
 PAGE_SIZE = 500  # listings an auto_sync job's step reads and flags
 
 
-class FlagRequest(BaseModel):
+class FlagRequest(Model):
     """Auto sync on or off for these SKUs, or for every listing matching all these filters."""
 
     model_config = ConfigDict(extra="forbid")
@@ -46,7 +47,7 @@ class FlagRequest(BaseModel):
         return self
 
 
-class FlagSummary(BaseModel):
+class FlagSummary(Model):
     """What changed; a large selection's counts are on its job instead, as it runs."""
 
     matched: int = 0
@@ -128,7 +129,7 @@ def flag_shard_page(job_id: str, shard: int, after: str | None) -> FlagStep:
     return FlagStep(job_id, shard, last)
 
 
-class SyncNowRequest(BaseModel):
+class SyncNowRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     skus: list[Sku] = Field(min_length=1, description=f"the listings to push, at most {LARGE_SELECTION}")
@@ -141,7 +142,7 @@ class SyncNowRequest(BaseModel):
         return skus
 
 
-class SyncNowSummary(BaseModel):
+class SyncNowSummary(Model):
     flags_changed: int
     pushes_queued: int  # (channel, SKU) pushes: one for each channel a listing is linked on
 

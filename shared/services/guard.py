@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from shared.domain.channel_values import QuantityPush
 from shared.domain.fields import FieldError
@@ -28,6 +28,7 @@ from shared.domain.guard import Guard, PlanShape, Share, breaker_verdict, verdic
 from shared.domain.job import Job
 from shared.domain.link import Link
 from shared.domain.messages import PushOrigin
+from shared.domain.model import Model
 from shared.services import autosync
 from shared.storage import channel_rules, channels, link_states
 
@@ -37,7 +38,7 @@ class UnknownGuardChannel(FieldError):
         super().__init__("channel", f"no channel named '{name}': see `tidemark channels list`")
 
 
-class GuardEdit(BaseModel):
+class GuardEdit(Model):
     """The guard's settings to change; those not given are kept."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -109,7 +110,7 @@ def admit(channel: str, quantities: Sequence[QuantityPush], links: Mapping[str, 
     return True
 
 
-class BreakerState(BaseModel):
+class BreakerState(Model):
     channel: str
     guard: Guard
     paused_at: str | None = None

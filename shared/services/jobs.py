@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from shared.domain.fields import FieldError, FieldRule
 from shared.domain.guard import GuardPass
 from shared.domain.job import LISTINGS_QUEUE, MAX_PRIORITY, RUN_SUFFIX, Job, JobKind, JobStatus, SyncMode
+from shared.domain.model import Model
 from shared.domain.syncing import PlannedChange, shard_of
 from shared.metrics import emit
 from shared.services import guard
@@ -41,7 +42,7 @@ STARTED_ELSEWHERE = {
 }
 
 
-class JobRequest(BaseModel):
+class JobRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     channel: str = Field(min_length=1, description="the channel's name")
@@ -246,7 +247,7 @@ def list_jobs(channel: str | None, status: JobStatus | None, kind: JobKind | Non
     return found[:limit]
 
 
-class StartInput(BaseModel):
+class StartInput(Model):
     """What a job's state machine was started with."""
 
     job_id: str

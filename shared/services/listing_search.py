@@ -14,13 +14,14 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.domain.fields import FieldError
 from shared.domain.link import Link
 from shared.domain.link_state import IndexedState, LinkState, Unmatched, link_state
 from shared.domain.listing import CreatedBy, Listing, ListingStatus
 from shared.domain.listing_query import ListingQuery, decode_cursor, encode_cursor
+from shared.domain.model import Model
 from shared.storage import channels as channel_store
 from shared.storage import link_states, links, listings
 from shared.storage.links import LinkView
@@ -36,7 +37,7 @@ class UnknownChannelFilter(FieldError):
         super().__init__("channel", f"no channel named '{name}': use a name of GET /v1/channels")
 
 
-class ChannelCell(BaseModel):
+class ChannelCell(Model):
     """A listing on one channel: its state, the variant it is linked to, and its last quantity push."""
 
     state: LinkState
@@ -49,7 +50,7 @@ class ChannelCell(BaseModel):
     )
 
 
-class ListingRow(BaseModel):
+class ListingRow(Model):
     sku: str
     title: str
     status: ListingStatus
@@ -64,7 +65,7 @@ class ListingRow(BaseModel):
     channels: dict[str, ChannelCell] = Field(description="one per channel, by its name")
 
 
-class ListingPage(BaseModel):
+class ListingPage(Model):
     listings: list[ListingRow]
     channels: list[str] = Field(description="every channel's name: the page's columns, in order")
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null: no more")

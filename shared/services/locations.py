@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.domain.bundles import (
     MAX_COMPONENTS,
@@ -43,6 +43,7 @@ from shared.domain.locations import (
     stock_by_location,
     takes_for_order,
 )
+from shared.domain.model import Model
 from shared.services import clients
 from shared.services.channels import get_channel
 from shared.storage import bundles, listings, locations
@@ -62,7 +63,7 @@ class LocationNotFound(FieldError):
     """404: no such location."""
 
 
-class LocationView(BaseModel):
+class LocationView(Model):
     name: str
     created_at: datetime | None = None  # `default` is always there
 
@@ -109,7 +110,7 @@ def known(name: str, field: str) -> str:
 # -- a channel's map -----------------------------------------------------------------------
 
 
-class LocationMapRequest(BaseModel):
+class LocationMapRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     map: dict[str, list[str]] = Field(
@@ -119,7 +120,7 @@ class LocationMapRequest(BaseModel):
     )
 
 
-class LocationMapView(BaseModel):
+class LocationMapView(Model):
     channel: str
     mapped: bool = Field(description="false: no map, every master location feeds the channel as one")
     locations: dict[str, list[str]]
@@ -190,7 +191,7 @@ def _view(channel: str, in_store: dict[str, str]) -> LocationMapView:
 # -- bundles --------------------------------------------------------------------------------
 
 
-class BundleRequest(BaseModel):
+class BundleRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     components: dict[Sku, int] = Field(
@@ -200,14 +201,14 @@ class BundleRequest(BaseModel):
     )
 
 
-class ComponentView(BaseModel):
+class ComponentView(Model):
     sku: str
     units: int
     sellable: int = Field(description="what the component can sell, over every location")
     makes: int = Field(description="the bundles it alone makes")
 
 
-class BundleView(BaseModel):
+class BundleView(Model):
     sku: str
     is_bundle: bool
     components: list[ComponentView]
@@ -268,7 +269,7 @@ def refuse_bundle_adjustment(sku: str) -> None:
 # -- what a push sends ----------------------------------------------------------------------
 
 
-class StockView(BaseModel):
+class StockView(Model):
     location: str
     on_hand: int
     committed: int

@@ -10,12 +10,13 @@ import math
 from datetime import UTC, datetime, timedelta
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shared.domain.channel import Channel, rate_minutes
 from shared.domain.dlq import DeadLetterQueue
 from shared.domain.job import FINISHED, Job, JobStatus
 from shared.domain.link_state import IndexedState
+from shared.domain.model import Model
 from shared.domain.problems import Cause, Problem, dead_letter_problem, job_problem, link_problems
 from shared.services.dlq import dead_letter_url
 from shared.storage import channels as channel_store
@@ -27,7 +28,7 @@ INDEX_COUNTED = (IndexedState.OUT_OF_SYNC, IndexedState.ERROR, IndexedState.UNLI
 NO_COUNTS = link_states.ChannelCounts(linked=0, duplicate=0, unmatched=0)
 
 
-class LinkCounts(BaseModel):
+class LinkCounts(Model):
     linked: int = Field(description="linked listings, in sync or not")
     unlinked: int = Field(
         description="unlinked: no variant matched, none to match by, or unlinked after a change"
@@ -37,7 +38,7 @@ class LinkCounts(BaseModel):
     failed: int = Field(description="linked, their last push failed")
 
 
-class JobBrief(BaseModel):
+class JobBrief(Model):
     id: str
     kind: str
     mode: str | None
@@ -46,7 +47,7 @@ class JobBrief(BaseModel):
     started_at: datetime | None
 
 
-class ScheduleBrief(BaseModel):
+class ScheduleBrief(Model):
     enabled: bool
     rate: str
     mode: str
@@ -55,7 +56,7 @@ class ScheduleBrief(BaseModel):
     )
 
 
-class ChannelOverview(BaseModel):
+class ChannelOverview(Model):
     name: str
     type: str
     counts: LinkCounts
@@ -65,12 +66,12 @@ class ChannelOverview(BaseModel):
     schedule: ScheduleBrief | None
 
 
-class DeadLetterCount(BaseModel):
+class DeadLetterCount(Model):
     queue: DeadLetterQueue
     messages: int
 
 
-class AlarmState(BaseModel):
+class AlarmState(Model):
     name: str
     state: str = Field(description="OK, ALARM or INSUFFICIENT_DATA")
     reason: str
@@ -78,7 +79,7 @@ class AlarmState(BaseModel):
     changed_at: datetime | None
 
 
-class Overview(BaseModel):
+class Overview(Model):
     needs_attention: bool = Field(description="any problem, or any alarm in ALARM")
     channels: list[ChannelOverview]
     dead_letters: list[DeadLetterCount]

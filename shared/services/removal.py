@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import contextlib
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from shared.domain.job import JobStatus
+from shared.domain.model import Model
 from shared.services import jobs
 from shared.services.channels import UnknownChannel
 from shared.storage import channel_items, channel_rules, channels, locations, schedules, secrets
 from shared.storage import jobs as job_store
 
 
-class Removed(BaseModel):
+class Removed(Model):
     model_config = ConfigDict(frozen=True)
 
     name: str

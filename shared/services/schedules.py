@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from shared.domain.channel import RATE_FORMS, Channel, Rate, Schedule, ScheduleMode
+from shared.domain.model import Model
 from shared.services.channels import UnknownChannel
 from shared.storage import channels, schedules
 
 
-class ScheduleRequest(BaseModel):
+class ScheduleRequest(Model):
     """What to change on a channel's schedule; what is left out stays as it is."""
 
     model_config = ConfigDict(extra="forbid")

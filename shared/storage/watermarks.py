@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from shared.domain.model import Model
 from shared.storage.aws import table, written
 
 
-class Watermark(BaseModel):
+class Watermark(Model):
     model_config = ConfigDict(frozen=True)
 
     # every change to a listing before this moment has been pushed to the channel
