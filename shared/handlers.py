@@ -2,11 +2,12 @@
 an SQS FIFO queue's handler.
 
 `observability` gives the function's Logger and Tracer (Powertools keeps one of each per process);
-`patch_http` patches httpx for tracing too, for the functions that call a channel: the others leave
-it unimported, so their cold start stays small. `fifo_queue_handler` is the handler of a FIFO queue:
-each record through `record_handler` in order, a failed one reported as a batch item failure (with
-the records after it, or with `skip_group_on_error` only those of its message group) and its error
-recorded for `tidemark dlq list`.
+httpx is patched for tracing when the first channel client is made (shared/channels/factory.py), so
+a function that calls no channel, as most console API requests, never imports it.
+`fifo_queue_handler` is the handler of a FIFO queue: each record through `record_handler` in
+order, a failed one reported as a batch item failure (with the records after it, or with
+`skip_group_on_error` only those of its message group) and its error recorded for
+`tidemark dlq list`.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ def imported() -> None:
     gc.enable()
 
 
-def observability(*, patch_http: bool) -> tuple[Logger, Tracer]:
+def observability() -> tuple[Logger, Tracer]:
     """The function's Logger and Tracer."""
-    return Logger(), Tracer(patch_modules=("botocore", "httpx") if patch_http else ("botocore",))
+    return Logger(), Tracer(patch_modules=("botocore",))
 
 
 def fifo_queue_handler(

@@ -17,7 +17,7 @@ from shared.handlers import imported, observability
 from shared.metrics import emit
 from shared.services.amazon_notifications import handle
 
-logger, tracer = observability(patch_http=True)  # a quantity notification may read the channel back
+logger, tracer = observability()
 imported()
 
 

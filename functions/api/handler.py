@@ -44,7 +44,7 @@ from shared.services.jobs import JobConflict, JobRequest, UnknownSkus
 from shared.services.once import apply_once
 from shared.services.schedules import ScheduleRequest, set_schedule
 
-logger, tracer = observability(patch_http=True)
+logger, tracer = observability()
 imported()
 app = ConsoleResolver()
 app.include_router(console_views.router)  # Listings and Overview

@@ -16,7 +16,7 @@ from shared.handlers import imported, observability
 from shared.services.autosync import links_read_once, on_listing_change
 from shared.services.failures import FailureRecordingStreamProcessor
 
-logger, tracer = observability(patch_http=False)
+logger, tracer = observability()
 imported()
 
 

@@ -22,7 +22,7 @@ from shared.services.flags import flag_shard_page
 from shared.services.jobs import StartInput
 from shared.services.rule_changes import rule_change_page
 
-logger, tracer = observability(patch_http=False)
+logger, tracer = observability()
 imported()
 
 

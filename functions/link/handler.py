@@ -16,7 +16,7 @@ from shared.handlers import imported, observability
 from shared.services.linking import match_shard, read_catalog
 from shared.services.reconciling import reconcile_shard
 
-logger, tracer = observability(patch_http=True)
+logger, tracer = observability()
 imported()
 
 

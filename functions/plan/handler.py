@@ -13,7 +13,7 @@ from shared.domain.model import Model
 from shared.handlers import imported, observability
 from shared.services.planning import plan_shard
 
-logger, tracer = observability(patch_http=False)
+logger, tracer = observability()
 imported()
 
 

@@ -14,7 +14,7 @@ from shared.handlers import fifo_queue_handler, imported, observability
 from shared.metrics import emit
 from shared.services.pushing import push_batch
 
-logger, tracer = observability(patch_http=True)
+logger, tracer = observability()
 imported()
 
 

@@ -16,7 +16,7 @@ from shared.handlers import imported, observability
 from shared.services.channels import UnknownChannel
 from shared.services.jobs import JobRequest, start_job
 
-logger, tracer = observability(patch_http=False)
+logger, tracer = observability()
 imported()
 
 

@@ -16,7 +16,7 @@ from shared.metrics import emit
 from shared.services.channel_events import handle
 from shared.services.webhooks import body_of
 
-logger, tracer = observability(patch_http=False)  # not httpx: unused here, and patching would import it
+logger, tracer = observability()
 imported()
 
 

@@ -17,7 +17,7 @@ from shared.handlers import imported, observability
 from shared.metrics import emit
 from shared.services.webhooks import Received, challenge, receive
 
-logger, tracer = observability(patch_http=False)  # not httpx: unused here, and patching would import it
+logger, tracer = observability()
 imported()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from shared.channels.base import ChannelClient, ChannelError
 from shared.domain.channel import Channel, ChannelType
 
@@ -10,6 +12,7 @@ _clients: dict[tuple[str, str, str], ChannelClient] = {}
 
 def connect(channel_type: ChannelType, store_url: str, credentials: dict[str, str]) -> ChannelClient:
     """A new client; raises ChannelError when the credentials do not fit the channel type."""
+    _trace_http()
     if channel_type is ChannelType.SHOPIFY:
         from shared.channels.shopify import ShopifyClient
 
@@ -27,6 +30,14 @@ def connect(channel_type: ChannelType, store_url: str, credentials: dict[str, st
             "a WooCommerce channel needs a consumer key and secret: pass --key and --secret", retryable=False
         )
     return WooCommerceClient(store_url, credentials["key"], credentials["secret"])
+
+
+@cache
+def _trace_http() -> None:
+    """X-Ray subsegments for the channels' calls, patched once, by the first client made."""
+    from aws_lambda_powertools import Tracer
+
+    Tracer(auto_patch=False).patch(("httpx",))
 
 
 # What an Amazon channel's client needs, and the option that gives it.
