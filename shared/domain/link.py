@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from pydantic import ConfigDict
 
-from shared.domain.channel_values import VariantStatus
+from shared.domain.channel_values import VariantRef, VariantStatus
 from shared.domain.model import Model
 
 
@@ -46,6 +46,17 @@ class Link(Model):
     out_of_sync_reason: str = ""
     unlinked_reason: str = ""
     updated_at: datetime
+
+    def variant_ref(self, other_locations: tuple[str, ...] = ()) -> VariantRef:
+        """Where the linked variant lives on the channel, to read it back (also at `other_locations`)."""
+        return VariantRef(
+            sku=self.sku,
+            variant_id=self.variant_id,
+            product_id=self.product_id,
+            inventory_item_id=self.inventory_item_id,
+            location_id=self.location_id,
+            locations=other_locations,
+        )
 
 
 def channel_number(channel_id: str) -> str:

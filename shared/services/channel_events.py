@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from shared.channels.base import ChannelClient, OrderReader, VariantRef
+from shared.channels.base import ChannelClient, OrderReader
 from shared.domain.channel import ChannelType
 from shared.domain.channel_events import (
     ChannelEvent,
@@ -187,16 +187,7 @@ def _confirmed_gone(channel_name: str, held: list[Link]) -> list[Link]:
     channel = channels.get(channel_name)
     if channel is None or not held:
         return []
-    refs = [
-        VariantRef(
-            sku=link.sku,
-            variant_id=link.variant_id,
-            product_id=link.product_id,
-            inventory_item_id=link.inventory_item_id,
-            location_id=link.location_id,
-        )
-        for link in held
-    ]
+    refs = [link.variant_ref() for link in held]
     found = clients.call(channel, lambda client: client.read_variants(refs))
     return [link for link, variant in zip(held, found, strict=True) if variant is None]
 

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from pydantic import ConfigDict, Field
 
+from shared.domain.allocation import of
 from shared.domain.bundles import (
     MAX_COMPONENTS,
     MAX_UNITS,
@@ -47,6 +48,7 @@ from shared.domain.model import Model
 from shared.services import clients
 from shared.services.channels import get_channel
 from shared.storage import bundles, listings, locations
+from shared.storage.channel_rules import ChannelRules
 
 SHOWN = 5
 
@@ -392,12 +394,14 @@ def other_location_pushes(
     skus: Sequence[str],
     master: Mapping[str, Listing],
     current: Mapping[str, Link],
+    rules: ChannelRules,
     reads: PushReads | None = None,
 ) -> list[QuantityPush]:
     """Shopify under a map: a quantity push to every mapped channel location other than the one a
-    link was made at (that one is in the plan, with compare-and-set on what was last seen there);
-    these go with no compare-and-set (no value was seen there) and land in the listing's history.
-    A location the item is not stocked at answers ITEM_NOT_STOCKED_AT_LOCATION, with its fix."""
+    link was made at, shaped by the channel's `rules` as the link's own is (that one is in the
+    plan, with compare-and-set on what was last seen there); these go with no compare-and-set (no
+    value was seen there) and land in the listing's history. A location the item is not stocked
+    at answers ITEM_NOT_STOCKED_AT_LOCATION, with its fix."""
     if channel.type is not ChannelType.SHOPIFY:
         return []
     reads = reads or push_reads(channel.name, skus)
@@ -407,11 +411,13 @@ def other_location_pushes(
     for sku in skus:
         listing, link = master.get(sku), current.get(sku)
         if listing is not None and link is not None and link.status is LinkStatus.LINKED:
-            pushes += _pushes_elsewhere(sku, listing, link, reads)
+            pushes += _pushes_elsewhere(sku, listing, link, reads, rules)
     return pushes
 
 
-def _pushes_elsewhere(sku: str, listing: Listing, link: Link, reads: PushReads) -> list[QuantityPush]:
+def _pushes_elsewhere(
+    sku: str, listing: Listing, link: Link, reads: PushReads, rules: ChannelRules
+) -> list[QuantityPush]:
     """The listing's quantity at each mapped channel location other than its link's, where any
     master location feeds it."""
     return [
@@ -422,6 +428,16 @@ def _pushes_elsewhere(sku: str, listing: Listing, link: Link, reads: PushReads) 
             quantity=quantity,
             expected=None,
         )
-        for location_id, quantity in reads.by_location(listing).items()
+        for location_id, quantity in allocated_by_location(listing, reads, rules).items()
         if location_id != link.location_id
     ]
+
+
+def allocated_by_location(listing: Listing, reads: PushReads, rules: ChannelRules) -> dict[str, int]:
+    """What a push sends to each mapped channel location some master location feeds: those
+    locations' quantity, then the channel's rules (reconcile compares against the same)."""
+    override = rules.override(listing.sku)
+    return {
+        location_id: of(rules.rules, override, listing, quantity).quantity
+        for location_id, quantity in reads.by_location(listing).items()
+    }

@@ -179,13 +179,10 @@ def _add_other_locations(
     rules: channel_rules.ChannelRules,
 ) -> None:
     """Shopify under a location map: the pushes to its other mapped locations (one
-    inventorySetQuantities carries them all), each location's quantity shaped by the channel's
-    rules as the link's own is; a listing pushed there is no longer skipped."""
-    others = locations.other_location_pushes(channel, skus, master, current, reads)
-    for push in others:
-        allocated = of(rules.rules, rules.override(push.sku), master[push.sku], push.quantity)
+    inventorySetQuantities carries them all); a listing pushed there is no longer skipped."""
+    for push in locations.other_location_pushes(channel, skus, master, current, rules, reads):
         plan.skipped.pop(push.sku, None)
-        plan.quantities.append(push.model_copy(update={"quantity": allocated.quantity}))
+        plan.quantities.append(push)
 
 
 def _push_backs_needed(

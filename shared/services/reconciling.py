@@ -8,14 +8,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from shared.channels.base import ChannelVariant, VariantRef
+from shared.channels.base import ChannelVariant
 from shared.domain.allocation import of
 from shared.domain.channel import HIDES_BY_QUANTITY, Channel, ChannelType
 from shared.domain.job import JobFailure
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
 from shared.domain.reconciling import reconciled
-from shared.domain.syncing import target
 from shared.services import clients, locations
 from shared.services.linking import ShardMatched, running
 from shared.storage import channel_rules, jobs, links, listings
@@ -79,7 +78,7 @@ def _check_links(channel: Channel, linked: list[Link]) -> _Checked:
         per_location=channel.type is ChannelType.SHOPIFY and bool(reads.location_map),
         hides_by_quantity=channel.type in HIDES_BY_QUANTITY,
     )
-    refs = [_ref(link, reads.fed if master.per_location else ()) for link in linked]
+    refs = [link.variant_ref(reads.fed if master.per_location else ()) for link in linked]
     held = clients.call(channel, lambda client: client.read_variants(refs)) if refs else []
     found = _Checked(datetime.now(UTC), Counter(checked=len(linked)))
     for link, variant in zip(linked, held, strict=True):
@@ -112,28 +111,10 @@ class _Master:
             at,
             allocated,
             hides_by_quantity=self.hides_by_quantity,
-            by_location=self.by_location(listing) if self.per_location else None,
+            by_location=(
+                locations.allocated_by_location(listing, self.reads, self.rules)
+                if self.per_location
+                else None
+            ),
             names=self.reads.names,
         )
-
-    def by_location(self, listing: Listing) -> dict[str, int]:
-        """What a push sends to each mapped channel location: its master locations' quantity, then
-        the channel's rules (as pushing shapes it)."""
-        rules, override = self.rules.rules, self.rules.override(listing.sku)
-        return {
-            location_id: target(
-                listing, of(rules, override, listing, quantity), hides_by_quantity=self.hides_by_quantity
-            )[0]
-            for location_id, quantity in self.reads.by_location(listing).items()
-        }
-
-
-def _ref(link: Link, other_locations: tuple[str, ...]) -> VariantRef:
-    return VariantRef(
-        sku=link.sku,
-        variant_id=link.variant_id,
-        product_id=link.product_id,
-        inventory_item_id=link.inventory_item_id,
-        location_id=link.location_id,
-        locations=other_locations,
-    )

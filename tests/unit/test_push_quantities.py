@@ -16,6 +16,7 @@ from shared.domain.listing import Listing
 from shared.domain.locations import ChannelLocationMap, with_location_stock
 from shared.domain.syncing import plan_pushes
 from shared.services import locations
+from shared.storage.channel_rules import ChannelRules
 from tests.fakes import InMemoryBundles, InMemoryListings, InMemoryLocationMaps
 
 pytestmark = pytest.mark.unit
@@ -108,7 +109,7 @@ def test_every_channel_locations_pushed_quantity_equals_the_models(stock, mappin
         patch.setattr(locations, "locations", InMemoryLocationMaps(shop=saved))
         patch.setattr(locations, "bundles", InMemoryBundles())
         own = locations.push_quantities("shop", list(master), master, current)
-        others = locations.other_location_pushes(shop, list(master), master, current)
+        others = locations.other_location_pushes(shop, list(master), master, current, ChannelRules(Rules()))
     pushed = {(sku, linked_at): quantity for sku, quantity in own.items()}
     pushed.update({(push.sku, push.location_id): push.quantity for push in others})
     for sku, where in stock.items():
