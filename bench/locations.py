@@ -4,8 +4,9 @@ part: listings and links written directly, then a sync of updates, every listing
 counted as it counts them: DynamoDB and push-queue requests per pushed listing).
 
 Over 3 locations each listing's push carries three entries of one `inventorySetQuantities` (no more
-calls to the table a listing: the batch reads the map and its bundles once) and writes three history
-entries. Goal: at most 1.2 times the requests per listing of one location. Merges
+calls to the table a listing: the batch reads the map and its bundles once) and writes one history
+item holding the three (shared/storage/history.py). Goal: at most 1.2 times the requests per
+listing of one location. Merges
 locations.requests_ratio, locations.requests_per_listing.<1|3> and locations.listings.
 
     python bench/locations.py --listings 2000

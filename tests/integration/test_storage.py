@@ -317,6 +317,52 @@ def test_history_reads_newest_first_a_page_at_a_time_filtered_by_channel():
     assert [e.to_value for e in rest] == ["1"]
 
 
+def pushed(sku: str, field: str, to_value: str, **fields) -> HistoryEntry:
+    base = {"channel": "a", "at": NOW, "job_id": "j", "from_value": None, "outcome": "pushed"}
+    return HistoryEntry(sku=sku, field=field, to_value=to_value, **{**base, **fields})
+
+
+def test_a_push_to_three_locations_is_one_item_read_back_as_three_entries():
+    sku = unique("H")
+    at_locations = [pushed(sku, f"quantity at gid://shopify/Location/{n}", str(n)) for n in (2, 3)]
+    own = pushed(sku, "quantity", "1", from_value="4", rule="cap")
+    price = pushed(sku, "price", "9.5")
+    history.append_many([*at_locations, own, price])
+
+    items = table().query(KeyConditionExpression=Key("PK").eq(f"HISTORY#{sku}"))["Items"]
+    assert len(items) == 2  # the quantities' one push, and the price
+    page, _ = history.for_listing(sku, "a", limit=1)
+    assert page == [own, *at_locations]  # one push: every location on the page, its own first
+    everything, _ = history.for_listing(sku)
+    assert everything == [own, *at_locations, price]
+
+
+def test_a_push_whose_locations_had_other_outcomes_keeps_an_item_each():
+    sku = unique("H")
+    conflict = pushed(
+        sku, "quantity at gid://shopify/Location/2", "3", outcome="conflict", message="channel 5"
+    )
+    own = pushed(sku, "quantity", "1")
+    history.append_many([own, conflict])
+    items = table().query(KeyConditionExpression=Key("PK").eq(f"HISTORY#{sku}"))["Items"]
+    assert len(items) == 2
+    assert history.for_listing(sku)[0] == [conflict, own]
+
+
+def test_history_written_one_item_a_location_still_reads():
+    sku = unique("H")
+    entries = [pushed(sku, "quantity", "1"), pushed(sku, "quantity at gid://shopify/Location/2", "2")]
+    for entry in entries:  # the shape written before a push's locations shared an item
+        table().put_item(
+            Item={
+                **entry.model_dump(mode="json"),
+                "PK": f"HISTORY#{sku}",
+                "SK": f"{entry.at.isoformat()}#a#j#{entry.field}",
+            }
+        )
+    assert history.for_listing(sku)[0] == entries[::-1]
+
+
 def test_a_catalog_read_twice_holds_each_value_once():
     job_id = unique("job")
     variants = [
