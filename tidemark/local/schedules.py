@@ -2,6 +2,8 @@
 
 Every schedule in the template's schedule groups is read from moto (so schedules created at
 run time, like a channel's sync schedule, are seen) and its target is started when it is due.
+Between looks the runner waits until the next schedule is due or one is created, changed or
+deleted (moto's Scheduler calls, wrapped here), at most MOST_WAIT_S: it looked every second.
 """
 
 from __future__ import annotations
@@ -16,8 +18,34 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+from moto.scheduler.models import EventBridgeSchedulerBackend
+
+from tidemark.local.streams import Notices
 
 log = logging.getLogger(__name__)
+
+MOST_WAIT_S = 30.0
+RETRY_S = 1.0
+CHANGED = Notices()  # a schedule created, updated or deleted
+_CHANGES = ("create_schedule", "update_schedule", "delete_schedule", "delete_schedule_group")
+
+
+def _noting_changes(method: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        answer = method(*args, **kwargs)
+        CHANGED.note()
+        return answer
+
+    call.notes_changes = True  # type: ignore[attr-defined]
+    return call
+
+
+def _install_change_notes() -> None:
+    for name in _CHANGES:
+        method = getattr(EventBridgeSchedulerBackend, name)
+        if not getattr(method, "notes_changes", False):
+            setattr(EventBridgeSchedulerBackend, name, _noting_changes(method))
+
 
 _UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
 
@@ -41,20 +69,31 @@ class ScheduleRunner:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="schedules", daemon=True)
         self.fired: list[str] = []
+        _install_change_notes()
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        CHANGED.wake()
         self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        while not self._stop.wait(1.0):
+        while not self._stop.is_set():
+            seen = CHANGED.count  # before the look: a change made during it ends the wait at once
             try:
                 self.tick()
+                wait = self._until_due()
             except Exception:
                 log.exception("firing schedules failed; trying again in a second")
+                wait = RETRY_S
+            CHANGED.wait_past(seen, wait, self._stop)
+
+    def _until_due(self) -> float:
+        with self._lock:
+            dues = [due for _, due in self._next_due.values()]
+        return max(0.0, min([MOST_WAIT_S, *(due - self._clock() for due in dues)]))
 
     def tick(self, later_by: timedelta = timedelta(0)) -> list[str]:
         """Fire every schedule that is due (as if `later_by` had passed); returns their names."""

@@ -8,6 +8,8 @@ moves on. moto's stream has one shard per table.
 An idle poller blocks until moto appends a record to a stream (its `StreamShard.add`, wrapped
 here, wakes every poller) rather than polling: a write is read at once, and an idle runtime does
 not spin. IDLE_WAIT_S bounds the wait, should a record ever reach a stream by another path.
+
+`Notices` is that count and its wait; the schedule runner and the execution events wait on theirs.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ from tidemark.local.deploy import StreamEventSource
 
 log = logging.getLogger(__name__)
 
-IDLE_WAIT_S = 1.0
+IDLE_WAIT_S = 10.0
 RETRY_SLEEP_S = 0.2
 
 
-class _Appended:
-    """How many records moto has appended to any table's stream, and a wait for the next one."""
+class Notices:
+    """How many times something happened (a record appended to any table's stream), and a wait
+    for the next one."""
 
     def __init__(self) -> None:
         self._count = 0
@@ -48,7 +51,7 @@ class _Appended:
             self._changed.notify_all()
 
     def wait_past(self, seen: int, timeout: float, stop: threading.Event) -> None:
-        """Until a record is appended after `seen` was read, `stop` is set, or the timeout."""
+        """Until a notice is noted after `seen` was read, `stop` is set, or the timeout."""
         with self._changed:
             self._changed.wait_for(lambda: self._count != seen or stop.is_set(), timeout)
 
@@ -57,7 +60,7 @@ class _Appended:
             self._changed.notify_all()
 
 
-APPENDED = _Appended()
+APPENDED = Notices()
 _moto_add = StreamShard.add
 
 
