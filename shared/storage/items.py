@@ -29,6 +29,7 @@ KEY_ATTRIBUTES = (
     "GSI5SK",
     "expires_at",
 )
+_KEYS = frozenset(KEY_ATTRIBUTES)
 
 
 def to_item(model: BaseModel, **keys: Any) -> dict[str, Any]:
@@ -36,11 +37,16 @@ def to_item(model: BaseModel, **keys: Any) -> dict[str, Any]:
 
 
 def from_item(model: type[M], item: dict[str, Any]) -> M:
-    data = {k: _plain(v) for k, v in item.items() if k not in KEY_ATTRIBUTES}
+    data = {k: _plain(v) for k, v in item.items() if k not in _KEYS}
     return model.model_validate(data)
 
 
+_SCALARS = frozenset({str, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _SCALARS:  # most attributes: nothing to turn
+        return value
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else value
     if isinstance(value, list):
