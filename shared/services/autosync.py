@@ -48,17 +48,23 @@ def queue_pushes(
     *,
     channel: str | None = None,
     source: str | None = None,
+    links_of: dict[str, Link] | None = None,
 ) -> int:
     """Queue pushes of `skus` to every channel they are linked on (or to `channel` only). With a
     `source` (the change that caused them), a redelivered change queues the same messages, which
-    the FIFO queue deduplicates and the channel applies once (same idempotency keys).
+    the FIFO queue deduplicates and the channel applies once (same idempotency keys). `links_of`:
+    the links of `skus` on `channel`, as the caller just read or wrote them (not read again).
 
     The channel a sale or cancel was made on is queued too, though it moved its own stock: a push
     of master's balance from before the order can land after the channel's own move and overwrite
     it (WooCommerce, eBay and Amazon have no compare-and-set; Shopify's re-reads on conflict and
     sends master's value of then), and the link cannot tell that from the move itself."""
     wanted = list(dict.fromkeys(skus))
-    messages = _push_messages(_linked(wanted, channel), origin, source)
+    if channel is not None and links_of is not None:
+        read = {channel: {sku: links_of[sku] for sku in wanted if sku in links_of}}
+    else:
+        read = _linked(wanted, channel)
+    messages = _push_messages(read, origin, source)
     coalesced: list[tuple[int, AutoPushMessage]] = []  # only auto sync's eBay pushes are coalesced
     if origin is PushOrigin.AUTO_SYNC:
         messages, coalesced = _coalesced(messages)

@@ -12,14 +12,19 @@
 - A variant deleted, or whose matched SKU changed, unlinks its link with the reason. A delete is
   confirmed by reading the channel first: only the variants the channel no longer has unlink.
 - A webhook older than what was last applied to its resource (a late retry, a replay) is dropped.
+  A webhook queue batch reads the last applied time of its resources once (`applied_read_once`:
+  one BatchGetItem, not a GetItem a message); a resource is its message group, which the FIFO
+  queue hands to one batch at a time, so no other worker moves it meanwhile.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from shared.channels.base import ChannelClient, OrderReader
@@ -36,7 +41,7 @@ from shared.domain.channel_events import (
     parse,
 )
 from shared.domain.link import Link, LinkStatus, channel_number
-from shared.domain.messages import PushOrigin
+from shared.domain.messages import PushOrigin, WebhookMessage
 from shared.domain.webhooks import resource_of, signed_time
 from shared.services import clients, locations
 from shared.services.autosync import queue_pushes
@@ -45,11 +50,51 @@ from shared.storage import applied, channels, links, orders
 logger = logging.getLogger(__name__)
 
 
+_batch = threading.local()  # the last applied times a webhook batch read once, in its thread
+
+
+@contextmanager
+def applied_read_once(bodies: Iterable[str]) -> Iterator[None]:
+    """While a webhook queue batch (its messages' JSON) is handled in this thread: the last applied
+    time of each resource its messages name, read once for the batch and kept up to date by `handle`
+    as it records them. A body kept in S3 is left to read its own."""
+    try:
+        named = []
+        for body in bodies:
+            message = WebhookMessage.model_validate_json(body)
+            if message.body_key is None:
+                parsed = json.loads(message.body)
+                if signed_time(message.type, parsed):
+                    named.append((message.channel, resource_of(message.type, message.topic, parsed)))
+        _batch.last = applied.last_many(named) if named else {}
+    except Exception:  # each message reads its own then, and a failure is recorded against it
+        _batch.last = {}
+    try:
+        yield
+    finally:
+        _batch.last = {}
+
+
+def _last_applied(channel: str, resource: str) -> datetime | None:
+    known: dict[tuple[str, str], datetime | None] = getattr(_batch, "last", {})
+    if (channel, resource) in known:
+        return known[(channel, resource)]
+    return applied.last(channel, resource)
+
+
+def _record_applied(channel: str, resource: str, at: datetime) -> None:
+    applied.record(channel, resource, at)
+    known: dict[tuple[str, str], datetime | None] = getattr(_batch, "last", {})
+    if (channel, resource) in known:
+        before = known[(channel, resource)]
+        known[(channel, resource)] = at if before is None or at > before else before
+
+
 def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Counter[str]:
     """Apply one webhook; the counts of what it changed. Every step is safe to repeat."""
     parsed = json.loads(body)
     resource, at = resource_of(channel_type, topic, parsed), signed_time(channel_type, parsed)
-    last = applied.last(channel, resource) if at else None
+    last = _last_applied(channel, resource) if at else None
     if at and last and at < last:
         return Counter(stale=1)
     event: ChannelEvent | None
@@ -62,7 +107,7 @@ def handle(channel: str, channel_type: ChannelType, topic: str, body: str) -> Co
             return Counter(cancel_not_confirmed=1)
     counts = _apply(channel, event)
     if at:
-        applied.record(channel, resource, at)
+        _record_applied(channel, resource, at)
     return counts
 
 
@@ -196,15 +241,18 @@ def _seen(channel: str, seen: list[tuple[Link, VariantSeen | None]]) -> Counter[
     counts: Counter[str] = Counter()
     now = datetime.now(UTC)
     changed: list[tuple[Link | None, Link]] = []
-    pushed_back = []
+    pushed_back: dict[str, Link] = {}
     for link, variant in seen:
         after, push_back = after_seen(link, variant, channel, now)
         if after != link:
             changed.append((link, after))
             counts["unlinked" if after.status is LinkStatus.UNLINKED else "out_of_sync"] += 1
         if push_back:
-            pushed_back.append(link.sku)
+            pushed_back[link.sku] = after
     links.write_changes(changed)
     if pushed_back:
-        counts["pushed_back"] = queue_pushes(pushed_back, PushOrigin.CHANNEL_EDIT, channel=channel)
+        # the links as just written: not read again
+        counts["pushed_back"] = queue_pushes(
+            pushed_back, PushOrigin.CHANNEL_EDIT, channel=channel, links_of=pushed_back
+        )
     return counts

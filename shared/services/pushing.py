@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -36,7 +37,7 @@ from shared.domain.listing import Listing
 from shared.domain.messages import AutoPushMessage, PushMessage, PushOrigin
 from shared.domain.syncing import Push, SyncPlan, blocked_hides, plan_pushes, planned_changes, record_results
 from shared.services import amazon_dry_run, clients, guard, locations
-from shared.storage import channel_rules, channels, history, jobs, links, listings
+from shared.storage import channel_rules, channels, history, jobs, links, listings, read_once
 
 # How long an auto push's id is remembered: well past the retries that can bring it again (its
 # queue's five receives, the table stream's retries of the change that queued it).
@@ -120,6 +121,12 @@ def push_at_once(message: AutoPushMessage, context: LambdaContext | None = None)
     )
     counts: dict[str, int] = once(message=message)
     return counts
+
+
+def config_read_once() -> AbstractContextManager[None]:
+    """An auto-push batch reads each channel, its location map, its rules item and its guard once
+    (at the first message that needs them), not once a message: shared/storage/read_once.py."""
+    return read_once.config_read_once()
 
 
 def _push_at_once(message: AutoPushMessage) -> Counter[str]:

@@ -9,6 +9,7 @@ Access patterns (template.yaml, Table):
   item lists as overridden (`override_skus`, a string set kept with each override saved or dropped),
   so a push batch costs one GetItem, and a BatchGetItem only where one of its SKUs has an override
 - a channel's guard (shared.domain.guard):   PK=RULES#<channel>, SK=GUARD (none saved: on, defaults)
+  (it and the channel's rules item: once a queue batch inside read_once.config_read_once)
 - its auto-sync breaker: paused or not        PK=RULES#<channel>, SK=PAUSED
 - the breaker's sliding window, a minute an item:  PK=RULES#<channel>, SK=WINDOW#<minute>, counters
   added in place (ADD); the window is a Query of SK between two minutes; TTL expires_at
@@ -25,6 +26,7 @@ from typing import Any
 from shared.domain.allocation import Override, Rules
 from shared.domain.guard import Guard
 from shared.settings import settings
+from shared.storage import read_once
 from shared.storage.aws import Key, batch_get, table
 from shared.storage.items import from_item, to_item
 
@@ -63,14 +65,18 @@ def _override(item: dict[str, Any] | None) -> Override:
     return from_item(Override, _stored(item))
 
 
+def _channel_key(channel: str) -> dict[str, str]:
+    return {"PK": _pk(channel), "SK": CHANNEL}
+
+
 def get(channel: str) -> Rules:
-    return _rules(table().get_item(Key={"PK": _pk(channel), "SK": CHANNEL}, ConsistentRead=True).get("Item"))
+    return _rules(read_once.get_item(_channel_key(channel)))
 
 
 def for_skus(channel: str, skus: Iterable[str] | None) -> ChannelRules:
     """The channel's rules and the overrides of `skus` (None: every override it has) (one GetItem;
     a BatchGetItem of the SKUs that have an override, when some do)."""
-    item = table().get_item(Key={"PK": _pk(channel), "SK": CHANNEL}, ConsistentRead=True).get("Item")
+    item = read_once.get_item(_channel_key(channel))
     rules = _rules(item)
     overridden = (item or {}).get("override_skus") or set()
     wanted = sorted(overridden) if skus is None else [sku for sku in dict.fromkeys(skus) if sku in overridden]
@@ -84,8 +90,9 @@ def put(channel: str, rules: Rules) -> None:
     """Set the channel's rules (every one: those not set are cleared); keeps `override_skus`."""
     names = ["channel", *Rules.model_fields]
     values = to_item(rules, channel=channel)
+    read_once.forget(_channel_key(channel))
     table().update_item(
-        Key={"PK": _pk(channel), "SK": CHANNEL},
+        Key=_channel_key(channel),
         UpdateExpression=_set_and_remove(names, values),
         ExpressionAttributeNames={f"#n{i}": name for i, name in enumerate(names)},
         ExpressionAttributeValues={
@@ -111,7 +118,8 @@ def put_override(channel: str, sku: str, rules: Override) -> None:
     """Save one listing's override (none set: delete it), and list (or unlist) its SKU on the
     channel's item. Listed first and unlisted last: a push reading between the two writes reads the
     override item, or finds none, never misses one that is saved."""
-    listed = {"Key": {"PK": _pk(channel), "SK": CHANNEL}, "ExpressionAttributeValues": {":sku": {sku}}}
+    listed = {"Key": _channel_key(channel), "ExpressionAttributeValues": {":sku": {sku}}}
+    read_once.forget(_channel_key(channel))
     if not rules:
         table().delete_item(Key=_override_key(channel, sku))
         table().update_item(UpdateExpression="DELETE override_skus :sku", **listed)
@@ -123,6 +131,8 @@ def put_override(channel: str, sku: str, rules: Override) -> None:
 
 def delete_all(channel: str) -> None:
     """A removed channel's rules and overrides."""
+    read_once.forget(_channel_key(channel))
+    read_once.forget({"PK": _pk(channel), "SK": "GUARD"})
     request: dict[str, Any] = {
         "KeyConditionExpression": Key("PK").eq(_pk(channel)),
         "ProjectionExpression": "PK, SK",
@@ -138,11 +148,12 @@ def delete_all(channel: str) -> None:
 
 
 def get_guard(channel: str) -> Guard:
-    item = table().get_item(Key={"PK": _pk(channel), "SK": "GUARD"}, ConsistentRead=True).get("Item")
+    item = read_once.get_item({"PK": _pk(channel), "SK": "GUARD"})
     return from_item(Guard, item) if item else Guard(on=settings().guard_on_by_default)
 
 
 def put_guard(channel: str, guard: Guard) -> None:
+    read_once.forget({"PK": _pk(channel), "SK": "GUARD"})
     table().put_item(Item=to_item(guard, PK=_pk(channel), SK="GUARD"))
 
 

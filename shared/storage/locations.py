@@ -14,6 +14,7 @@ from typing import Any
 
 from shared.domain.locations import ChannelLocationMap, Location
 from shared.settings import settings
+from shared.storage import read_once
 from shared.storage.aws import Key, table, written
 from shared.storage.items import from_item, to_item
 
@@ -68,15 +69,18 @@ def note_held(held: list[tuple[str, str]]) -> None:
 
 
 def put_map(location_map: ChannelLocationMap) -> None:
+    read_once.forget({"PK": PK, "SK": f"MAP#{location_map.channel}"})
     table().put_item(Item=to_item(location_map, PK=PK, SK=f"MAP#{location_map.channel}"))
 
 
 def get_map(channel: str) -> ChannelLocationMap | None:
-    item = table().get_item(Key={"PK": PK, "SK": f"MAP#{channel}"}, ConsistentRead=True).get("Item")
+    """Once a queue batch inside read_once.config_read_once."""
+    item = read_once.get_item({"PK": PK, "SK": f"MAP#{channel}"})
     return from_item(ChannelLocationMap, item) if item else None
 
 
 def remove_map(channel: str) -> None:
+    read_once.forget({"PK": PK, "SK": f"MAP#{channel}"})
     table().delete_item(Key={"PK": PK, "SK": f"MAP#{channel}"})
 
 

@@ -4,23 +4,30 @@ reordered, concurrent), and the door drops a duplicate delivery and refuses what
 
 import json
 import threading
-from datetime import UTC, datetime
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from botocore.client import BaseClient
 
+from functions.auto_push import handler as auto_push_function
+from functions.webhook_worker import handler as worker_function
 from shared.domain.channel import ChannelType
 from shared.domain.channel_events import OrderLine
 from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing
-from shared.domain.messages import PushOrigin
-from shared.services import autosync
+from shared.domain.messages import AutoPushMessage, PushOrigin, WebhookMessage
+from shared.services import autosync, channel_events
 from shared.services.autosync import queue_pushes
 from shared.services.channel_events import handle
 from shared.services.webhooks import MAX_BODY_BYTES, receive
 from shared.settings import settings
-from shared.storage import history, links, listings, orders
+from shared.storage import applied, history, links, listings, orders
 from shared.storage.aws import client
 from tests.e2e.test_auto_sync import eventually, signed
+from tidemark.local.lambdas import LocalContext
 from tidemark.local.pollers import wait_until_drained
 
 pytestmark = pytest.mark.integration
@@ -331,3 +338,106 @@ def test_a_woocommerce_cancel_is_read_back_before_anything_is_put_back(stack, wo
     assert handle(woo_channel, ChannelType.WOOCOMMERCE, "order.updated", cancelled) == {"put_back": 3}
     assert handle(woo_channel, ChannelType.WOOCOMMERCE, "order.updated", cancelled) == {"put_back": 0}
     assert on_hand(sku) == variant.quantity
+
+
+def counted_calls(monkeypatch) -> Counter[str]:
+    """Every DynamoDB item this thread reads or writes from now on, as 'Operation KIND' (KIND the
+    item's PK up to its first #; a BatchGetItem counted once for each kind it reads)."""
+    calls: Counter[str] = Counter()
+    original = BaseClient._make_api_call
+
+    def kind(key: dict[str, Any]) -> str:
+        pk = key.get("PK", "")
+        return str(next(iter(pk.values())) if isinstance(pk, dict) else pk).split("#", 1)[0]
+
+    def counting(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        key = params.get("Key") or params.get("Item")
+        asked = [r for r in params.get("RequestItems", {}).values() if isinstance(r, dict)]  # reads
+        batch = [k for request in asked for k in request.get("Keys", [])]
+        if threading.get_ident() == mine:  # not the local stack's own threads
+            for name in {kind(k) for k in ([key] if isinstance(key, dict) else []) + batch}:
+                calls[f"{operation} {name}"] += 1
+        return original(self, operation, params)
+
+    mine = threading.get_ident()
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counting)
+    return calls
+
+
+def sqs_record(body: str, group: str) -> dict[str, Any]:
+    return {
+        "messageId": uuid.uuid4().hex,
+        "receiptHandle": uuid.uuid4().hex,
+        "body": body,
+        "attributes": {"MessageGroupId": group, "ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q.fifo",
+        "awsRegion": "us-east-1",
+    }
+
+
+def lambda_context(name: str) -> LocalContext:
+    return LocalContext(name, f"arn:aws:lambda:us-east-1:123456789012:function:{name}", 512, 60)
+
+
+def test_a_webhook_batch_reads_when_its_resources_were_last_applied_once(channel, monkeypatch):
+    """Profiled under bench/auto_sync_latency.py (issue 23): the worker read each message's APPLIED
+    item with a GetItem of its own, 4 an order. A batch now reads them in one BatchGetItem, and
+    still drops a message older than one its batch applied before it on the same resource."""
+    at = datetime.now(UTC).replace(microsecond=0)
+    items = [880_001 + n for n in range(5)]
+
+    def level(item: int, when: datetime) -> dict[str, Any]:
+        body = json.dumps({"inventory_item_id": item, "available": 4, "updated_at": when.isoformat()})
+        message = WebhookMessage(
+            channel=channel,
+            type=ChannelType.SHOPIFY,
+            topic="inventory_levels/update",
+            delivery=uuid.uuid4().hex,
+            body=body,
+        )
+        return sqs_record(message.model_dump_json(), f"{channel}#item:{item}")
+
+    records = [level(item, at) for item in items] + [level(items[0], at - timedelta(seconds=5))]
+    applying = channel_events._apply
+    events: list[object] = []
+    monkeypatch.setattr(channel_events, "_apply", lambda c, e: (events.append(e), applying(c, e))[1])
+    calls = counted_calls(monkeypatch)
+    event = {"Records": records}
+    assert worker_function.lambda_handler(event, lambda_context("webhook-worker")) == {
+        "batchItemFailures": []
+    }
+    assert (calls["BatchGetItem APPLIED"], calls["GetItem APPLIED"]) == (1, 0)
+    assert calls["PutItem APPLIED"] == len(items)  # the stale one records nothing
+    assert len(events) == len(items)  # and applies nothing
+    assert all(applied.last(channel, f"item:{item}") == at for item in items)
+
+
+def test_an_auto_push_batch_reads_its_channels_config_once(stack, channel, monkeypatch):
+    """Profiled under bench/auto_sync_latency.py (issue 23): each auto-push message read its
+    channel, location map, rules and guard again (four GetItems a message, about eleven an order).
+    A batch reads each once; every message is still pushed."""
+    variants = [linked_variant(stack, channel)[1] for _ in range(3)]
+    assert wait_until_drained(client("sqs"), [settings().auto_push_queue_url], 30)
+    listings.put_many(
+        [
+            Listing(sku=v.sku, on_hand=v.quantity - 1, auto_sync=False, updated_at=datetime.now(UTC))
+            for v in variants
+        ]
+    )
+    records = [
+        sqs_record(
+            AutoPushMessage(channel=channel, origin=PushOrigin.AUTO_SYNC, skus=[v.sku]).model_dump_json(),
+            f"{channel}#{n}",
+        )
+        for n, v in enumerate(variants)
+    ]
+    calls = counted_calls(monkeypatch)
+    event = {"Records": records}
+    assert auto_push_function.lambda_handler(event, lambda_context("auto-push")) == {"batchItemFailures": []}
+    assert (calls["GetItem CHANNELS"], calls["GetItem LOCATIONS"], calls["GetItem RULES"]) == (1, 1, 2)
+    shop = stack.sandboxes["shopify"].store
+    assert [shop.quantity(v.sku) for v in variants] == [v.quantity - 1 for v in variants]
