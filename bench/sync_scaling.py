@@ -68,6 +68,15 @@ from typing import Any, TypeVar
 import boto3
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from prices import (
+    LAMBDA_GB_S_USD,
+    LAMBDA_REQUEST_USD,
+    RRU_USD,
+    SECRETS_CALL_USD,
+    SFN_TRANSITION_USD,
+    SQS_FIFO_USD,
+    WRU_USD,
+)
 from results import merge  # bench/ is on the path: scripts run as `python bench/NAME.py`
 
 from shared.channels.base import VariantStatus
@@ -104,14 +113,7 @@ PLAN = "standard"
 DEFAULT_LISTINGS = 100_000
 JOB_TIMEOUT_S = 4 * 3600
 
-# List prices, us-east-1 (DynamoDB on demand since its November 2024 price cut).
-WRU_USD = 0.625e-6
-RRU_USD = 0.125e-6
-SQS_FIFO_USD = 0.50e-6  # a request, each 64 KB of payload one request
-SFN_TRANSITION_USD = 25e-6
-LAMBDA_REQUEST_USD = 0.20e-6
-LAMBDA_GB_S_USD = 0.0000166667
-SECRETS_CALL_USD = 0.05 / 10_000
+# List prices, us-east-1: bench/prices.py.
 LAMBDA_MEMORY_GB = 512 / 1024  # template.yaml Globals: MemorySize 512
 SQS_CHUNK = 64 * 1024
 AWS_CALL_S = 0.010  # what a DynamoDB or SQS request costs a handler on AWS (assumed)
