@@ -3,6 +3,8 @@ idle month by line, and Standard against Express for the job state machine (the 
 
 from __future__ import annotations
 
+import json
+import re
 from typing import TYPE_CHECKING
 
 import prices
@@ -173,13 +175,23 @@ def express_verdict(work: list[Work], catalog: int, shards: int) -> dict[str, fl
             flush=True,
         )
     limit_s = EXPRESS_LIMIT_S * PLAN_RESTORE_RATES[PLAN] / (MUTATION_COST / ShopifyClient.quantity_batch_size)
+    definition = json.loads(ASL.read_text())
+    resources = set(re.findall(r'"Resource":\s*"([^"]+)"', ASL.read_text()))
+    patterns = sorted(r for r in resources if r.endswith((".sync", ".sync:2", ".waitForTaskToken")))
+    allowed = "no .sync or .waitForTaskToken" if not patterns else "Express cannot run " + ", ".join(patterns)
+    print(
+        f"  the machine's tasks: {', '.join(sorted(resources))} ({allowed}); its run may last "
+        f"TimeoutSeconds {definition.get('TimeoutSeconds')} s",
+        flush=True,
+    )
     print(
         f"  deciding limit: Express's 5-minute maximum duration. A job lasts as long as its pushes at the "
-        f"channel's rate: past {limit_s:,.0f} pushes on Shopify's {PLAN} plan, far fewer on WooCommerce, "
-        f"eBay and Amazon, and a link job reads the whole catalog first (Shopify's bulk operation). The "
-        f"machine's jobs are also run for up to a day (TimeoutSeconds 86400). Its tasks are plain "
-        f"lambda:invoke (no .sync, no .waitForTaskToken), so only duration (and at-least-once steps) "
-        f"stand in the way{': past it here: ' + ', '.join(over) if over else ''}.",
+        f"channel's rate: past {limit_s:,.0f} pushes on Shopify's {PLAN} plan, far fewer on WooCommerce (a "
+        f"host's own limit), eBay and Amazon; a link job first reads the whole catalog (Shopify's bulk "
+        f"operation){': past it here: ' + ', '.join(over) if over else ''}. Use Standard for the job "
+        "machine: one machine runs every job kind on every channel at any catalog size. Express's "
+        "at-least-once steps and its start without ExecutionAlreadyExists (shared/storage/executions.py "
+        "starts a job once by its execution's name) would need the steps made idempotent too.",
         flush=True,
     )
     return figures
