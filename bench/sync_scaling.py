@@ -5,20 +5,26 @@ Part `read`, in-process on moto: catalogs of 10,000 and 100,000 listings (and 1,
 `--full`), each listing linked to one Shopify channel (listings and links written directly, no link
 job). The same 1,000 listings are then changed (a later updated_at: the change index) and the same
 1,000 links are out of sync (the sparse index); every other link is in sync, every other listing
-older than the channel's watermark less the overlap window. A smart and a partial dry run are
+older than the channel's watermark less the overlap window. Every 100th listing is a bundle of
+two or three components (bench/sync_bundles.py): 100 of the changed listings are components of
+100 bundles, at every size, and the auto sync function reads those changes from the table's
+stream as local mode delivers them (it moves each bundle that holds a changed component in the
+change index); the smart sync must plan those bundles (counted from the push messages, checked
+against the bundles moved: sync.<mode>.bundles_planned). A smart and a partial dry run are
 then taken through their steps as the state machine runs them: start, plan every shard, mark
 planned, one push step per push message taken from the push queue (a dry run reads master and
 the links and records the plan; no channel call), progress, finish. Prints the DynamoDB items each
 sync read (planning and pushing) at each size, and the ratio of the larger catalogs' reads to
 the 10k one's. Goal: <= 1.1. Merges sync.smart.read_ratio and sync.partial.read_ratio (100k over
-10k) and sync.<mode>.items_read.<size>.
+10k), sync.<mode>.items_read.<size> and sync.<mode>.bundles_planned(.<size>).
 
 Part `full`, the local mode end to end: a Shopify sandbox on the standard plan, as many master
 listings linked to its variants (written directly), the channel added, then two full syncs, each
 started as the console API starts it (start_job) and run by the stack: the first after linking
 (every link out of sync, as a link job leaves them: each push also takes its link out of the
 sparse index), then a sync of updates (every link in sync, every listing changed since: what a
-pushed listing update costs from then on; the headline figures). Each is run by Step Functions on moto's
+pushed listing update costs from then on; the headline figures); between them a smart sync of
+1,000 listings changed since the first. Each is run by Step Functions on moto's
 interpreter, the plan Lambda, the push queue and its poller, the push Lambda against the sandbox.
 Measures the achieved pushes a second over the ceiling the plan's cost limit allows over the same
 window (as bench/push_throughput.py computes it), the DynamoDB and SQS requests per pushed
@@ -43,6 +49,13 @@ moto answers one request at a time, a few milliseconds each: local mode is slowe
 so the full sync's ceiling ratio here measures moto as well as the design; requests per listing
 and cost carry over. Merges the first sync's figures as sync.full.first.<name>.
 
+Where the process's CPU goes during each sync (bench/cpu_split.py, a sampling profiler weighted by
+each thread's CPU clock): the product (functions/, shared/ and the libraries they bring to
+Lambda) against the emulator (moto, the local runtime, the sandbox, the bench). Goal: the
+product's own CPU <= 0.4 ms a pushed listing. Merges sync.full.product_cpu_ms_per_listing,
+sync.full.emulator_share, sync.full.cpu_coverage, sync.smart.product_cpu_ms_per_listing,
+sync.smart.emulator_share and sync.full.machine_load (the load average when it ended).
+
     python bench/sync_scaling.py                      # both parts
     python bench/sync_scaling.py --part read --full   # adds the 1,000,000 catalog
     python bench/sync_scaling.py --part full --listings 20000
@@ -51,6 +64,7 @@ and cost carry over. Merges the first sync's figures as sync.full.first.<name>.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import threading
@@ -66,8 +80,11 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import boto3
+import sync_bundles
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
+from cpu_split import CpuSampler, Split
+from cpu_split import report as cpu_report
 from prices import (
     LAMBDA_GB_S_USD,
     LAMBDA_REQUEST_USD,
@@ -500,6 +517,7 @@ class SyncReads:
     planned: int
     changes: int
     seconds: float
+    bundles: int  # the bundles among the listings planned
 
     @property
     def total(self) -> int:
@@ -525,7 +543,12 @@ def read_catalog(size: str, count: int) -> dict[SyncMode, SyncReads]:
         out_of_sync = set(changed)
         listings.put_many(
             written(
-                (Listing(sku=_sku(i), on_hand=i % 50, updated_at=bulk_at) for i in range(count)),
+                (
+                    Listing(
+                        sku=_sku(i), on_hand=0 if sync_bundles.is_bundle(i) else i % 50, updated_at=bulk_at
+                    )
+                    for i in range(count)
+                ),
                 count,
                 "listings",
             )
@@ -552,18 +575,30 @@ def read_catalog(size: str, count: int) -> dict[SyncMode, SyncReads]:
                 "links",
             )
         )
-        listings.put_many(
-            Listing(sku=sku, on_hand=(int(sku[4:]) + 7) % 50, updated_at=changed_at) for sku in changed
-        )
+        catalog = sync_bundles.catalog_bundles(count)
+        sync_bundles.save(catalog, _sku)
+        moved, stamps = sync_bundles.moved_by((int(sku[4:]) for sku in changed), catalog)
+        print(f"      {len(catalog):,} bundles saved; the changes move {len(moved):,} of them", flush=True)
+        with sync_bundles.AutoSyncReader(runtime) as auto_sync:
+            listings.put_many(
+                Listing(sku=sku, on_hand=(int(sku[4:]) + 7) % 50, updated_at=changed_at) for sku in changed
+            )
+            auto_sync.wait_for(len(changed) + stamps)
         watermarks.advance(CHANNEL, mark, full=True)
         setup = time.perf_counter() - started
         print(f"      written in {setup:.0f} s", flush=True)
-        reads = {mode: dry_sync(mode, mark) for mode in (SyncMode.SMART, SyncMode.PARTIAL)}
+        bundle_skus = {_sku(number) for number in catalog}
+        reads = {mode: dry_sync(mode, mark, bundle_skus) for mode in (SyncMode.SMART, SyncMode.PARTIAL)}
+    if reads[SyncMode.SMART].bundles != len(moved):
+        raise RuntimeError(
+            f"smart sync planned {reads[SyncMode.SMART].bundles} bundles, not the {len(moved)} moved"
+        )
     for mode, read in reads.items():
         print(
             f"  {size:>5} {mode.value:8} {read.total:6,} DynamoDB items read "
             f"(planning {read.planning:,}, pushing {read.pushing:,}); "
-            f"{read.planned:,} listings planned, {read.changes:,} changes; {read.seconds:.1f} s",
+            f"{read.planned:,} listings planned ({read.bundles:,} bundles), {read.changes:,} changes; "
+            f"{read.seconds:.1f} s",
             flush=True,
         )
     print(f"  {size}: {time.perf_counter() - started:.0f} s in all", flush=True)
@@ -579,7 +614,7 @@ def _sku(number: int) -> str:
     return f"SKU-{number:07d}"
 
 
-def dry_sync(mode: SyncMode, mark: datetime) -> SyncReads:
+def dry_sync(mode: SyncMode, mark: datetime, bundle_skus: set[str]) -> SyncReads:
     """One dry-run sync through its steps; the push messages are taken from the push queue."""
     job = Job(
         id=uuid.uuid4().hex,
@@ -599,20 +634,26 @@ def dry_sync(mode: SyncMode, mark: datetime) -> SyncReads:
     running = jobs.get(job.id)
     if mode is SyncMode.SMART and running.changes_since != mark - overlap():
         raise RuntimeError(f"smart sync planned changes since {running.changes_since}, not the watermark")
+    planned: list[str] = []
     with Meter() as pushing:
-        take_push_messages()
+        take_push_messages(planned)
         if not check_pushes_done(job.id):
             raise RuntimeError(f"job {job.id}: planned push batches were not all recorded")
         finish(job.id)
     seconds = time.perf_counter() - started
     done = jobs.get(job.id)
     return SyncReads(
-        planning.tally.items_read, pushing.tally.items_read, done.counts.planned, done.counts.changes, seconds
+        planning.tally.items_read,
+        pushing.tally.items_read,
+        done.counts.planned,
+        done.counts.changes,
+        seconds,
+        len(bundle_skus.intersection(planned)),
     )
 
 
-def take_push_messages() -> int:
-    """What the push queue's poller does: receive, push the batch, delete."""
+def take_push_messages(planned: list[str]) -> int:
+    """What the push queue's poller does: receive, push the batch, delete (`planned` gets the SKUs)."""
     sqs, url = client("sqs"), settings().push_queue_url
     taken = 0
     while True:
@@ -622,7 +663,9 @@ def take_push_messages() -> int:
         if not messages:
             return taken
         for message in messages:
-            push_batch(PushMessage.model_validate_json(message["Body"]))
+            batch = PushMessage.model_validate_json(message["Body"])
+            planned.extend(batch.skus)
+            push_batch(batch)
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             taken += 1
 
@@ -634,6 +677,7 @@ def part_read(sizes: dict[str, int]) -> dict[str, float]:
     for size, reads in measured.items():
         for mode, read in reads.items():
             figures[f"sync.{mode.value}.items_read.{size}"] = read.total
+            figures[f"sync.{mode.value}.bundles_planned.{size}"] = read.bundles
     if "10k" in measured:
         for size in measured:
             if size == "10k":
@@ -643,6 +687,7 @@ def part_read(sizes: dict[str, int]) -> dict[str, float]:
                 print(f"  {mode.value:8} items read, {size} / 10k: {ratio:.3f} (goal <= 1.1)", flush=True)
                 if size == "100k":
                     figures[f"sync.{mode.value}.read_ratio"] = round(ratio, 4)
+                    figures[f"sync.{mode.value}.bundles_planned"] = measured[size][mode].bundles
                 else:
                     figures[f"sync.{mode.value}.read_ratio.{size}"] = round(ratio, 4)
     return figures
@@ -688,17 +733,49 @@ def part_full(count: int) -> dict[str, float]:
         print(f"      written in {time.perf_counter() - started:.0f} s", flush=True)
         print("  the first sync after linking (every link out of sync):", flush=True)
         first = report_full(*measured_full_sync(runtime))
+        step = max(1, count // CHANGED)
+        changes = [
+            listing
+            for i, listing in enumerate(master(variants, datetime.now(UTC), change=2))
+            if i % step == 0
+        ]
+        listings.put_many(changes[:CHANGED])
+        print(
+            f"  a smart sync of {min(CHANGED, len(changes)):,} listings changed since the first:", flush=True
+        )
+        smart = report_full(*measured_full_sync(runtime, SyncMode.SMART))
         listings.put_many(written(master(variants, datetime.now(UTC), change=1), count, "listings changed"))
         print("  a sync of updates (every link in sync, every listing changed since):", flush=True)
         steady = report_full(*measured_full_sync(runtime))
     print(f"  full: {time.perf_counter() - started:.0f} s in all", flush=True)
     return {f"sync.full.first.{name}": value for name, value in first.items()} | {
+        "sync.full.product_cpu_ms_per_listing": steady["product_cpu_ms_per_listing"],
+        "sync.full.emulator_share": steady["emulator_share"],
+        "sync.full.cpu_coverage": steady["cpu_coverage"],
+        "sync.smart.product_cpu_ms_per_listing": smart["product_cpu_ms_per_listing"],
+        "sync.smart.emulator_share": smart["emulator_share"],
+        "sync.smart.listings": smart["listings"],
+        "sync.full.machine_load": round(os.getloadavg()[0], 2),
+        "sync.full.cpu_listings": count,
         "sync.full.listings": steady["listings"],
         "sync.full.pushes_per_s": steady["pushes_per_s"],
         "sync.full.ceiling_ratio": steady["ceiling_ratio"],
         "sync.requests_per_listing": steady["requests_per_listing"],
         "sync.cost_per_million_usd": steady["cost_per_million_usd"],
     }
+
+
+CPU_FIGURES = {
+    "sync.full.product_cpu_ms_per_listing",
+    "sync.full.emulator_share",
+    "sync.full.cpu_coverage",
+    "sync.full.cpu_listings",
+    "sync.full.machine_load",
+    "sync.smart.product_cpu_ms_per_listing",
+    "sync.smart.emulator_share",
+    "sync.full.first.product_cpu_ms_per_listing",
+    "sync.full.first.emulator_share",
+}
 
 
 def master(variants: list[Any], at: datetime, change: int) -> Iterator[Listing]:
@@ -713,18 +790,21 @@ def master(variants: list[Any], at: datetime, change: int) -> Iterator[Listing]:
         )
 
 
-def measured_full_sync(runtime: LocalRuntime) -> tuple[Job, float, Tally, Writes, Invocations, int]:
-    """A full sync started as the console API starts it and run by the stack, with all it asked."""
+def measured_full_sync(
+    runtime: LocalRuntime, mode: SyncMode = SyncMode.FULL
+) -> tuple[Job, float, Tally, Writes, Invocations, int, Split]:
+    """A sync started as the console API starts it and run by the stack, with all it asked and
+    where the process's CPU went meanwhile."""
     invocations = time_handlers(runtime)
     stream = StreamReader()
-    with Meter() as meter:
-        job = start_job(JobRequest(channel=CHANNEL, kind=JobKind.SYNC, mode=SyncMode.FULL))
+    with Meter() as meter, CpuSampler() as sampler:
+        job = start_job(JobRequest(channel=CHANNEL, kind=JobKind.SYNC, mode=mode))
         done = wait_for(job.id)
         wait_for_execution(job.id)
     writes = stream.read()
     assert done.finished_at is not None
     elapsed = (done.finished_at - done.created_at).total_seconds()
-    return done, elapsed, meter.tally, writes, invocations, state_transitions(job.id)
+    return done, elapsed, meter.tally, writes, invocations, state_transitions(job.id), sampler.split
 
 
 def wait_for(job_id: str) -> Job:
@@ -785,6 +865,7 @@ def report_full(
     writes: Writes,
     invocations: Invocations,
     transitions: int,
+    split: Split,
 ) -> dict[str, float]:
     pushed = job.counts.pushed
     if pushed == 0:
@@ -875,7 +956,8 @@ def report_full(
     for name, usd in costs.items():
         print(f"  cost {name:16} ${usd * per_million:8.4f} a million pushed listings", flush=True)
     print(f"  cost per million pushed listings: ${total:.4f} (goal < $2)", flush=True)
-    return {
+    cpu = cpu_report(split, pushed, f"{job.effective_mode.value if job.effective_mode else ''} sync")
+    return cpu | {
         "listings": pushed,
         "pushes_per_s": round(pushed / elapsed, 1),
         "ceiling_ratio": round(ratio, 4),
@@ -890,6 +972,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="read part: add the 1,000,000-listing catalog")
     parser.add_argument("--sizes", help="read part: the catalogs, comma-separated (default: 10k,100k)")
     parser.add_argument("--listings", type=int, default=DEFAULT_LISTINGS, help="full part: catalog size")
+    parser.add_argument("--no-merge", action="store_true", help="print the figures, leave results.json")
     arguments = parser.parse_args()
     known = READ_SIZES | FULL_READ_SIZES
     sizes = (
@@ -902,12 +985,20 @@ def main() -> None:
         started = time.perf_counter()
         figures |= part_read(sizes)
         print(f"read: {time.perf_counter() - started:.0f} s", flush=True)
-        merge(figures)
+        if not arguments.no_merge:
+            merge(figures)
     if arguments.part in (None, "full"):
         started = time.perf_counter()
-        figures |= part_full(arguments.listings)
+        full = part_full(arguments.listings)
+        if arguments.listings != DEFAULT_LISTINGS:
+            # the other figures are the 100,000-listing catalog's: a smaller one keeps the per-listing CPU
+            full = {name: value for name, value in full.items() if name in CPU_FIGURES}
+            print(f"full: {arguments.listings:,} listings, only these merged: {', '.join(full)}", flush=True)
+        figures |= full
         print(f"full: {time.perf_counter() - started:.0f} s", flush=True)
-        merge(figures)
+        print(f"figures: {json.dumps(figures)}", flush=True)
+        if not arguments.no_merge:
+            merge(figures)
 
 
 if __name__ == "__main__":
