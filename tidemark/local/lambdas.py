@@ -9,10 +9,14 @@ Local mode's own event sources and HTTP API invoke through `LocalLambda`: a regi
 through the same seam without the round trip through boto3 and moto's Lambda API (the request and
 the answer serialised twice, a few milliseconds of CPU an invocation, on the one core every handler
 shares: issue 23).
+
+Each in-process invocation runs in a context of its own, where the keys its Powertools Logger adds to
+each line (function_name, correlation_id) are kept: invocations at once no longer share them.
 """
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import io
 import json
@@ -39,6 +43,9 @@ log = logging.getLogger(__name__)
 SEAM_NAME = "_invoke_lambda"
 _registry: dict[str, Handler] = {}
 _original = getattr(LambdaFunction, SEAM_NAME)
+# True inside an in-process invocation: its own copy of the context of the thread running it
+_INVOKING: contextvars.ContextVar[bool] = contextvars.ContextVar("tidemark_local_invoking", default=False)
+_logger_methods: dict[str, Any] = {}
 
 
 @dataclass
@@ -79,6 +86,12 @@ def _invoke_in_process(self: LambdaFunction, event: Any = None) -> tuple[str, bo
     if handler is None:
         result: tuple[str, bool, str] = _original(self, event)
         return result
+    # each invocation in a context of its own: the log keys it sets (_keys_per_invocation) are its own
+    return contextvars.copy_context().run(_invoke_here, self, handler, event)
+
+
+def _invoke_here(self: LambdaFunction, handler: Handler, event: Any) -> tuple[str, bool, str]:
+    _INVOKING.set(True)
     payload = json.loads(event) if isinstance(event, str | bytes) else (event or {})
     context = LocalContext(
         function_name=self.function_name,
@@ -119,6 +132,42 @@ def _drop_metrics() -> None:
     Metrics().clear_metrics()
 
 
+def _keys_per_invocation() -> None:
+    """Every handler's Powertools Logger is the service's one logger, and the keys it adds to each
+    line (Lambda's context: function_name, the request id; correlation_id; a handler's own) are kept
+    on its formatter, one per process. A Lambda container runs one invocation at a time; local mode
+    runs invocations as threads of one process, where a line would carry the keys another invocation
+    set last. Inside an invocation they are kept as Powertools' thread-safe keys are, in the
+    invocation's own context (which wins over the formatter's when a line is written)."""
+    from aws_lambda_powertools.logging.logger import Logger
+
+    append, remove = Logger.append_keys, Logger.remove_keys
+    _logger_methods.update(append_keys=append, remove_keys=remove)
+
+    def append_keys(logger: Logger, **keys: object) -> None:
+        if _INVOKING.get():
+            logger.thread_safe_append_keys(**keys)
+        else:
+            append(logger, **keys)
+
+    def remove_keys(logger: Logger, keys: Any) -> None:
+        keys = list(keys)
+        if _INVOKING.get():
+            logger.thread_safe_remove_keys(keys)
+        remove(logger, keys)
+
+    for name, method in (("append_keys", append_keys), ("remove_keys", remove_keys)):
+        setattr(Logger, name, method)
+
+
+def _shared_keys_again() -> None:
+    from aws_lambda_powertools.logging.logger import Logger
+
+    for name, method in _logger_methods.items():
+        setattr(Logger, name, method)
+    _logger_methods.clear()
+
+
 class LocalLambda:
     """Lambda's Invoke, as local mode's event sources and HTTP API call it (boto3's arguments and
     answer): a registered function runs here at once, any other through moto."""
@@ -150,8 +199,11 @@ def install_seam() -> None:
     if not callable(getattr(LambdaFunction, SEAM_NAME, None)):
         raise RuntimeError(f"moto's LambdaFunction.{SEAM_NAME} is gone: local mode cannot run handlers")
     setattr(LambdaFunction, SEAM_NAME, _invoke_in_process)
+    if not _logger_methods:
+        _keys_per_invocation()
 
 
 def remove_seam() -> None:
     setattr(LambdaFunction, SEAM_NAME, _original)
+    _shared_keys_again()
     _registry.clear()
