@@ -30,6 +30,7 @@ SETTLE_S = 3.0  # start-up's own requests (first receives, first looks) are done
 COUNTED_S = 10.0
 MOST_PER_S = 2.0
 LONG_S = 60.0  # the bounded waits, made long: what a test sees on time was woken, not looked for
+LATE_S = 1.5  # what a loaded machine may add to a wake-up (the GIL, two cores shared)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +119,7 @@ def test_a_delayed_message_is_delivered_once_its_delay_ends(polled):
     sqs.send_message(QueueUrl=url, MessageBody="late", DelaySeconds=2)
 
     took = consumer.until(1)[0] - sent
-    assert 2.0 <= took < 2.6, f"delivered {took:.2f} s after it was sent with a 2 s delay"
+    assert 2.0 <= took < 2.0 + LATE_S, f"delivered {took:.2f} s after it was sent with a 2 s delay"
 
 
 def test_a_fifo_queues_own_delay_ends_its_pollers_wait(polled):
@@ -128,7 +129,7 @@ def test_a_fifo_queues_own_delay_ends_its_pollers_wait(polled):
     sqs.send_message(QueueUrl=url, MessageBody="back", MessageGroupId="g", MessageDeduplicationId="1")
 
     took = consumer.until(1)[0] - sent
-    assert 2.0 <= took < 2.6, f"delivered {took:.2f} s after it was sent to a queue delaying 2 s"
+    assert 2.0 <= took < 2.0 + LATE_S, f"delivered {took:.2f} s after it was sent to a queue delaying 2 s"
 
 
 def test_a_failed_message_is_delivered_again_once_its_visibility_timeout_ends(polled):
@@ -137,7 +138,7 @@ def test_a_failed_message_is_delivered_again_once_its_visibility_timeout_ends(po
     sqs.send_message(QueueUrl=url, MessageBody="twice")
 
     first, again = consumer.until(2)[:2]
-    assert 1.0 <= again - first < 1.6, f"delivered again {again - first:.2f} s after it failed"
+    assert 1.0 <= again - first < 1.0 + LATE_S, f"delivered again {again - first:.2f} s after it failed"
 
 
 def test_a_schedule_created_is_seen_by_the_runner_at_once(runtime):
@@ -155,7 +156,7 @@ def test_a_schedule_created_is_seen_by_the_runner_at_once(runtime):
     try:
         while (group, "idle-woken") not in runtime.schedules._next_due and time.monotonic() - created < 5:
             time.sleep(0.01)
-        assert time.monotonic() - created < 1.0, "the runner did not see a schedule created as it waited"
+        assert time.monotonic() - created < LATE_S, "the runner did not see a schedule created as it waited"
     finally:
         scheduler.delete_schedule(Name="idle-woken", GroupName=group)
 
@@ -179,6 +180,6 @@ def test_an_execution_started_while_idle_reaches_its_rule_once_it_ends(runtime, 
         started = time.monotonic()
         sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="idle-1", input="{}")
         took = consumer.until(1)[0] - started
-        assert took < 1.5, f"the execution's end reached its rule {took:.2f} s after it started"
+        assert took < 0.5 + LATE_S, f"the execution's end reached its rule {took:.2f} s after it started"
     finally:
         events.stop()
