@@ -161,3 +161,43 @@ def test_no_write_lands_while_a_reads_answer_is_written(read, monkeypatch):
             answers.undo()
 
     assert landed_meanwhile and not any(landed_meanwhile)
+
+
+def test_no_write_lands_while_an_update_copies_the_item_it_updates(atomic_moto, monkeypatch):
+    """moto's UpdateItem handler deep-copies the item before updating it, outside the backend's
+    lock: a write of that item meanwhile raised "dictionary changed size during iteration" in a
+    push handler's lease (helper-37's 20-orders-a-second run). The whole request now holds the lock."""
+    from moto.dynamodb import responses
+
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    key = {"PK": {"S": "P"}}
+    dynamodb.put_item(TableName="t", Item=key | {"n": {"N": "0"}})
+    writer = threading.Thread(
+        target=dynamodb.put_item, kwargs={"TableName": "t", "Item": key | {"n": {"N": "5"}, "m": {"S": "x"}}}
+    )
+    landed_meanwhile = []
+    deepcopy = responses.copy.deepcopy
+
+    def copy_while_writing(value, *args):
+        if not writer.is_alive() and not landed_meanwhile:
+            writer.start()
+            writer.join(0.5)
+            landed_meanwhile.append(not writer.is_alive())
+        return deepcopy(value, *args)
+
+    monkeypatch.setattr(responses, "copy", SimpleNamespace(deepcopy=copy_while_writing))
+    dynamodb.update_item(
+        TableName="t",
+        Key=key,
+        UpdateExpression="SET n = n + :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+    monkeypatch.undo()
+    writer.join(10)
+    assert landed_meanwhile == [False]

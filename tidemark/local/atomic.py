@@ -9,6 +9,7 @@ moto turns the items a request returns into JSON after its backend method return
 thread's update may be changing them. The reads (GetItem, BatchGetItem, Query, Scan, a stream's
 GetRecords) are therefore answered whole under the lock, JSON included (tidemark.local.answers
 writes it: install that first); the writes' answers (an item's old or new image) are deep copies.
+UpdateItem's handler copies the item before it calls the backend, so it too runs under the lock.
 A deep copy of every item a Scan returned was most of the console API fuzz's time in make test.
 """
 
@@ -53,11 +54,12 @@ _SERIALISED: dict[type, tuple[str, ...]] = {
     ),
 }
 # The reads, answered whole (their JSON written) under their backend's lock: no copy needed.
+_READS = {"get_item", "batch_get_item", "query", "scan", "get_records"}
+# Those handlers, and UpdateItem's: it deep-copies the item it updates before calling the backend.
 _ANSWERED_UNDER_LOCK: dict[type, tuple[type, tuple[str, ...]]] = {
-    DynamoHandler: (DynamoDBBackend, ("get_item", "batch_get_item", "query", "scan")),
+    DynamoHandler: (DynamoDBBackend, ("get_item", "batch_get_item", "query", "scan", "update_item")),
     DynamoDBStreamsHandler: (DynamoDBBackend, ("get_records",)),
 }
-_READS = {name for _, names in _ANSWERED_UNDER_LOCK.values() for name in names}
 _originals: dict[tuple[type, str], Callable[..., Any]] = {}
 
 
