@@ -36,7 +36,6 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -64,15 +63,14 @@ from sync_scaling import (
     StreamReader,
     connect_channel,
     item_size,
+    linked,
     master,
     paused,
     quiet,
     written,
 )
 
-from shared.channels.base import VariantStatus
 from shared.domain.job import Job, SyncMode
-from shared.domain.link import Link, LinkStatus, SyncState
 from shared.settings import settings
 from shared.storage import history, jobs, links, listings, watermarks
 from shared.storage.aws import client, table
@@ -94,25 +92,6 @@ PLATFORM_LOG_BYTES = 600
 # -- part sync: every sync mode ---------------------------------------------------------------------
 
 
-def linked(variants: list[Any], state: SyncState, at: datetime) -> Iterator[Link]:
-    for v in variants:
-        yield Link(
-            sku=v.sku,
-            channel=CHANNEL,
-            status=LinkStatus.LINKED,
-            variant_id=v.variant_id,
-            product_id=v.product_id,
-            inventory_item_id=v.inventory_item_id,
-            location_id=v.location_id,
-            channel_status=VariantStatus.ACTIVE if v.status == "ACTIVE" else VariantStatus.HIDDEN,
-            matched_value=v.sku,
-            last_observed_quantity=v.quantity,
-            last_observed_price=v.price,
-            sync_state=state,
-            updated_at=at,
-        )
-
-
 def part_sync(count: int, changes: int) -> list[Work]:
     if count < 4 * changes:
         raise ValueError("--listings must be at least 4 times --changes: each mode changes its own listings")
@@ -126,7 +105,7 @@ def part_sync(count: int, changes: int) -> list[Work]:
         connect_channel(shop.url)
         at = datetime.now(UTC) - timedelta(hours=1)
         listings.put_many(written(master(variants, at, change=0), count, "listings"))
-        links.put_many(written(linked(variants, SyncState.OUT_OF_SYNC, at), count, "links"))
+        links.put_many(written(linked(variants, at), count, "links"))
         work.append(run_job(runtime, "first full", requested(SyncMode.FULL)))
         before = datetime.now(UTC) - timedelta(hours=1)  # behind any smart sync's window
         listings.put_many(master(variants, before, change=1))
@@ -134,7 +113,7 @@ def part_sync(count: int, changes: int) -> list[Work]:
         listings.put_many(master(smart, datetime.now(UTC), change=2))
         work.append(run_job(runtime, "smart", requested(SyncMode.SMART)))
         listings.put_many(master(partial, before, change=3))
-        links.put_many(linked(partial, SyncState.OUT_OF_SYNC, datetime.now(UTC)))
+        links.put_many(linked(partial, datetime.now(UTC)))
         work.append(run_job(runtime, "partial", requested(SyncMode.PARTIAL)))
         listings.put_many(master(selected, before, change=4))
         work.append(run_job(runtime, "selected", requested(SyncMode.SELECTED, [v.sku for v in selected])))

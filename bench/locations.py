@@ -26,13 +26,12 @@ from sync_scaling import (
     PLAN,
     TOKEN,
     connect_channel,
+    linked,
     measured_full_sync,
     quiet,
     report_full,
 )
 
-from shared.channels.base import VariantStatus
-from shared.domain.link import Link, LinkStatus, SyncState
 from shared.domain.listing import Listing, ListingStatus, LocationStock
 from shared.domain.locations import ChannelLocationMap, Location
 from shared.storage import links, listings, locations
@@ -63,7 +62,7 @@ def run(count: int, location_count: int) -> float:
             mapped = {f"gid://shopify/Location/{n}": [name] for n, name in zip(numbers, names, strict=True)}
             locations.put_map(ChannelLocationMap(channel=CHANNEL, locations=mapped, updated_at=at))
         listings.put_many(master(variants, names, at, change=0))
-        links.put_many(link(v, at) for v in variants)
+        links.put_many(linked(variants, at))
         measured_full_sync(runtime)  # the first sync after linking
         listings.put_many(master(variants, names, datetime.now(UTC), change=1))
         steady = report_full(*measured_full_sync(runtime))
@@ -81,24 +80,6 @@ def master(variants: list[Any], names: list[str], at: datetime, change: int) -> 
             status=ListingStatus.ACTIVE if v.status == "ACTIVE" else ListingStatus.INACTIVE,
             updated_at=at,
         )
-
-
-def link(v: Any, at: datetime) -> Link:
-    return Link(
-        sku=v.sku,
-        channel=CHANNEL,
-        status=LinkStatus.LINKED,
-        variant_id=v.variant_id,
-        product_id=v.product_id,
-        inventory_item_id=v.inventory_item_id,
-        location_id=v.location_id,
-        channel_status=VariantStatus.ACTIVE if v.status == "ACTIVE" else VariantStatus.HIDDEN,
-        matched_value=v.sku,
-        last_observed_quantity=v.quantity,
-        last_observed_price=v.price,
-        sync_state=SyncState.OUT_OF_SYNC,
-        updated_at=at,
-    )
 
 
 def main() -> None:

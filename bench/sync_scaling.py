@@ -488,6 +488,26 @@ def written(items: Iterable[T], total: int, what: str, every: int = 20_000) -> I
             print(f"      {what}: {number:,} of {total:,} ({elapsed:.0f} s)", flush=True)
 
 
+def linked(variants: Iterable[Any], at: datetime) -> Iterator[Link]:
+    """Each sandbox variant's link as a link job leaves it: out of sync."""
+    for v in variants:
+        yield Link(
+            sku=v.sku,
+            channel=CHANNEL,
+            status=LinkStatus.LINKED,
+            variant_id=v.variant_id,
+            product_id=v.product_id,
+            inventory_item_id=v.inventory_item_id,
+            location_id=v.location_id,
+            channel_status=VariantStatus.ACTIVE if v.status == "ACTIVE" else VariantStatus.HIDDEN,
+            matched_value=v.sku,
+            last_observed_quantity=v.quantity,
+            last_observed_price=v.price,
+            sync_state=SyncState.OUT_OF_SYNC,
+            updated_at=at,
+        )
+
+
 def quiet(runtime: LocalRuntime, *, pollers: bool) -> None:
     """No schedule fires and no auto sync reads the table's stream during a bench (writing the
     catalog would queue a stream record a listing); without pollers the bench takes the push
@@ -706,30 +726,7 @@ def part_full(count: int) -> dict[str, float]:
         connect_channel(shop.url)
         at = datetime.now(UTC) - timedelta(hours=1)
         listings.put_many(written(master(variants, at, change=0), count, "listings"))
-        links.put_many(
-            written(
-                (
-                    Link(
-                        sku=v.sku,
-                        channel=CHANNEL,
-                        status=LinkStatus.LINKED,
-                        variant_id=v.variant_id,
-                        product_id=v.product_id,
-                        inventory_item_id=v.inventory_item_id,
-                        location_id=v.location_id,
-                        channel_status=VariantStatus.ACTIVE if v.status == "ACTIVE" else VariantStatus.HIDDEN,
-                        matched_value=v.sku,
-                        last_observed_quantity=v.quantity,
-                        last_observed_price=v.price,
-                        sync_state=SyncState.OUT_OF_SYNC,  # as a link job leaves them
-                        updated_at=at,
-                    )
-                    for v in variants
-                ),
-                count,
-                "links",
-            )
-        )
+        links.put_many(written(linked(variants, at), count, "links"))
         print(f"      written in {time.perf_counter() - started:.0f} s", flush=True)
         print("  the first sync after linking (every link out of sync):", flush=True)
         first = report_full(*measured_full_sync(runtime))
