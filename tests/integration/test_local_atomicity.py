@@ -112,6 +112,20 @@ def test_a_message_sent_while_two_others_are_deleted_is_kept(atomic_moto, monkey
     assert [message["Body"] for message in left.get("Messages", [])] == ["new"]
 
 
+def one_item_table():
+    """Table "t" (key PK) holding item P with n = 0: the client and P's key."""
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    dynamodb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    key = {"PK": {"S": "P"}}
+    dynamodb.put_item(TableName="t", Item=key | {"n": {"N": "0"}})
+    return dynamodb, key
+
+
 @pytest.mark.parametrize("read", ["scan", "query", "get_item", "batch_get_item"])
 def test_no_write_lands_while_a_reads_answer_is_written(read, monkeypatch):
     """Reads are answered under the lock, their JSON included, with no copy of the items: a write
@@ -120,15 +134,7 @@ def test_no_write_lands_while_a_reads_answer_is_written(read, monkeypatch):
         answers.install()
         atomic.make_atomic()
         try:
-            dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-            dynamodb.create_table(
-                TableName="t",
-                KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
-            key = {"PK": {"S": "P"}}
-            dynamodb.put_item(TableName="t", Item=key | {"n": {"N": "0"}})
+            dynamodb, key = one_item_table()
             landed_meanwhile, writers = [], []
 
             def write_while_answering(answer, **kwargs):
@@ -169,15 +175,7 @@ def test_no_write_lands_while_an_update_copies_the_item_it_updates(atomic_moto, 
     push handler's lease (helper-37's 20-orders-a-second run). The whole request now holds the lock."""
     from moto.dynamodb import responses
 
-    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-    dynamodb.create_table(
-        TableName="t",
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    key = {"PK": {"S": "P"}}
-    dynamodb.put_item(TableName="t", Item=key | {"n": {"N": "0"}})
+    dynamodb, key = one_item_table()
     writer = threading.Thread(
         target=dynamodb.put_item, kwargs={"TableName": "t", "Item": key | {"n": {"N": "5"}, "m": {"S": "x"}}}
     )
