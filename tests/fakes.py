@@ -1,6 +1,7 @@
 """Test doubles shared by the tests."""
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -178,3 +179,18 @@ class InMemoryChannelRules:
 
     def put(self, channel: str, rules: Any) -> None:
         self.rules[channel] = rules
+
+
+def sqs_record(body: str, group: str) -> dict[str, Any]:
+    """One SQS message as Lambda hands it over; every record is a message of its own."""
+    return {
+        "messageId": uuid.uuid4().hex,
+        "receiptHandle": uuid.uuid4().hex,
+        "body": body,
+        "attributes": {"MessageGroupId": group, "ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q.fifo",
+        "awsRegion": "us-east-1",
+    }

@@ -39,6 +39,7 @@ from shared.storage import channel_rules, history, jobs, links, listings
 from shared.storage.aws import client
 from shared.storage.items import to_item
 from tests.e2e.test_auto_sync import shopify_order, signed
+from tests.fakes import sqs_record
 from tidemark.local.lambdas import LocalContext
 from tidemark.local.pollers import wait_until_drained
 
@@ -117,21 +118,6 @@ def running_job(channel: str, kind: JobKind, **fields: Any) -> Job:
     jobs.create(job)
     jobs.save_status(job.transition(JobStatus.RUNNING, datetime.now(UTC)), expected=JobStatus.QUEUED)
     return jobs.get(job.id)
-
-
-def sqs_record(body: str, group: str) -> dict[str, Any]:
-    """One SQS message as Lambda hands it over; every record is a message of its own."""
-    return {
-        "messageId": uuid.uuid4().hex,
-        "receiptHandle": uuid.uuid4().hex,
-        "body": body,
-        "attributes": {"MessageGroupId": group, "ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q.fifo",
-        "awsRegion": "us-east-1",
-    }
 
 
 # How SQS delivers again what it delivered once (a batch of every message): the batch again, each

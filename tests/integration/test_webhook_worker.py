@@ -27,6 +27,7 @@ from shared.settings import settings
 from shared.storage import applied, history, links, listings, orders
 from shared.storage.aws import client
 from tests.e2e.test_auto_sync import eventually, signed
+from tests.fakes import sqs_record
 from tidemark.local.lambdas import LocalContext
 from tidemark.local.pollers import wait_until_drained
 
@@ -363,20 +364,6 @@ def counted_calls(monkeypatch) -> Counter[str]:
 
     monkeypatch.setattr(BaseClient, "_make_api_call", counting)
     return calls
-
-
-def sqs_record(body: str, group: str) -> dict[str, Any]:
-    return {
-        "messageId": uuid.uuid4().hex,
-        "receiptHandle": uuid.uuid4().hex,
-        "body": body,
-        "attributes": {"MessageGroupId": group, "ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q.fifo",
-        "awsRegion": "us-east-1",
-    }
 
 
 def lambda_context(name: str) -> LocalContext:
